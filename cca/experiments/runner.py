@@ -1,0 +1,376 @@
+"""``cca-reproduce``: run the paper's notebooks in batch with papermill and collect the findings.
+
+A thin layer over papermill. Each notebook runs in its own process (``python -m papermill``) with the
+notebooks folder as working directory, under one profile, and writes:
+
+- ``<output>/<stem>.ipynb``: the executed notebook,
+- ``<output>/<stem>.log``: everything the notebook printed,
+- ``<output>/results/<stem>.json``: the notebook's claim check (written by
+  :func:`cca.experiments.report.record_claim` in its last cell),
+- ``<output>/<stem>.done.json``: written last, with the fingerprint of the run's inputs.
+
+A rerun skips every notebook whose ``.done.json`` matches the fingerprint of its inputs now (the
+notebook's source cells, the profile's files, the package's version and source, the parameters), so
+an interrupted batch resumes where it stopped and a finished one reruns in seconds. Training inside
+the notebooks is cached separately (``CCA_CACHE_DIR``), so even a notebook that reruns does not
+retrain what it already trained. A failing notebook does not stop the others; the exit status is 1
+if any failed, and the summary names its log.
+
+At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
+
+Figures go to the repository's ``figures/`` for the default profile (what the README shows) and to
+``<output>/figures`` for any other profile, unless ``--figures-dir`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cca.experiments.config import load_profile, profile_dir
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = PACKAGE_DIR.parent
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in a batch."""
+
+    name: str
+    status: str  # "done", "skipped", "failed"
+    seconds: float = 0.0
+    log: Path | None = None
+    error: str = ""
+    result: dict[str, Any] | None = field(default=None, repr=False)
+
+
+def default_notebooks_dir() -> Path:
+    """``notebooks/`` of the repository the package lives in, else of the working directory."""
+    for candidate in (REPO_DIR / "notebooks", Path.cwd() / "notebooks"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "no notebooks/ folder found next to the cca package or in the working directory; "
+        "run from a clone of the repository or pass --notebooks-dir"
+    )
+
+
+def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
+    """The notebooks to run, sorted by name; ``only`` selects by stem or by a prefix of it."""
+    notebooks = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("_"))
+    if not only:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.stem == o or nb.stem.startswith(o) for o in only)]
+    unknown = [o for o in only if not any(nb.stem.startswith(o) for nb in notebooks)]
+    if unknown:
+        names = ", ".join(nb.stem for nb in notebooks)
+        raise ValueError(f"--only {' '.join(unknown)}: no such notebook; choose from {names}")
+    return chosen
+
+
+def _source_digest(notebook: Path) -> str:
+    """Hash of a notebook's cell sources, so stored outputs (and the parameters cell papermill
+    injects when a notebook is executed in place) do not change its identity."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    cells = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+
+
+def _files_digest(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cca")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def package_digest() -> str:
+    """Identity of the installed package: its version and every source and profile file."""
+    package_files = [p for p in PACKAGE_DIR.rglob("*") if p.suffix in {".py", ".toml"}]
+    return package_version() + ":" + _files_digest(package_files)
+
+
+def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any], package: str) -> str:
+    """Identity of a notebook run's inputs: notebook sources, profile files, package, parameters."""
+    parts = {
+        "notebook": _source_digest(notebook),
+        "profile": _files_digest(list(profile_dir(profile).glob("*.toml"))),
+        "package": package,
+        "parameters": parameters,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _is_complete(notebook: Path, output: Path, digest: str) -> bool:
+    marker = output / f"{notebook.stem}.done.json"
+    if not marker.exists() or not (output / f"{notebook.stem}.ipynb").exists():
+        return False
+    if not (output / "results" / f"{notebook.stem}.json").exists():
+        return False
+    try:
+        return json.loads(marker.read_text())["fingerprint"] == digest
+    except (ValueError, KeyError):
+        return False
+
+
+def run_notebook(
+    notebook: Path, output: Path, parameters: dict[str, Any], timeout: float | None = None
+) -> tuple[bool, str]:
+    """Execute one notebook with papermill in a child process; return (succeeded, error line)."""
+    executed = output / f"{notebook.stem}.ipynb"
+    log = output / f"{notebook.stem}.log"
+    command = [
+        sys.executable, "-m", "papermill", str(notebook), str(executed),
+        "--cwd", str(notebook.parent), "-y", json.dumps(parameters),
+        "--log-output", "--no-progress-bar", "--kernel", "python3",
+    ]
+    if timeout:
+        command += ["--execution-timeout", str(int(timeout))]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+    with log.open("w", encoding="utf-8") as handle:
+        completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    if completed.returncode == 0:
+        return True, ""
+    lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "Error" in ln or "Exception" in ln]
+    return False, (errors or lines or ["papermill failed with no output"])[-1][:300]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "cca": package_version()}
+    for name in ("numpy", "scipy", "tensorflow", "keras", "papermill"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def write_findings(output: Path, runs: list[NotebookRun], profile: str, seconds: float) -> Path:
+    """Collect every notebook's claim check into ``findings.json`` and ``findings.md``."""
+    results = []
+    for result_file in sorted((output / "results").glob("*.json")):
+        try:
+            results.append(json.loads(result_file.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    failed = [r.name for r in runs if r.status == "failed"]
+    report = {
+        "profile": profile,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "seconds": round(seconds, 1),
+        "versions": _versions(),
+        "failed": failed,
+        "findings": results,
+    }
+    _write_json(output / "findings.json", report)
+    (output / "findings.md").write_text(findings_markdown(report), encoding="utf-8")
+    return output / "findings.md"
+
+
+def _verdict(holds: Any) -> str:
+    return {True: "holds", False: "does not hold"}.get(holds, "not testable here")
+
+
+def findings_markdown(report: dict[str, Any]) -> str:
+    """The findings report as Markdown: one section per claim check."""
+    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    lines = [
+        f"# Findings ({report['profile']} profile)",
+        "",
+        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min; {versions}.",
+        "",
+        "| notebook | claim | verdict |",
+        "|---|---|---|",
+    ]
+    for finding in report["findings"]:
+        claim = str(finding.get("claim", "")).replace("|", "/").replace("\n", " ")
+        lines.append(f"| {finding.get('notebook')} | {claim} | {_verdict(finding.get('holds'))} |")
+    for name in report["failed"]:
+        lines.append(f"| {name} | (notebook failed: see its log) | failed |")
+    for finding in report["findings"]:
+        lines += ["", f"## {finding.get('notebook')}", "", f"**Claim.** {finding.get('claim')}", ""]
+        lines += [f"**Verdict:** {_verdict(finding.get('holds'))}", "", "| measured | value |"]
+        lines.append("|---|---|")
+        for key, value in (finding.get("measured") or {}).items():
+            lines.append(f"| {key} | {_format_value(value)} |")
+        if finding.get("notes"):
+            lines += ["", f"*Notes.* {finding['notes']}"]
+        figures = finding.get("figures") or []
+        if figures:
+            lines += ["", "Figures: " + ", ".join(f"`{f}`" for f in figures)]
+    return "\n".join(lines) + "\n"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+        shown = ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in value[:12])
+        return f"[{shown}{', ...' if len(value) > 12 else ''}]"
+    return str(value).replace("|", "/")
+
+
+def run_batch(
+    profile: str = "default",
+    only: Sequence[str] = (),
+    output: Path | None = None,
+    figures_dir: Path | None = None,
+    notebooks_dir: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    timeout: float | None = None,
+    echo=print,
+) -> list[NotebookRun]:
+    """Run notebooks under a profile; see the module docstring for what it writes."""
+    load_profile(profile)  # fail early, with the list of profiles, on a bad name
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    output = (output or Path("runs") / Path(str(profile)).name).resolve()
+    if figures_dir is None:
+        figures_dir = REPO_DIR / "figures" if profile == "default" else output / "figures"
+    (output / "results").mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {
+        "profile": str(profile),
+        "figures_dir": str(figures_dir.resolve()),
+        "results_dir": str((output / "results").resolve()),
+        **(overrides or {}),
+    }
+    started = time.monotonic()
+    total = len(notebooks)
+    runs: list[NotebookRun] = []
+    pending = []
+    package = package_digest()
+    for notebook in notebooks:
+        digest = fingerprint(notebook, profile, parameters, package)
+        if not force and _is_complete(notebook, output, digest):
+            runs.append(NotebookRun(notebook.stem, "skipped", log=output / f"{notebook.stem}.log"))
+            echo(f"[{len(runs)}/{total}] {notebook.stem}: up to date, skipped")
+        else:
+            pending.append((notebook, digest))
+
+    def execute(item: tuple[Path, str]) -> NotebookRun:
+        notebook, digest = item
+        (output / f"{notebook.stem}.done.json").unlink(missing_ok=True)
+        echo(f"[running] {notebook.stem} (elapsed {_clock(time.monotonic() - started)})")
+        began = time.monotonic()
+        ok, error = run_notebook(notebook, output, parameters, timeout)
+        seconds = time.monotonic() - began
+        if ok:
+            _write_json(
+                output / f"{notebook.stem}.done.json",
+                {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
+            )
+        run = NotebookRun(
+            notebook.stem, "done" if ok else "failed", seconds, output / f"{notebook.stem}.log", error
+        )
+        runs.append(run)
+        verdict = "done" if ok else f"FAILED ({error})"
+        echo(
+            f"[{len(runs)}/{total}] {notebook.stem}: {verdict} in {_clock(seconds)}"
+            f" (elapsed {_clock(time.monotonic() - started)})"
+        )
+        return run
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(execute, pending))
+    report = write_findings(output, runs, str(profile), time.monotonic() - started)
+    echo(_summary(runs, report, time.monotonic() - started))
+    return runs
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
+    counts = {s: sum(r.status == s for r in runs) for s in ("done", "skipped", "failed")}
+    lines = [
+        f"{counts['done']} ran, {counts['skipped']} up to date, {counts['failed']} failed "
+        f"in {_clock(seconds)}; findings: {report}"
+    ]
+    lines += [f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"]
+    return "\n".join(lines)
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"-p expects NAME=VALUE (e.g. -p seeds=3), got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point of ``cca-reproduce``."""
+    parser = argparse.ArgumentParser(
+        prog="cca-reproduce",
+        description="Run the reproduction notebooks with papermill and write a findings report.",
+    )
+    parser.add_argument("--profile", default="default", help="smoke, default, paper, or a folder")
+    parser.add_argument("--only", nargs="+", default=(), metavar="NOTEBOOK",
+                        help="run these notebooks (stems or prefixes, e.g. fig3 fig6)")
+    parser.add_argument("--output", type=Path, help="run folder (default runs/<profile>)")
+    parser.add_argument("--figures-dir", type=Path, help="where the notebooks save figures")
+    parser.add_argument("--notebooks-dir", type=Path, help="folder of notebooks to run")
+    parser.add_argument("-p", "--parameter", action="append", type=_parse_override, default=[],
+                        metavar="NAME=VALUE", help="override a notebook parameter (JSON value)")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
+    parser.add_argument("--force", action="store_true", help="rerun even up-to-date notebooks")
+    parser.add_argument("--timeout", type=float, help="per-cell timeout in seconds")
+    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.list:
+            for notebook in discover_notebooks(args.notebooks_dir or default_notebooks_dir()):
+                print(notebook.stem)
+            return 0
+        runs = run_batch(
+            profile=args.profile, only=args.only, output=args.output, figures_dir=args.figures_dir,
+            notebooks_dir=args.notebooks_dir, overrides=dict(args.parameter), jobs=args.jobs,
+            force=args.force, timeout=args.timeout,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"cca-reproduce: {error}", file=sys.stderr)
+        return 2
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

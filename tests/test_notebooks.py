@@ -1,0 +1,94 @@
+"""Every notebook under the smoke profile: run by the batch runner, then validated with nbval.
+
+One batch run (session fixture) executes all notebooks with papermill into a temporary run folder,
+with a temporary training cache. Each notebook must finish and leave a well-formed claim record;
+nbval then re-executes the executed notebooks and compares the outputs of cells marked
+``# NBVAL_CHECK_OUTPUT`` (the deterministic ones); and every figure of the README gallery must be
+produced by some notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cca.experiments import runner
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = runner.discover_notebooks(REPO / "notebooks") if (REPO / "notebooks").is_dir() else []
+RECORD_KEYS = {"notebook", "claim", "measured", "holds", "figures", "profile"}
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> dict:
+    if not NOTEBOOKS:
+        pytest.fail("no notebooks found in notebooks/")
+    root = tmp_path_factory.mktemp("smoke")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CCA_CACHE_DIR", str(root / "cache"))
+    try:
+        runs = runner.run_batch(profile="smoke", output=root / "run", figures_dir=root / "figures",
+                                notebooks_dir=REPO / "notebooks", echo=lambda *_: None)
+    finally:
+        patch.undo()
+    return {"root": root, "runs": {r.name: r for r in runs}}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_under_smoke_profile(smoke_run, notebook):
+    run = smoke_run["runs"][notebook.stem]
+    log = run.log.read_text(errors="replace")[-3000:] if run.log and run.log.exists() else ""
+    assert run.status == "done", f"{notebook.stem} failed: {run.error}\n{log}"
+    record = json.loads((smoke_run["root"] / "run" / "results" / f"{notebook.stem}.json").read_text())
+    assert RECORD_KEYS <= record.keys()
+    assert record["profile"] == "smoke"
+    assert record["holds"] in (True, False, None)
+    assert record["measured"], "the claim check must report measured numbers"
+    for figure in record["figures"]:
+        assert (smoke_run["root"] / "figures" / Path(figure).name).exists(), figure
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_a_parameters_cell_first(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert "parameters" in code[0].get("metadata", {}).get("tags", []), notebook.name
+    source = "".join(code[0]["source"])
+    for name in ("profile", "figures_dir", "results_dir"):
+        assert re.search(rf"^{name}\s*=", source, re.M), f"{notebook.name}: no {name} parameter"
+
+
+def test_executed_notebooks_validate_with_nbval(smoke_run):
+    executed = [smoke_run["root"] / "run" / f"{nb.stem}.ipynb" for nb in NOTEBOOKS]
+    missing = [p.name for p in executed if not p.exists()]
+    assert not missing, f"not executed: {missing}"
+    (smoke_run["root"] / "pytest.ini").write_text("[pytest]\n")
+    command = [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-current-env",
+               "-p", "no:cacheprovider", "-c", str(smoke_run["root"] / "pytest.ini"),
+               *map(str, executed)]
+    env_cache = {"CCA_CACHE_DIR": str(smoke_run["root"] / "cache")}
+    completed = subprocess.run(command, cwd=smoke_run["root"], capture_output=True, text=True,
+                               env={**_environ(), **env_cache})
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+
+
+def test_readme_gallery_figures_are_produced_by_notebooks(smoke_run):
+    gallery = set(re.findall(r"figures/([\w.-]+\.png)", (REPO / "README.md").read_text()))
+    assert gallery, "the README shows no figures"
+    produced = {p.name for p in (smoke_run["root"] / "figures").glob("*.png")}
+    assert gallery <= produced, f"README shows figures no notebook makes: {sorted(gallery - produced)}"
+    committed = {p.name for p in (REPO / "figures").glob("*.png")}
+    assert gallery <= committed, f"README shows figures missing from figures/: {gallery - committed}"
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}

@@ -1,0 +1,155 @@
+"""The batch runner on tiny notebooks: outputs, resume, failure isolation, findings report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cca.experiments import runner
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOK_CODE = """\
+import json, os, time
+from pathlib import Path
+if os.path.exists({hang_flag!r}):
+    time.sleep(120)
+{body}
+Path(results_dir).mkdir(parents=True, exist_ok=True)
+record = {{"notebook": {name!r}, "claim": "x is {name}", "measured": {{"x": scale * 2.0}},
+          "holds": {holds}, "figures": [], "profile": profile}}
+(Path(results_dir) / "{name}.json").write_text(json.dumps(record))
+print("finished", {name!r})
+"""
+
+
+def write_notebook(folder: Path, name: str, body: str = "", holds: str = "True",
+                   hang_flag: str = "/nonexistent") -> Path:
+    parameters = nbformat.v4.new_code_cell(
+        'profile = "default"\nfigures_dir = "../figures"\nresults_dir = "../results"\nscale = 1.0'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    code = NOTEBOOK_CODE.format(name=name, body=body, holds=holds, hang_flag=hang_flag)
+    notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch) -> dict[str, Path]:
+    monkeypatch.setattr(runner, "package_digest", lambda: "package under test")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    profile = tmp_path / "tiny"
+    profile.mkdir()
+    (profile / "toys.toml").write_text("size = 1\n")
+    return {"notebooks": notebooks, "profile": profile, "output": tmp_path / "run"}
+
+
+def batch(ws: dict[str, Path], **kwargs) -> list[runner.NotebookRun]:
+    return runner.run_batch(profile=str(ws["profile"]), output=ws["output"],
+                            notebooks_dir=ws["notebooks"], echo=lambda *_: None, **kwargs)
+
+
+def statuses(runs: list[runner.NotebookRun]) -> dict[str, str]:
+    return {r.name: r.status for r in runs}
+
+
+def test_batch_writes_notebooks_logs_results_and_findings(workspace):
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta", holds="False")
+    runs = batch(workspace, overrides={"scale": 3.0})
+    assert statuses(runs) == {"alpha": "done", "beta": "done"}
+    out = workspace["output"]
+    executed = nbformat.read(out / "alpha.ipynb", as_version=4)
+    assert any("scale = 3.0" in c.source for c in executed.cells)
+    assert "finished" in (out / "alpha.log").read_text()
+    findings = json.loads((out / "findings.json").read_text())
+    measured = {f["notebook"]: f["measured"]["x"] for f in findings["findings"]}
+    assert measured == {"alpha": 6.0, "beta": 6.0}
+    markdown = (out / "findings.md").read_text()
+    assert "| alpha | x is alpha | holds |" in markdown
+    assert "| beta | x is beta | does not hold |" in markdown
+
+
+def test_rerun_skips_finished_work_and_reruns_what_changed(workspace):
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta")
+    batch(workspace)
+    assert statuses(batch(workspace)) == {"alpha": "skipped", "beta": "skipped"}
+    write_notebook(workspace["notebooks"], "beta", body="y = 1")
+    assert statuses(batch(workspace)) == {"alpha": "skipped", "beta": "done"}
+    assert statuses(batch(workspace, overrides={"scale": 2.0})) == {"alpha": "done", "beta": "done"}
+
+
+def test_outputs_stored_in_a_notebook_do_not_change_its_identity(workspace):
+    path = write_notebook(workspace["notebooks"], "alpha")
+    batch(workspace)
+    executed = (workspace["output"] / "alpha.ipynb").read_text()
+    path.write_text(executed)  # committing the executed notebook back, injected parameters and all
+    assert statuses(batch(workspace)) == {"alpha": "skipped"}
+
+
+def test_a_failing_notebook_does_not_stop_the_others(workspace, capsys):
+    write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('boom in alpha')")
+    write_notebook(workspace["notebooks"], "beta")
+    code = runner.main(["--profile", str(workspace["profile"]), "--output", str(workspace["output"]),
+                        "--notebooks-dir", str(workspace["notebooks"])])
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "FAILED alpha" in printed and "boom in alpha" in printed
+    assert str(workspace["output"] / "alpha.log") in printed
+    assert (workspace["output"] / "beta.done.json").exists()
+    assert not (workspace["output"] / "alpha.done.json").exists()
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    assert findings["failed"] == ["alpha"]
+
+
+def test_killed_batch_resumes_without_redoing_finished_notebooks(workspace, tmp_path, monkeypatch):
+    monkeypatch.undo()  # the killed batch runs in a child process, with the real package digest
+    flag = tmp_path / "hang"
+    flag.touch()
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta", hang_flag=str(flag))
+    command = [sys.executable, "-m", "cca.experiments.runner", "--profile", str(workspace["profile"]),
+               "--output", str(workspace["output"]), "--notebooks-dir", str(workspace["notebooks"])]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not (workspace["output"] / "alpha.done.json").exists():
+        assert time.monotonic() < deadline, "alpha never finished"
+        time.sleep(0.5)
+    time.sleep(3)  # beta is now hanging inside its kernel
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    flag.unlink()
+    assert statuses(batch(workspace)) == {"alpha": "skipped", "beta": "done"}
+
+
+def test_bad_arguments_give_a_clear_message(workspace, capsys):
+    write_notebook(workspace["notebooks"], "alpha")
+    base = ["--output", str(workspace["output"]), "--notebooks-dir", str(workspace["notebooks"])]
+    assert runner.main(["--profile", "no-such-profile", *base]) == 2
+    assert "profile 'no-such-profile' not found" in capsys.readouterr().err
+    assert runner.main(["--profile", str(workspace["profile"]), "--only", "gamma", *base]) == 2
+    assert "--only gamma: no such notebook; choose from alpha" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        runner.main(["-p", "not a pair", *base])
+
+
+def test_list_and_only(workspace, capsys):
+    write_notebook(workspace["notebooks"], "fig2_toy")
+    write_notebook(workspace["notebooks"], "fig3_memo")
+    assert runner.main(["--list", "--notebooks-dir", str(workspace["notebooks"])]) == 0
+    assert capsys.readouterr().out.split() == ["fig2_toy", "fig3_memo"]
+    assert statuses(batch(workspace, only=["fig3"])) == {"fig3_memo": "done"}
