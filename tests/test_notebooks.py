@@ -34,8 +34,13 @@ def smoke_run(tmp_path_factory) -> dict:
     patch = pytest.MonkeyPatch()
     patch.setenv("CCA_CACHE_DIR", str(root / "cache"))
     try:
-        runs = runner.run_batch(profile="smoke", output=root / "run", figures_dir=root / "figures",
-                                notebooks_dir=REPO / "notebooks", echo=lambda *_: None)
+        runs = runner.run_batch(
+            profile="smoke",
+            output=root / "run",
+            figures_dir=root / "figures",
+            notebooks_dir=REPO / "notebooks",
+            echo=lambda *_: None,
+        )
     finally:
         patch.undo()
     return {"root": root, "runs": {r.name: r for r in runs}}
@@ -46,7 +51,9 @@ def test_notebook_runs_under_smoke_profile(smoke_run, notebook):
     run = smoke_run["runs"][notebook.stem]
     log = run.log.read_text(errors="replace")[-3000:] if run.log and run.log.exists() else ""
     assert run.status == "done", f"{notebook.stem} failed: {run.error}\n{log}"
-    record = json.loads((smoke_run["root"] / "run" / "results" / f"{notebook.stem}.json").read_text())
+    record = json.loads(
+        (smoke_run["root"] / "run" / "results" / f"{notebook.stem}.json").read_text()
+    )
     assert RECORD_KEYS <= record.keys()
     assert record["profile"] == "smoke"
     assert record["holds"] in (True, False, None)
@@ -70,12 +77,27 @@ def test_executed_notebooks_validate_with_nbval(smoke_run):
     missing = [p.name for p in executed if not p.exists()]
     assert not missing, f"not executed: {missing}"
     (smoke_run["root"] / "pytest.ini").write_text("[pytest]\n")
-    command = [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-current-env",
-               "-p", "no:cacheprovider", "-c", str(smoke_run["root"] / "pytest.ini"),
-               *map(str, executed)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(smoke_run["root"] / "pytest.ini"),
+        *map(str, executed),
+    ]
     env_cache = {"CCA_CACHE_DIR": str(smoke_run["root"] / "cache")}
-    completed = subprocess.run(command, cwd=smoke_run["root"], capture_output=True, text=True,
-                               env={**_environ(), **env_cache})
+    completed = subprocess.run(
+        command,
+        cwd=smoke_run["root"],
+        capture_output=True,
+        text=True,
+        env={**_environ(), **env_cache},
+    )
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
 
 
@@ -83,9 +105,13 @@ def test_readme_gallery_figures_are_produced_by_notebooks(smoke_run):
     gallery = set(re.findall(r"figures/([\w.-]+\.png)", (REPO / "README.md").read_text()))
     assert gallery, "the README shows no figures"
     produced = {p.name for p in (smoke_run["root"] / "figures").glob("*.png")}
-    assert gallery <= produced, f"README shows figures no notebook makes: {sorted(gallery - produced)}"
+    assert gallery <= produced, (
+        f"README shows figures no notebook makes: {sorted(gallery - produced)}"
+    )
     committed = {p.name for p in (REPO / "figures").glob("*.png")}
-    assert gallery <= committed, f"README shows figures missing from figures/: {gallery - committed}"
+    assert gallery <= committed, (
+        f"README shows figures missing from figures/: {gallery - committed}"
+    )
 
 
 def _environ() -> dict[str, str]:

@@ -31,16 +31,20 @@ print("finished", {name!r})
 """
 
 
-def write_notebook(folder: Path, name: str, body: str = "", holds: str = "True",
-                   hang_flag: str = "/nonexistent") -> Path:
+def write_notebook(
+    folder: Path, name: str, body: str = "", holds: str = "True", hang_flag: str = "/nonexistent"
+) -> Path:
     parameters = nbformat.v4.new_code_cell(
         'profile = "default"\nfigures_dir = "../figures"\nresults_dir = "../results"\nscale = 1.0'
     )
     parameters.metadata["tags"] = ["parameters"]
     code = NOTEBOOK_CODE.format(name=name, body=body, holds=holds, hang_flag=hang_flag)
     notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / f"{name}.ipynb"
     nbformat.write(notebook, path)
     return path
@@ -58,8 +62,13 @@ def workspace(tmp_path: Path, monkeypatch) -> dict[str, Path]:
 
 
 def batch(ws: dict[str, Path], **kwargs) -> list[runner.NotebookRun]:
-    return runner.run_batch(profile=str(ws["profile"]), output=ws["output"],
-                            notebooks_dir=ws["notebooks"], echo=lambda *_: None, **kwargs)
+    return runner.run_batch(
+        profile=str(ws["profile"]),
+        output=ws["output"],
+        notebooks_dir=ws["notebooks"],
+        echo=lambda *_: None,
+        **kwargs,
+    )
 
 
 def statuses(runs: list[runner.NotebookRun]) -> dict[str, str]:
@@ -104,8 +113,16 @@ def test_outputs_stored_in_a_notebook_do_not_change_its_identity(workspace):
 def test_a_failing_notebook_does_not_stop_the_others(workspace, capsys):
     write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('boom in alpha')")
     write_notebook(workspace["notebooks"], "beta")
-    code = runner.main(["--profile", str(workspace["profile"]), "--output", str(workspace["output"]),
-                        "--notebooks-dir", str(workspace["notebooks"])])
+    code = runner.main(
+        [
+            "--profile",
+            str(workspace["profile"]),
+            "--output",
+            str(workspace["output"]),
+            "--notebooks-dir",
+            str(workspace["notebooks"]),
+        ]
+    )
     assert code == 1
     printed = capsys.readouterr().out
     assert "FAILED alpha" in printed and "boom in alpha" in printed
@@ -122,8 +139,17 @@ def test_killed_batch_resumes_without_redoing_finished_notebooks(workspace, tmp_
     flag.touch()
     write_notebook(workspace["notebooks"], "alpha")
     write_notebook(workspace["notebooks"], "beta", hang_flag=str(flag))
-    command = [sys.executable, "-m", "cca.experiments.runner", "--profile", str(workspace["profile"]),
-               "--output", str(workspace["output"]), "--notebooks-dir", str(workspace["notebooks"])]
+    command = [
+        sys.executable,
+        "-m",
+        "cca.experiments.runner",
+        "--profile",
+        str(workspace["profile"]),
+        "--output",
+        str(workspace["output"]),
+        "--notebooks-dir",
+        str(workspace["notebooks"]),
+    ]
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while not (workspace["output"] / "alpha.done.json").exists():

@@ -1,7 +1,7 @@
 """``cca-reproduce``: run the paper's notebooks in batch with papermill and collect the findings.
 
-A thin layer over papermill. Each notebook runs in its own process (``python -m papermill``) with the
-notebooks folder as working directory, under one profile, and writes:
+A thin layer over papermill. Each notebook runs in its own process (``python -m papermill``)
+with the notebooks folder as working directory, under one profile, and writes:
 
 - ``<output>/<stem>.ipynb``: the executed notebook,
 - ``<output>/<stem>.log``: everything the notebook printed,
@@ -85,7 +85,9 @@ def _source_digest(notebook: Path) -> str:
     injects when a notebook is executed in place) do not change its identity."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     cells = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    sources = [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells
+    ]
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
@@ -142,9 +144,19 @@ def run_notebook(
     executed = output / f"{notebook.stem}.ipynb"
     log = output / f"{notebook.stem}.log"
     command = [
-        sys.executable, "-m", "papermill", str(notebook), str(executed),
-        "--cwd", str(notebook.parent), "-y", json.dumps(parameters),
-        "--log-output", "--no-progress-bar", "--kernel", "python3",
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(executed),
+        "--cwd",
+        str(notebook.parent),
+        "-y",
+        json.dumps(parameters),
+        "--log-output",
+        "--no-progress-bar",
+        "--kernel",
+        "python3",
     ]
     if timeout:
         command += ["--execution-timeout", str(int(timeout))]
@@ -153,7 +165,9 @@ def run_notebook(
         completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
     if completed.returncode == 0:
         return True, ""
-    lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    lines = [
+        ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
+    ]
     errors = [ln for ln in lines if "Error" in ln or "Exception" in ln]
     return False, (errors or lines or ["papermill failed with no output"])[-1][:300]
 
@@ -295,7 +309,11 @@ def run_batch(
                 {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
             )
         run = NotebookRun(
-            notebook.stem, "done" if ok else "failed", seconds, output / f"{notebook.stem}.log", error
+            notebook.stem,
+            "done" if ok else "failed",
+            seconds,
+            output / f"{notebook.stem}.log",
+            error,
         )
         runs.append(run)
         verdict = "done" if ok else f"FAILED ({error})"
@@ -323,7 +341,9 @@ def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
         f"{counts['done']} ran, {counts['skipped']} up to date, {counts['failed']} failed "
         f"in {_clock(seconds)}; findings: {report}"
     ]
-    lines += [f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"]
+    lines += [
+        f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"
+    ]
     return "\n".join(lines)
 
 
@@ -344,13 +364,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run the reproduction notebooks with papermill and write a findings report.",
     )
     parser.add_argument("--profile", default="default", help="smoke, default, paper, or a folder")
-    parser.add_argument("--only", nargs="+", default=(), metavar="NOTEBOOK",
-                        help="run these notebooks (stems or prefixes, e.g. fig3 fig6)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        metavar="NOTEBOOK",
+        help="run these notebooks (stems or prefixes, e.g. fig3 fig6)",
+    )
     parser.add_argument("--output", type=Path, help="run folder (default runs/<profile>)")
     parser.add_argument("--figures-dir", type=Path, help="where the notebooks save figures")
     parser.add_argument("--notebooks-dir", type=Path, help="folder of notebooks to run")
-    parser.add_argument("-p", "--parameter", action="append", type=_parse_override, default=[],
-                        metavar="NAME=VALUE", help="override a notebook parameter (JSON value)")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        type=_parse_override,
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (JSON value)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
     parser.add_argument("--force", action="store_true", help="rerun even up-to-date notebooks")
     parser.add_argument("--timeout", type=float, help="per-cell timeout in seconds")
@@ -362,9 +394,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(notebook.stem)
             return 0
         runs = run_batch(
-            profile=args.profile, only=args.only, output=args.output, figures_dir=args.figures_dir,
-            notebooks_dir=args.notebooks_dir, overrides=dict(args.parameter), jobs=args.jobs,
-            force=args.force, timeout=args.timeout,
+            profile=args.profile,
+            only=args.only,
+            output=args.output,
+            figures_dir=args.figures_dir,
+            notebooks_dir=args.notebooks_dir,
+            overrides=dict(args.parameter),
+            jobs=args.jobs,
+            force=args.force,
+            timeout=args.timeout,
         )
     except (ValueError, FileNotFoundError) as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)
