@@ -1,0 +1,129 @@
+"""Training throughput of the CNN on this machine, and the default profile's CNN training time.
+
+Usage::
+
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/bench_training.py [--profile default] [--examples 512]
+        [--determinism]
+
+For every width multiplier the profile's CNN set uses, it times one epoch of ``fit`` (after a
+warm-up epoch that traces the graph) and one ``evaluate`` pass, in examples per second, then
+estimates the profile's total CNN training time from an empty cache: for each distinct run
+(equal configs are one cache entry), ``epochs x (train_subset / train rate + validation_size /
+eval rate)``. ``--determinism`` also times the base width with
+``tf.config.experimental.enable_op_determinism()`` and without it, in alternating fresh processes
+(it cannot be switched off), and prints the ratio. Numbers depend on what else runs on the CPU:
+the load average is printed alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from cca.experiments.config import load_profile
+from cca.experiments.data import DATASET_SHAPES
+from cca.experiments.models import build_cnn, cnn_experiment_configs
+from cca.experiments.training import make_optimizer, run_key
+
+
+def throughput(dataset: str, width: float, depth: int, batch_size: int, examples: int,
+               learning_rate: float = 1e-3) -> tuple[float, float]:
+    """(training, evaluation) examples per second of the CNN on random inputs."""
+
+    import keras
+
+    keras.utils.set_random_seed(0)  # op determinism refuses unseeded random ops
+    shape, classes = DATASET_SHAPES[dataset]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(examples, *shape)).astype("float32")
+    y = rng.integers(classes, size=examples).astype("int32")
+    model = build_cnn(shape, classes, width=width, depth=depth)
+    model.compile(make_optimizer({"name": "adam", "learning_rate": learning_rate}),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[: 4 * batch_size], y[: 4 * batch_size], batch_size=batch_size, verbose=0)
+    model.evaluate(x[:256], y[:256], batch_size=256, verbose=0)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, verbose=0)
+    train_rate = examples / (time.perf_counter() - start)
+    start = time.perf_counter()
+    model.evaluate(x, y, batch_size=256, verbose=0)
+    return train_rate, examples / (time.perf_counter() - start)
+
+
+def distinct_runs(images: dict) -> dict[str, dict]:
+    """The profile's CNN runs, one per cache key, with the most epochs asked of it."""
+    runs: dict[str, dict] = {}
+    for configs in cnn_experiment_configs(images).values():
+        for config in configs:
+            key = run_key(config)
+            if key not in runs or runs[key]["epochs"] < config["epochs"]:
+                runs[key] = config
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--examples", type=int, default=512, help="examples per timed epoch")
+    parser.add_argument("--determinism", action="store_true",
+                        help="also time the base width with op determinism (fresh process)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    images = load_profile(args.profile)["images"]
+    if args.child:  # one determinism measurement, in its own process
+        if args.deterministic:
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        print(json.dumps(throughput(*json.loads(args.child))))
+        return
+
+    runs = distinct_runs(images)
+    widths = sorted({config["width"] for config in runs.values()})
+    print(f"profile {args.profile!r}: {len(runs)} distinct CNN runs, widths {widths}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    rates = {}
+    for width in widths:
+        rates[width] = throughput(images["dataset"], width, images["depth"],
+                                  images["batch_size"], args.examples)
+        print(f"  width {width:<7g} train {rates[width][0]:8.1f} ex/s   "
+              f"evaluate {rates[width][1]:8.1f} ex/s", flush=True)
+    total = 0.0
+    for config in runs.values():
+        train_rate, eval_rate = rates[config["width"]]
+        train_size = config["train_subset"] or 50000
+        validation = config["validation_size"] or 10000
+        total += validation / eval_rate + config["epochs"] * (
+            train_size / train_rate + validation / eval_rate)
+    epochs = sum(config["epochs"] for config in runs.values())
+    print(f"estimated CNN training from an empty cache: {total / 60:.1f} min "
+          f"({epochs} network-epochs)")
+    if args.determinism:
+        base = [images["dataset"], images["width"], images["depth"], images["batch_size"],
+                args.examples]
+        ratios = []
+        for _ in range(2):  # alternate fresh processes, so both see the same load
+            plain = _child_rate(args.profile, base, deterministic=False)
+            deterministic = _child_rate(args.profile, base, deterministic=True)
+            ratios.append(deterministic / plain)
+            print(f"  width {images['width']:g} train: op determinism {deterministic:.1f} ex/s, "
+                  f"without {plain:.1f} ex/s (ratio {ratios[-1]:.2f})", flush=True)
+        print(f"op determinism costs a factor {1 / np.mean(ratios):.2f} in training speed")
+
+
+def _child_rate(profile: str, base: list, deterministic: bool) -> float:
+    command = [sys.executable, __file__, "--profile", profile, "--child", json.dumps(base)]
+    if deterministic:
+        command.append("--deterministic")
+    child = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])[0]
+
+if __name__ == "__main__":
+    main()
