@@ -1,0 +1,51 @@
+"""Representational similarity with canonical correlation, in plain NumPy/SciPy.
+
+Measures of Morcos, Raghu & Bengio, "Insights on representational similarity in neural networks with
+canonical correlation" (NeurIPS 2018): mean CCA, SVCCA (Raghu et al. 2017) and PWCCA, with the full
+CCA result (directions, variates, projection of new data), conv-layer handling, a streaming
+accumulator, and the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance.
+
+Conventions: rows are datapoints, columns are neurons; row i of both layers is the response to the
+same input. Similarities are floats in [0, 1]; each has a distance form, 1 - similarity.
+This package never imports a deep learning framework.
+"""
+
+from cca._validation import DegenerateCCAWarning
+from cca.baselines import (
+    cosine_distance,
+    cosine_similarity,
+    euclidean_distance,
+    linear_cka,
+    linear_cka_distance,
+)
+from cca.measures import (
+    CCAResult,
+    canonical_correlations,
+    cca,
+    mean_cca,
+    mean_cca_distance,
+    pwcca,
+    pwcca_distance,
+    svcca,
+    svcca_distance,
+)
+from cca.streaming import CCAAccumulator
+
+__all__ = [
+    "CCAAccumulator",
+    "CCAResult",
+    "DegenerateCCAWarning",
+    "canonical_correlations",
+    "cca",
+    "cosine_distance",
+    "cosine_similarity",
+    "euclidean_distance",
+    "linear_cka",
+    "linear_cka_distance",
+    "mean_cca",
+    "mean_cca_distance",
+    "pwcca",
+    "pwcca_distance",
+    "svcca",
+    "svcca_distance",
+]

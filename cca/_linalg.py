@@ -1,0 +1,173 @@
+"""Numerical core of CCA, shared by the in-memory measures and the streaming accumulator.
+
+Notation (PAPER.md, Section 2.1 of the paper): X (n x a) and Y (n x b) are centered; a *whitening*
+W (a x r) maps centered neurons to an orthonormal basis Q = X W of X's column space (Q^T Q = I).
+The canonical correlations are the singular values of Qx^T Qy = Wx^T (X^T Y) Wy, and with
+Qx^T Qy = U diag(rho) V^T the canonical directions are A = Wx U and B = Wy V: the canonical
+variates H = X A are orthonormal.
+
+Two ways to get W:
+
+* **Gram path** (fast): from the centered Gram matrix G = [X Y]^T [X Y], computed once. Columns are
+  equilibrated (R = D G D with D = diag(G)^-1/2, so neuron scales do not matter) and R = V diag(l)
+  V^T gives W = D V diag(l)^-1/2, dropping eigenvalues below a null tolerance (duplicated neurons).
+  It squares the condition number: an eigenvalue l (relative to the largest) carries a relative
+  error of about eps / l, so directions with small l are only trusted above a floor
+  (:data:`TRUST_FLOOR`).
+* **SVD path** (accurate): thin SVD of the equilibrated data, X D = U S V^T, W = D V S^-1, Q = U.
+
+Constant (dead) neurons are excluded from both (their rows of W are zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Smallest eigenvalue of an equilibrated Gram matrix, relative to the largest, whose direction the
+# Gram path trusts at each precision: errors in rho are then below ~1e-4 (float32) and ~1e-9
+# (float64).
+TRUST_FLOOR = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-6}
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sufficient statistics of a pair of layers: the stacked [x y] columns, x first.
+
+    Attributes
+    ----------
+    n : int
+        Number of datapoints.
+    mean : ndarray, shape (a + b,)
+        Column means.
+    gram : ndarray, shape (a + b, a + b)
+        Sum over datapoints of the outer products of the centered rows.
+    live : ndarray of bool, shape (a + b,)
+        False for constant (dead) neurons.
+    n_x : int
+        Number of columns of x (a).
+    """
+
+    n: int
+    mean: np.ndarray
+    gram: np.ndarray
+    live: np.ndarray
+    n_x: int
+
+    def block(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (Gram block, live mask) of side "x" or "y"."""
+        cut = slice(None, self.n_x) if side == "x" else slice(self.n_x, None)
+        return self.gram[cut, cut], self.live[cut]
+
+    @property
+    def cross(self) -> np.ndarray:
+        """X^T Y, the (a, b) block of the Gram matrix."""
+        return self.gram[: self.n_x, self.n_x :]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """An orthonormal basis of one side: whitening (a x r), trust flag, and Q (n x r) if known."""
+
+    whitening: np.ndarray
+    trusted: bool
+    basis: np.ndarray | None = None
+
+
+def centered_stack(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return [x y] centered (dead columns set to exactly 0) and the column means (float64)."""
+    stacked = np.hstack([x, y])
+    mean = stacked.mean(axis=0, dtype=np.result_type(stacked.dtype, np.float64))
+    stacked -= mean.astype(stacked.dtype)
+    stacked[:, ~live] = 0
+    return stacked, mean
+
+
+def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> Moments:
+    """Moments of two validated layers, in their dtype; the Gram matrix is one ``s^H s``."""
+    stacked, mean = centered_stack(x, y, live)
+    adjoint = stacked.conj().T if np.iscomplexobj(stacked) else stacked.T  # s.T @ s: one syrk
+    return Moments(len(x), mean, adjoint @ stacked, live, x.shape[1])
+
+
+def null_tolerance(n: int, width: int, dtype: np.dtype) -> float:
+    """Relative eigenvalue below which a Gram direction is numerically null (rounding noise)."""
+    return max(width, 1) * np.sqrt(n) * np.finfo(dtype).eps
+
+
+def keep_count(singular_values: np.ndarray, keep: float | int, rule: str) -> int:
+    """How many leading directions SVCCA keeps (``singular_values`` sorted descending).
+
+    ``keep`` an int: that many. A float: the fewest whose share of the total reaches ``keep``, the
+    share being of sum(s**2) (``rule="variance"``) or of sum(s) (``rule="singular_values"``, the
+    SVCCA paper's Appendix A).
+    """
+    if isinstance(keep, (int, np.integer)):
+        return min(int(keep), len(singular_values))
+    weights = singular_values**2 if rule == "variance" else singular_values
+    share = np.cumsum(weights) / weights.sum()
+    return min(int(np.searchsorted(share, keep - 1e-12)) + 1, len(singular_values))
+
+
+def gram_basis(gram: np.ndarray, live: np.ndarray, n: int, dtype: np.dtype, svcca=None) -> Basis:
+    """Whitening of one side from its Gram block (computed in ``dtype``; solved in float64).
+
+    ``svcca`` None: the CCA basis of all live neurons, equilibrated. ``svcca=(keep, rule)``: the top
+    principal directions (no equilibration: PCA depends on scale), as in SVCCA.
+    """
+    gram = gram.astype(np.complex128 if np.iscomplexobj(gram) else np.float64)
+    if svcca is None:
+        scale = 1 / np.sqrt(np.diag(gram).real[live])
+        eigvals, eigvecs = np.linalg.eigh(gram[np.ix_(live, live)] * np.outer(scale, scale))
+    else:
+        scale = np.ones(live.sum())
+        eigvals, eigvecs = np.linalg.eigh(gram[np.ix_(live, live)])
+    eigvals, eigvecs = eigvals[::-1], eigvecs[:, ::-1]
+    ratio = np.clip(eigvals, 0, None) / eigvals[0]
+    if svcca is not None:
+        count = keep_count(np.sqrt(ratio), *svcca)
+        ratio, eigvals, eigvecs = ratio[:count], eigvals[:count], eigvecs[:, :count]
+    precision = np.finfo(dtype).dtype
+    null = min(null_tolerance(n, len(ratio), dtype), TRUST_FLOOR[precision])
+    kept = ratio > null
+    lowest_trusted_null = 0.0 if precision == np.float32 else null
+    trusted = not np.any((ratio >= lowest_trusted_null) & (ratio < TRUST_FLOOR[precision]))
+    whitening = np.zeros((len(live), kept.sum()), dtype=eigvecs.dtype)
+    whitening[live] = scale[:, None] * eigvecs[:, kept] / np.sqrt(eigvals[kept])
+    return Basis(whitening, trusted)
+
+
+def data_basis(centered: np.ndarray, live: np.ndarray, svcca=None) -> Basis:
+    """Whitening and orthonormal basis of one side from its centered data by a thin SVD."""
+    data = centered[:, live]
+    scale = 1 / np.linalg.norm(data, axis=0) if svcca is None else np.ones(data.shape[1])
+    left, singular, right_h = np.linalg.svd(data * scale, full_matrices=False)
+    count = len(singular) if svcca is None else keep_count(singular, *svcca)
+    kept = singular[:count] > singular[0] * max(data.shape) * np.finfo(np.float64).eps
+    whitening = np.zeros((len(live), kept.sum()), dtype=right_h.dtype)
+    whitening[live] = scale[:, None] * right_h[:count][kept].conj().T / singular[:count][kept]
+    return Basis(whitening, True, left[:, :count][:, kept])
+
+
+def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
+    """Canonical correlations and directions (A, B) from two bases.
+
+    ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path).
+    """
+    if cross is None:
+        inner = basis_x.basis.conj().T @ basis_y.basis
+    else:
+        inner = basis_x.whitening.conj().T @ cross @ basis_y.whitening
+    left, rho, right_h = np.linalg.svd(inner, full_matrices=False)
+    return np.clip(rho, 0.0, 1.0), basis_x.whitening @ left, basis_y.whitening @ right_h.conj().T
+
+
+def projection_weights(x_gram_times_directions: np.ndarray) -> np.ndarray:
+    """PWCCA weights alpha_i = sum_j |<h_i, z_j>| / sum_k sum_j |<h_k, z_j>| (paper, Section 2.2).
+
+    With h_i = X a_i and z_j the centered neuron j, <h_i, z_j> = (X^T X a_i)_j: the argument is
+    X^T X A (or X^T H), shape (a, c).
+    """
+    raw = np.abs(x_gram_times_directions).sum(axis=0)
+    return raw / raw.sum()

@@ -1,0 +1,166 @@
+"""Input checks at the boundary of the public API, and the spatial handling of conv layers.
+
+Public functions call these once, at the top; the numerical core trusts what they return: 2-D arrays
+of float32 or float64 (4-D only for ``conv="dft"``), finite, with the same number of rows.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+CONV_MODES = ("mean", "positions", "dft")
+METHODS = ("auto", "gram", "svd")
+
+
+class DegenerateCCAWarning(UserWarning):
+    """CCA was asked for with too few datapoints for the number of neurons.
+
+    With ``n`` datapoints the centered activations span at most ``n - 1`` dimensions, so when the
+    two layers together have at least ``n`` neurons at least ``a + b - (n - 1)`` canonical
+    correlations are exactly 1 whatever the data: the similarity is an artefact of the sample size
+    (the paper's Section 2 notes this degenerate regime). Use more datapoints than the two layers
+    have neurons together, ideally many times more.
+    """
+
+
+def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
+    """Convert ``value`` to a finite float32/float64 array of shape (n, d) or (n, h, w, c).
+
+    float32 stays float32 (the Gram path checks whether that is accurate enough); every other real
+    dtype becomes float64. Raises ValueError naming ``name`` for anything else.
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # tensors on a GPU or requiring grad refuse conversion
+        raise ValueError(
+            f"{name} could not be converted to a NumPy array ({type(value).__name__}: {error}). "
+            "Pass a NumPy array, a nested list of numbers, or a tensor on the CPU "
+            "(e.g. tensor.detach().cpu().numpy())."
+        ) from error
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{name} must hold numbers; found Python objects that are not numbers ({error}). "
+                "Pass a numeric array of activations."
+            ) from error
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} must hold real numbers; found dtype {array.dtype}. "
+            "Pass a numeric (integer or floating point) array of activations."
+        )
+    if array.ndim not in (2, 4):
+        raise ValueError(
+            f"{name} must be 2-D (datapoints, neurons) or 4-D (datapoints, height, width, "
+            f"channels); found {array.ndim}-D with shape {array.shape}. Reshape it, e.g. "
+            f"{name}.reshape(len({name}), -1) for one neuron per column."
+        )
+    if array.shape[0] < min_rows:
+        raise ValueError(
+            f"{name} must have at least {min_rows} datapoints (rows); found {array.shape[0]}. "
+            "Similarity measures need several datapoints, many more than neurons."
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} has no neurons (shape {array.shape}); pass at least one neuron.")
+    if array.dtype != np.float32:
+        array = array.astype(np.float64, copy=False)
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = array[~finite]
+        raise ValueError(
+            f"{name} contains {bad.size} non-finite value(s) (NaN or infinity, first: {bad[0]}). "
+            "Remove or replace those datapoints before comparing representations."
+        )
+    return array
+
+
+def check_same_rows(x: np.ndarray, y: np.ndarray) -> None:
+    """Raise ValueError unless x and y have the same number of datapoints."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"x and y must have the same number of datapoints (rows); found {x.shape[0]} rows in x "
+            f"and {y.shape[0]} in y. Row i of both must be the response to the same input."
+        )
+
+
+def check_method(method: str) -> None:
+    """Raise ValueError unless ``method`` is one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; found {method!r}.")
+
+
+def check_conv(conv: str | None, x: np.ndarray, y: np.ndarray, allow_dft: bool) -> None:
+    """Check that ``conv`` is valid and present exactly when an input is 4-D."""
+    allowed = CONV_MODES if allow_dft else CONV_MODES[:2]
+    if conv is not None and conv not in allowed:
+        hint = "" if allow_dft or conv != "dft" else " (this function has no per-frequency form)"
+        raise ValueError(f"conv must be None or one of {allowed}; found {conv!r}{hint}.")
+    four_d = [name for name, a in (("x", x), ("y", y)) if a.ndim == 4]
+    if four_d and conv is None:
+        raise ValueError(
+            f"{' and '.join(four_d)} is 4-D (datapoints, height, width, channels): say how space "
+            "is handled with conv='mean' (average each channel over space, the paper's Figure 3), "
+            "conv='positions' (each position a datapoint)"
+            + (" or conv='dft' (per-frequency CCA, SVCCA paper Section 5)." if allow_dft else ".")
+        )
+    if conv in ("positions", "dft") and four_d and (
+        len(four_d) < 2 or x.shape[1:3] != y.shape[1:3]
+    ):
+        raise ValueError(
+            f"conv={conv!r} needs x and y both 4-D with the same height and width; found shapes "
+            f"{x.shape} and {y.shape}. Use conv='mean' to compare layers of different spatial size."
+        )
+
+
+def reduce_space(array: np.ndarray, conv: str | None) -> np.ndarray:
+    """Turn a 4-D (n, h, w, c) array into 2-D for ``conv`` in {"mean", "positions"}."""
+    if array.ndim == 2:
+        return array
+    if conv == "mean":
+        return array.mean(axis=(1, 2), dtype=np.float64).astype(array.dtype, copy=False)
+    return array.reshape(-1, array.shape[-1])
+
+
+def live_neurons(array: np.ndarray, name: str) -> np.ndarray:
+    """Boolean mask of the neurons that vary over datapoints; ValueError if none does."""
+    live = np.ptp(array, axis=0) > 0
+    if not live.any():
+        raise ValueError(
+            f"every neuron of {name} is constant over the {array.shape[0]} datapoints (dead "
+            "neurons); similarity is undefined. Check the layer, or compare another one."
+        )
+    return live
+
+
+def warn_if_degenerate(n: int, n_x: int, n_y: int, stacklevel: int = 3) -> None:
+    """Issue :class:`DegenerateCCAWarning` when n datapoints do not exceed a + b neurons."""
+    if n <= n_x + n_y:
+        warnings.warn(
+            f"{n} datapoints for {n_x} + {n_y} neurons: the centered data span at most {n - 1} "
+            f"dimensions, so at least {n_x + n_y - n + 1} canonical correlations equal 1 whatever "
+            "the data and the similarity is inflated. Use many more datapoints than neurons.",
+            DegenerateCCAWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def check_keep(keep: float | int, rule: str) -> None:
+    """Validate the SVCCA ``keep`` and ``rule`` arguments."""
+    if rule not in ("variance", "singular_values"):
+        raise ValueError(f"rule must be 'variance' or 'singular_values'; found {rule!r}.")
+    if isinstance(keep, bool) or not isinstance(keep, numbers.Real):
+        raise ValueError(
+            f"keep must be a fraction in (0, 1] or a positive int; found {keep!r}."
+        )
+    if isinstance(keep, numbers.Integral):
+        if keep < 1:
+            raise ValueError(f"keep as an int is a number of directions, at least 1; found {keep}.")
+    elif not 0 < keep <= 1:
+        raise ValueError(
+            f"keep as a float is the fraction kept, in (0, 1]; found {keep}. "
+            "Pass an int to keep a fixed number of directions."
+        )

@@ -1,0 +1,194 @@
+"""Baselines the CCA measures are compared with: linear CKA, cosine and Euclidean distance.
+
+Linear CKA is the modern comparison users expect (Kornblith et al., ICML 2019); cosine and Euclidean
+distance are the naive baselines of the paper's Appendix (Figures A2-A6, A8).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cca._validation import (
+    as_activations,
+    check_conv,
+    check_same_rows,
+    live_neurons,
+    reduce_space,
+)
+
+
+def _unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> float:
+    """Unbiased HSIC (Song et al. 2012) of linear kernels K = X X^T, L = Y Y^T of centered X, Y.
+
+    With K~, L~ the kernels with zeroed diagonals,
+    HSIC_u = [tr(K~ L~) + 1^T K~ 1 1^T L~ 1 / ((n-1)(n-2)) - 2/(n-2) 1^T K~ L~ 1] / (n (n-3)).
+    For centered data K 1 = 0, so every term needs only ||X^T Y||_F^2 (``cross_sq``) and the kernel
+    diagonals (squared row norms): tr(K~ L~) = cross_sq - dK.dL, 1^T K~ 1 = -sum dK, K~ 1 = -dK.
+    """
+    n = len(diag_k)
+    dot = diag_k @ diag_l
+    total = cross_sq - dot + diag_k.sum() * diag_l.sum() / ((n - 1) * (n - 2)) - 2 * dot / (n - 2)
+    return total / (n * (n - 3))
+
+
+def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None = None) -> float:
+    """Linear centered kernel alignment (Kornblith et al. 2019, Section 3 and Eq. (3)).
+
+    CKA = ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) for centered X (n x a), Y (n x b), in [0, 1].
+    With ``debiased=True`` each HSIC is the unbiased estimator (Song et al. 2012; Kornblith et al.,
+    Appendix), which needs n >= 4 and can be slightly negative for unrelated layers.
+
+    Invariant to orthogonal maps and isotropic scaling of either layer, and to adding constants to
+    neurons; not to general invertible linear maps (unlike mean CCA).
+
+    Parameters
+    ----------
+    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    debiased : bool
+        Use the unbiased HSIC estimator.
+    conv : {"mean", "positions"}, optional
+        Required for 4-D input, as in :func:`cca.cca`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(500, 10))
+    >>> q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
+    >>> round(cca.linear_cka(x, 3 * x @ q + 1), 6)
+    1.0
+    """
+    x, y = _prepare_pair(x, y, conv)
+    if debiased and len(x) < 4:
+        raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
+    x = x - x.mean(axis=0)
+    y = y - y.mean(axis=0)
+    cross_sq = np.linalg.norm(x.T @ y) ** 2
+    if not debiased:
+        return float(cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)))
+    diag_k, diag_l = (x**2).sum(axis=1), (y**2).sum(axis=1)
+    hsic_xy = _unbiased_hsic(cross_sq, diag_k, diag_l)
+    hsic_xx = _unbiased_hsic(np.linalg.norm(x.T @ x) ** 2, diag_k, diag_k)
+    hsic_yy = _unbiased_hsic(np.linalg.norm(y.T @ y) ** 2, diag_l, diag_l)
+    return float(hsic_xy / np.sqrt(hsic_xx * hsic_yy))
+
+
+def linear_cka_distance(
+    x: object, y: object, debiased: bool = False, *, conv: str | None = None
+) -> float:
+    """Linear CKA distance, 1 - :func:`linear_cka`.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> round(cca.linear_cka_distance(x, x), 6)
+    0.0
+    """
+    return 1.0 - linear_cka(x, y, debiased, conv=conv)
+
+
+def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
+    """Cosine similarity of two representations of the same neurons (paper, Appendix A5, A6, A8).
+
+    cos = <X, Y>_F / (||X||_F ||Y||_F), the cosine between the flattened (n x d) matrices, where X
+    and Y are centered per neuron (each neuron's mean over datapoints removed) when ``center`` is
+    True, as by default, so that adding a constant to a neuron changes nothing, as for the CCA
+    measures. It compares neuron j of x with neuron j of y: use it for one layer at two times of
+    training, not for two different layers. In [-1, 1]; invariant to scaling a layer, not to
+    rotating it.
+
+    Parameters
+    ----------
+    x, y : array-like, same shape (n, d) or (n, h, w, c)
+        4-D input is flattened per datapoint (the same neurons are compared position by position).
+    center : bool
+        Remove each neuron's mean first (default); False compares the raw activations.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> round(cca.cosine_similarity(x, 2 * x + 5), 6), round(cca.cosine_similarity(x, -x), 6)
+    (1.0, -1.0)
+    """
+    x, y = _prepare_same_shape(x, y, center)
+    norms = np.linalg.norm(x) * np.linalg.norm(y)
+    if norms == 0:
+        raise ValueError(
+            "cosine similarity is undefined: x or y is all zeros"
+            + (" after centering (every neuron constant)." if center else ".")
+        )
+    return float(np.vdot(x, y) / norms)
+
+
+def cosine_distance(x: object, y: object, *, center: bool = True) -> float:
+    """Cosine distance, 1 - :func:`cosine_similarity`, in [0, 2].
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> round(cca.cosine_distance(x, x), 6)
+    0.0
+    """
+    return 1.0 - cosine_similarity(x, y, center=center)
+
+
+def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
+    """Root-mean-square Euclidean distance between matched datapoints (paper, Appendix A5, A6, A8).
+
+    d = sqrt((1/n) sum_i ||x_i - y_i||^2) = ||X - Y||_F / sqrt(n), with X, Y centered per neuron
+    when ``center`` is True (default). Same units as the activations (not scale invariant), >= 0. It
+    compares neuron j of x with neuron j of y, so x and y must have the same shape.
+
+    Parameters
+    ----------
+    x, y : array-like, same shape (n, d) or (n, h, w, c) (flattened per datapoint)
+    center : bool
+        Remove each neuron's mean first (default); False compares the raw activations.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.zeros((4, 2))
+    >>> cca.euclidean_distance(x, x + [[3, 4], [-3, -4], [3, 4], [-3, -4]])
+    5.0
+    """
+    x, y = _prepare_same_shape(x, y, center)
+    return float(np.linalg.norm(x - y) / np.sqrt(len(x)))
+
+
+def _prepare_pair(x, y, conv):
+    x, y = as_activations(x, "x"), as_activations(y, "y")
+    check_same_rows(x, y)
+    check_conv(conv, x, y, allow_dft=False)
+    x, y = reduce_space(x, conv).astype(np.float64), reduce_space(y, conv).astype(np.float64)
+    live_neurons(x, "x")
+    live_neurons(y, "y")
+    return x, y
+
+
+def _prepare_same_shape(x, y, center):
+    x, y = as_activations(x, "x"), as_activations(y, "y")
+    if x.shape != y.shape:
+        raise ValueError(
+            f"x and y must have the same shape to compare the same neurons; found {x.shape} and "
+            f"{y.shape}. For layers of different sizes use a CCA measure or linear_cka."
+        )
+    x, y = x.reshape(len(x), -1).astype(np.float64), y.reshape(len(y), -1).astype(np.float64)
+    if center:
+        x, y = x - x.mean(axis=0), y - y.mean(axis=0)
+    return x, y

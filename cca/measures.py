@@ -1,0 +1,406 @@
+"""CCA-based similarity of two representations: mean CCA, SVCCA, PWCCA and the full CCA result.
+
+Rows are datapoints, columns are neurons (Morcos, Raghu & Bengio 2018, Section 2.1). Every function
+takes ``conv`` for 4-D (n, h, w, c) conv activations and ``method``:
+
+* ``"auto"`` (default): the Gram path in the input precision (float32 stays float32); if the Gram
+  eigenvalues are too small to trust there, the float64 Gram path; if still not, the SVD path.
+* ``"gram"``: the Gram path only (fast; squares the condition number).
+* ``"svd"``: thin SVDs of the data in float64 (slower, accurate on ill-conditioned layers).
+
+See :mod:`cca._linalg` for the method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from cca import _linalg
+from cca._validation import (
+    as_activations,
+    check_conv,
+    check_keep,
+    check_method,
+    check_same_rows,
+    live_neurons,
+    reduce_space,
+    warn_if_degenerate,
+)
+
+
+@dataclass(frozen=True)
+class CCAResult:
+    """The canonical correlation analysis of two layers, from :func:`cca`.
+
+    Attributes
+    ----------
+    correlations : ndarray, shape (c,)
+        Canonical correlations rho_1 >= ... >= rho_c in [0, 1], c = min(rank x, rank y).
+    x_directions, y_directions : ndarray, shapes (a, c) and (b, c)
+        Directions A, B mapping centered neurons to canonical variates: h = (x - x_mean) @ A. The
+        variates of the fitted data are orthonormal columns.
+    x_mean, y_mean : ndarray, shapes (a,) and (b,)
+        Means of the neurons in the fitted data; :meth:`project_x` and :meth:`project_y` use them.
+    n_samples : int
+        Number of datapoints fitted (after ``conv`` handling).
+    method : str
+        The path that produced the result: "gram-float32", "gram-float64" (Gram matrix computed in
+        that precision) or "svd".
+    conv : str or None
+        How 4-D input was handled; projection applies the same.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(500, 8))
+    >>> result = cca.cca(x, x @ rng.normal(size=(8, 8)))
+    >>> bool(np.allclose(result.correlations, 1))
+    True
+    >>> result.project_x(x[:3]).shape
+    (3, 8)
+    """
+
+    correlations: np.ndarray
+    x_directions: np.ndarray
+    y_directions: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    n_samples: int
+    method: str
+    conv: str | None = None
+    _x: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _y: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _x_gram: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def mean_cca(self) -> float:
+        """Mean CCA similarity, the mean of all canonical correlations (paper, Section 2.1)."""
+        return float(self.correlations.mean())
+
+    @cached_property
+    def _inner_products(self) -> np.ndarray:
+        """<z_j, h_i> = (X^T X a_i)_j for centered neurons z_j of x, shape (a, c)."""
+        if self._x_gram is not None:
+            return self._x_gram @ self.x_directions
+        centered = self._centered(self._x, self.x_mean, "x")
+        return centered.conj().T @ (centered @ self.x_directions)
+
+    @property
+    def x_weights(self) -> np.ndarray:
+        """PWCCA weights alpha (shape (c,), sum 1) of x's variates (paper, Section 2.2)."""
+        return _linalg.projection_weights(self._inner_products)
+
+    @property
+    def pwcca(self) -> float:
+        """Projection-weighted CCA similarity sum_i alpha_i rho_i, weights from x (Section 2.2)."""
+        return float(np.real(self.x_weights @ self.correlations))
+
+    @cached_property
+    def x_variates(self) -> np.ndarray:
+        """Canonical variates of x, shape (n, c), orthonormal columns h_i = (x - x_mean) @ a_i."""
+        return self._centered(self._x, self.x_mean, "x") @ self.x_directions
+
+    @cached_property
+    def y_variates(self) -> np.ndarray:
+        """Canonical variates of y, shape (n, c), orthonormal columns."""
+        return self._centered(self._y, self.y_mean, "y") @ self.y_directions
+
+    def project_x(self, x: object) -> np.ndarray:
+        """Project new x data onto the fitted directions: (x - x_mean) @ x_directions.
+
+        Parameters
+        ----------
+        x : array-like, shape (m, a) or (m, h, w, c) when fitted with ``conv``
+            Activations of the same neurons, e.g. from a later checkpoint (paper, Figure 1 d-f).
+
+        Returns
+        -------
+        ndarray, shape (m, c)
+        """
+        return self._project(x, self.x_mean, self.x_directions, "x")
+
+    def project_y(self, y: object) -> np.ndarray:
+        """Project new y data onto the fitted directions: (y - y_mean) @ y_directions."""
+        return self._project(y, self.y_mean, self.y_directions, "y")
+
+    def _project(self, data, mean, directions, name) -> np.ndarray:
+        data = as_activations(data, name, min_rows=1)
+        check_conv(self.conv, data, data, allow_dft=False)
+        data = reduce_space(data, self.conv)
+        if data.shape[1] != len(mean):
+            raise ValueError(
+                f"{name} has {data.shape[1]} neurons but the fit had {len(mean)}; project "
+                "activations of the same neurons."
+            )
+        return (data - mean) @ directions
+
+    def _centered(self, data, mean, name) -> np.ndarray:
+        if data is None:
+            raise ValueError(
+                f"this result has no {name} data (it came from a streaming accumulator); "
+                f"use project_{name}(data) to get the variates of any data."
+            )
+        return data - mean
+
+
+def _prepare(x, y, conv, method, allow_dft=False):
+    """Validate a pair of layers; return 2-D arrays (4-D for dft) in a common dtype."""
+    check_method(method)
+    x, y = as_activations(x, "x"), as_activations(y, "y")
+    check_same_rows(x, y)
+    check_conv(conv, x, y, allow_dft)
+    if conv != "dft":
+        x, y = reduce_space(x, conv), reduce_space(y, conv)
+    if x.dtype != y.dtype:
+        x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+    return x, y
+
+
+def _fit(x, y, method, conv=None, svcca=None) -> CCAResult:
+    """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring)."""
+    live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
+    warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
+    dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])
+    for dtype in dtypes if method != "svd" else []:
+        moments = _linalg.moments_of(x.astype(dtype, copy=False), y.astype(dtype, copy=False), live)
+        bases = [
+            _linalg.gram_basis(*moments.block(side), moments.n, dtype, svcca) for side in "xy"
+        ]
+        if method == "gram" or all(basis.trusted for basis in bases):
+            cross = moments.cross.astype(bases[0].whitening.dtype)
+            x_gram = moments.block("x")[0].astype(cross.dtype)
+            path = f"gram-{np.dtype(dtype).name}"
+            return _result(moments.mean, x.shape[1], bases, cross, path, conv, x, y, x_gram)
+    precision = np.complex128 if np.iscomplexobj(x) else np.float64
+    stacked, mean = _linalg.centered_stack(x.astype(precision), y.astype(precision), live)
+    cut = x.shape[1]
+    bases = [
+        _linalg.data_basis(stacked[:, :cut], live[:cut], svcca),
+        _linalg.data_basis(stacked[:, cut:], live[cut:], svcca),
+    ]
+    return _result(mean, cut, bases, None, "svd", conv, x, y)
+
+
+def _result(mean, cut, bases, cross, method, conv, x, y, x_gram=None) -> CCAResult:
+    rho, x_directions, y_directions = _linalg.solve(*bases, cross)
+    return CCAResult(
+        rho, x_directions, y_directions, mean[:cut], mean[cut:], len(x), method, conv, x, y, x_gram
+    )
+
+
+def _per_frequency(x, y, method) -> list[CCAResult]:
+    """CCA at each spatial frequency of 4-D x, y (SVCCA paper, Raghu et al. 2017, Section 5).
+
+    For conv layers whose statistics are translation invariant (circular boundary), the covariance
+    of the (h * w * c)-neuron representation is block circulant; the unitary 2-D DFT over space
+    block-diagonalizes it, so the CCA of the whole layer splits into h * w independent CCAs between
+    the c-channel Fourier coefficients at each frequency. Their correlations together are those of
+    the whole layer.
+    """
+    x_hat = np.fft.fft2(x.astype(np.float64), axes=(1, 2), norm="ortho")
+    y_hat = np.fft.fft2(y.astype(np.float64), axes=(1, 2), norm="ortho")
+    height, width = x.shape[1:3]
+    return [
+        _fit(x_hat[:, u, v], y_hat[:, u, v], method, "dft")
+        for u in range(height)
+        for v in range(width)
+    ]
+
+
+def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> CCAResult:
+    """Canonical correlation analysis of two layers (paper, Section 2.1).
+
+    Center X (n x a) and Y (n x b); with Qx, Qy orthonormal bases of their column spaces,
+    Qx^T Qy = U diag(rho) V^T gives the canonical correlations rho and directions A, B such that the
+    variates X A and Y B are orthonormal and (X A)^T (Y B) = diag(rho).
+
+    Parameters
+    ----------
+    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+        Activations; row i of both is the response to the same input. Arrays, lists and anything
+        with ``__array__`` (TensorFlow, PyTorch CPU tensors).
+    conv : {"mean", "positions"}, optional
+        Required for 4-D input: "mean" averages each channel over space (the paper's Figure 3),
+        "positions" makes each spatial position a datapoint (n * h * w rows).
+    method : {"auto", "gram", "svd"}
+        Numerical path; see :mod:`cca.measures`.
+
+    Returns
+    -------
+    CCAResult
+        Correlations, directions, means, lazily computed variates, PWCCA weights and projections.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(1000, 5))
+    >>> y = np.hstack([x[:, :2], rng.normal(size=(1000, 3))])
+    >>> np.round(cca.cca(x, y).correlations, 1)
+    array([1. , 1. , 0.1, 0.1, 0. ])
+    """
+    x, y = _prepare(x, y, conv, method)
+    return _fit(x, y, method, conv)
+
+
+def canonical_correlations(
+    x: object, y: object, *, conv: str | None = None, method: str = "auto"
+) -> np.ndarray:
+    """Canonical correlations of two layers, descending, in [0, 1] (paper, Section 2.1).
+
+    The singular values of Qx^T Qy, Qx and Qy orthonormal bases of the centered columns of x and y.
+    Parameters as :func:`cca`; ``conv="dft"`` is also accepted (SVCCA paper, Section 5: CCA at each
+    spatial frequency, all frequencies' correlations together, sorted).
+
+    Returns
+    -------
+    ndarray, shape (min(rank x, rank y),) (times h * w for ``conv="dft"``)
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> cca.canonical_correlations(x, 2 * x + 1)
+    array([1., 1., 1.])
+    """
+    x, y = _prepare(x, y, conv, method, allow_dft=True)
+    if conv == "dft":
+        rho = np.concatenate([fit.correlations for fit in _per_frequency(x, y, method)])
+        return np.sort(rho)[::-1]
+    return _fit(x, y, method).correlations
+
+
+def mean_cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+    """Mean CCA similarity: (1/c) sum_i rho_i, in [0, 1] (paper, Section 2.1).
+
+    Invariant to any invertible linear map of either layer. Parameters as
+    :func:`canonical_correlations`.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> round(cca.mean_cca(x, x), 6)
+    1.0
+    """
+    return float(canonical_correlations(x, y, conv=conv, method=method).mean())
+
+
+def mean_cca_distance(
+    x: object, y: object, *, conv: str | None = None, method: str = "auto"
+) -> float:
+    """Mean CCA distance, 1 - :func:`mean_cca`, in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> round(cca.mean_cca_distance(x, x), 6)
+    0.0
+    """
+    return 1.0 - mean_cca(x, y, conv=conv, method=method)
+
+
+def svcca(
+    x: object,
+    y: object,
+    keep: float | int = 0.99,
+    *,
+    rule: str = "variance",
+    conv: str | None = None,
+    method: str = "auto",
+) -> float:
+    """SVCCA similarity (Raghu et al. 2017): mean CCA of each layer's top principal directions.
+
+    Each centered layer is reduced by SVD, X = U S V^T, to its first k directions U_k S_k, then the
+    mean of the canonical correlations of the reduced layers is returned, in [0, 1].
+
+    Parameters
+    ----------
+    x, y : array-like
+        As :func:`cca` (``conv`` "mean" or "positions").
+    keep : float or int
+        An int: keep that many directions per layer. A float in (0, 1]: keep the fewest directions
+        whose share of the total reaches ``keep``, per ``rule``.
+    rule : {"variance", "singular_values"}
+        "variance" (default, the convention of most tools and the SVCCA paper's text): share of
+        sum(s_i**2). "singular_values": share of sum(s_i), the SVCCA paper's Appendix A rule, which
+        the paper's Figure 2 toy needs to place SVCCA between mean CCA and PWCCA.
+    conv, method
+        As :func:`cca`.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> rng = np.random.default_rng(0)
+    >>> signal = rng.normal(size=(2000, 3)) @ rng.normal(size=(3, 20))
+    >>> x = signal + 0.01 * rng.normal(size=(2000, 20))
+    >>> round(cca.svcca(x, signal, keep=3), 3)
+    1.0
+    """
+    check_keep(keep, rule)
+    x, y = _prepare(x, y, conv, method)
+    return _fit(x, y, method, conv, svcca=(keep, rule)).mean_cca
+
+
+def svcca_distance(
+    x: object,
+    y: object,
+    keep: float | int = 0.99,
+    *,
+    rule: str = "variance",
+    conv: str | None = None,
+    method: str = "auto",
+) -> float:
+    """SVCCA distance, 1 - :func:`svcca`, in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> round(cca.svcca_distance(x, x, keep=2), 6)
+    0.0
+    """
+    return 1.0 - svcca(x, y, keep, rule=rule, conv=conv, method=method)
+
+
+def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+    """Projection-weighted CCA similarity, sum_i alpha_i rho_i in [0, 1] (paper, Section 2.2).
+
+    alpha_i is proportional to sum_j |<h_i, z_j>|, h_i the orthonormal canonical variates of x and
+    z_j the centered neurons of x, normalized to sum 1. Not symmetric: the weights come from the
+    first argument, which may have more or fewer neurons than the second. With ``conv="dft"`` the
+    weights use each frequency's Fourier-coefficient neurons, normalized over all frequencies.
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(1000, 6))
+    >>> round(cca.pwcca(x, x[:, :3] @ rng.normal(size=(3, 3))), 2)
+    1.0
+    """
+    x, y = _prepare(x, y, conv, method, allow_dft=True)
+    if conv != "dft":
+        return _fit(x, y, method).pwcca
+    fits = _per_frequency(x, y, method)
+    raw = np.concatenate([np.abs(fit._inner_products).sum(0) for fit in fits])
+    rho = np.concatenate([fit.correlations for fit in fits])
+    return float(raw @ rho / raw.sum())
+
+
+def pwcca_distance(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+    """PWCCA distance, 1 - :func:`pwcca`, in [0, 1] (the distance of the paper's Figures 3-6).
+
+    Examples
+    --------
+    >>> import numpy as np, cca
+    >>> x = np.random.default_rng(0).normal(size=(200, 4))
+    >>> round(cca.pwcca_distance(x, x), 6)
+    0.0
+    """
+    return 1.0 - pwcca(x, y, conv=conv, method=method)
