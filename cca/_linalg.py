@@ -21,9 +21,11 @@ Constant (dead) neurons are excluded from both (their rows of W are zero).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # Smallest eigenvalue of an equilibrated Gram matrix, relative to the largest, whose direction the
 # Gram path trusts at each precision: errors in rho are then below ~1e-4 (float32) and ~1e-9
@@ -84,11 +86,44 @@ def centered_stack(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> tuple[np.n
     return stacked, mean
 
 
+# Rows per block when forming the Gram matrix: big enough for full-speed matrix products, small
+# enough that the centered copy of a block (rows x (a + b)) stays a few megabytes.
+BLOCK_ROWS = 2048
+
+
 def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> Moments:
-    """Moments of two validated layers, in their dtype; the Gram matrix is one ``s^H s``."""
-    stacked, mean = centered_stack(x, y, live)
-    adjoint = stacked.conj().T if np.iscomplexobj(stacked) else stacked.T  # s.T @ s: one syrk
-    return Moments(len(x), mean, adjoint @ stacked, live, x.shape[1])
+    """Moments of two validated layers, in their dtype.
+
+    The centered Gram matrix is accumulated over blocks of rows, ``G = sum_blocks s^H s`` with
+    ``s`` a centered block of [x y]: the same products as one Gram matrix of the stacked layers,
+    without a centered copy of the whole data.
+    """
+    accumulate = np.result_type(x.dtype, np.float64)
+    mean = np.concatenate([x.mean(axis=0, dtype=accumulate), y.mean(axis=0, dtype=accumulate)])
+    shift = mean.astype(x.dtype)
+    gram = np.zeros((len(mean), len(mean)), dtype=x.dtype)
+    for start in range(0, len(x), BLOCK_ROWS):
+        block = np.hstack([x[start : start + BLOCK_ROWS], y[start : start + BLOCK_ROWS]])
+        block -= shift
+        block[:, ~live] = 0
+        gram += (block.conj().T if np.iscomplexobj(block) else block.T) @ block  # real: one syrk
+    return Moments(len(x), mean, gram, live, x.shape[1])
+
+
+def single_blas_thread(function):
+    """Run ``function`` (work on small (neurons x neurons) matrices) on one BLAS thread.
+
+    Multi-threaded LAPACK on a few hundred columns gains little when the machine is idle and loses
+    10-100x when other processes compete for the cores (threads spin waiting for each other), as
+    when similarities of many network pairs are computed in parallel jobs.
+    """
+
+    @functools.wraps(function)
+    def on_one_thread(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return on_one_thread
 
 
 def null_tolerance(n: int, width: int, dtype: np.dtype) -> float:
@@ -110,6 +145,7 @@ def keep_count(singular_values: np.ndarray, keep: float | int, rule: str) -> int
     return min(int(np.searchsorted(share, keep - 1e-12)) + 1, len(singular_values))
 
 
+@single_blas_thread
 def gram_basis(gram: np.ndarray, live: np.ndarray, n: int, dtype: np.dtype, svcca=None) -> Basis:
     """Whitening of one side from its Gram block (computed in ``dtype``; solved in float64).
 
@@ -150,6 +186,7 @@ def data_basis(centered: np.ndarray, live: np.ndarray, svcca=None) -> Basis:
     return Basis(whitening, True, left[:, :count][:, kept])
 
 
+@single_blas_thread
 def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
     """Canonical correlations and directions (A, B) from two bases.
 
