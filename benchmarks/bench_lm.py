@@ -1,0 +1,77 @@
+"""Training throughput of the default-profile LSTM language models on this machine.
+
+Measures tokens/s of stateful truncated-BPTT training (the path of
+:func:`cca.experiments.lm.train_lm`) for each model of the profile's ``text.toml``, side by side
+in one run, and from it estimates the training time of the whole RNN set of the profile (every
+model x seed of ``[convergence]``, from an empty cache, validation passes included).
+
+Usage::
+
+    TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/bench_lm.py [--profile default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from cca.experiments import lm, text, training
+from cca.experiments.config import load_profile
+
+
+def tokens_per_second(settings: dict, model: str, batches: int) -> float:
+    """Training tokens/s of one model of the profile, after a warm-up of 5 batches."""
+    import keras
+
+    config = lm.lm_config(settings, model, seed=0)
+    corpus = lm.corpus_from_config(config["corpus"])
+    batch_size, seq_len = config["training"]["batch_size"], config["training"]["seq_len"]
+    x, y = text.stateful_windows(corpus.train, batch_size, seq_len)
+    batches = min(batches, len(x) // batch_size - 5)
+    network = lm.build_lm(**lm.model_arguments(config), batch_size=batch_size, seq_len=seq_len,
+                          stateful=True)
+    network.compile(training.make_optimizer(config["training"]["optimizer"]),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    warm = 5 * batch_size
+    network.fit(x[:warm], y[:warm], batch_size=batch_size, shuffle=False, verbose=0)
+    count = batches * batch_size
+    start = time.perf_counter()
+    network.fit(x[warm:warm + count], y[warm:warm + count], batch_size=batch_size, shuffle=False,
+                verbose=0)
+    return count * seq_len / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--batches", type=int, default=40, help="timed batches per model")
+    args = parser.parse_args()
+    settings = load_profile(args.profile)["text"]
+    convergence = settings["convergence"]
+    corpus = lm.corpus_from_config(settings["corpus"])
+    print(f"profile {args.profile}: {len(corpus.train):,} training + {len(corpus.valid):,} "
+          f"validation tokens, vocabulary {len(corpus.vocabulary)}")
+    speeds = {}
+    for model in convergence["models"]:
+        speeds[model] = tokens_per_second(settings, model, args.batches)
+        print(f"{model}: {speeds[model]:,.0f} training tokens/s")
+    first = convergence["models"][0]
+    for model in convergence["models"][1:]:
+        print(f"{model} / {first} time per token: {speeds[first] / speeds[model]:.2f}x")
+    total = 0.0
+    for model in convergence["models"]:
+        epochs = lm.lm_config(settings, model, 0)["epochs"]
+        # a validation pass costs about a third of a training pass per token (forward only)
+        per_run = epochs * (len(corpus.train) + len(corpus.valid) / 3) / speeds[model]
+        total += per_run * len(convergence["seeds"])
+        print(f"{model}: {epochs} epochs, about {per_run / 60:.1f} min per seed")
+    print(f"estimated training time of the RNN set ({len(convergence['models'])} models x "
+          f"{len(convergence['seeds'])} seeds): {total / 60:.1f} min "
+          f"(load average now: {np.round(os.getloadavg(), 1).tolist()})")
+
+
+if __name__ == "__main__":
+    main()
