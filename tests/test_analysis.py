@@ -1,0 +1,231 @@
+"""Tests of the many-network analyses behind the CNN figures (cca.experiments.analysis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cca
+from cca.experiments import analysis
+
+
+def _networks(rng, count, n=300, neurons=6, shared=None, noise=0.0):
+    """Layers that are invertible linear maps of ``shared`` plus optional noise."""
+    shared = rng.normal(size=(n, neurons)) if shared is None else shared
+    return [shared @ rng.normal(size=(neurons, neurons)) + noise * rng.normal(size=shared.shape)
+            for _ in range(count)]
+
+
+def test_distance_function_binds_options_and_rejects_unknown_names():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8))
+    y = rng.normal(size=(200, 8))
+    svcca2 = analysis.distance_function("svcca", keep=2)
+    assert svcca2(x, y) == pytest.approx(cca.svcca_distance(x, y, keep=2))
+    assert analysis.is_symmetric(svcca2)
+    assert not analysis.is_symmetric(analysis.distance_function("pwcca"))
+    with pytest.raises(ValueError, match="measure must be one of"):
+        analysis.distance_function("procrustes")
+
+
+def test_pairwise_distances_symmetrises_pwcca():
+    rng = np.random.default_rng(1)
+    reps = [rng.normal(size=(300, k)) for k in (4, 7, 10)]
+    reps[1][:, :3] = reps[0][:, :3]
+    matrix = analysis.pairwise_distances(reps, "pwcca")
+    assert np.allclose(matrix, matrix.T)
+    assert np.allclose(np.diag(matrix), 0)
+    expected = (cca.pwcca_distance(reps[0], reps[1]) + cca.pwcca_distance(reps[1], reps[0])) / 2
+    assert matrix[0, 1] == pytest.approx(expected)
+    assert cca.pwcca_distance(reps[0], reps[1]) != pytest.approx(
+        cca.pwcca_distance(reps[1], reps[0]))
+
+
+def test_pairwise_distances_sees_linear_maps_as_equal():
+    rng = np.random.default_rng(2)
+    same = _networks(rng, 3)
+    other = rng.normal(size=same[0].shape)
+    matrix = analysis.pairwise_distances([*same, other], "mean_cca")
+    assert matrix[:3, :3].max() < 1e-6
+    assert matrix[3, :3].min() > 0.5
+
+
+def test_pairwise_distances_checks_inputs():
+    rng = np.random.default_rng(3)
+    with pytest.raises(ValueError, match="at least 2 networks"):
+        analysis.pairwise_distances([rng.normal(size=(10, 2))], "pwcca")
+    with pytest.raises(ValueError, match="same probe datapoints"):
+        analysis.pairwise_distances([rng.normal(size=(10, 2)), rng.normal(size=(11, 2))], "cka")
+
+
+def test_group_profile_separates_a_tight_group_from_a_loose_one():
+    rng = np.random.default_rng(4)
+    tight = _networks(rng, 4, noise=0.05)
+    loose = [rng.normal(size=tight[0].shape) for _ in range(4)]
+    matrices = analysis.layerwise_distances({"late": tight + loose, "early": tight + tight},
+                                            "pwcca")
+    profile = analysis.group_profile(matrices, range(4), range(4, 8))
+    assert profile.layers == ("late", "early")
+    assert profile.within_a[0] < 0.05 < profile.within_b[0]
+    assert profile.between[0] > profile.within_a[0]
+    assert profile.within_a_std.shape == (2,)
+    assert profile.within_b[1] == pytest.approx(profile.within_a[1])
+
+
+def test_group_profile_rejects_overlapping_groups():
+    matrix = np.zeros((4, 4))
+    with pytest.raises(ValueError, match="disjoint"):
+        analysis.group_profile({"l": matrix}, [0, 1, 2], [2, 3])
+
+
+def test_mean_distance_to_others_matches_a_hand_computation():
+    d = np.array([[0, 2, 4, 9], [2, 0, 6, 9], [4, 6, 0, 9], [9, 9, 9, 0]], dtype=float)
+    assert analysis.mean_distance_to_others(d, [0, 1, 2]).tolist() == [3.0, 4.0, 5.0]
+
+
+def test_distances_to_reference_decrease_as_noise_fades():
+    rng = np.random.default_rng(5)
+    final = rng.normal(size=(400, 5))
+    series = [final + scale * rng.normal(size=final.shape) for scale in (2.0, 1.0, 0.3, 0.0)]
+    distances = analysis.distances_to_reference(series, final, "pwcca")
+    assert np.all(np.diff(distances) < 0)
+    assert distances[-1] == pytest.approx(0, abs=1e-6)
+
+
+def test_sorted_correlations_are_descending_and_reach_one_at_the_end():
+    rng = np.random.default_rng(6)
+    final = rng.normal(size=(300, 4))
+    series = [rng.normal(size=(300, 4)), final]
+    correlations = analysis.sorted_correlations(series, final)
+    assert all(np.all(np.diff(rho) <= 1e-12) for rho in correlations)
+    assert np.allclose(correlations[1], 1)
+    assert correlations[0].max() < 0.5
+
+
+def test_direction_stability_keeps_shared_directions_and_loses_noise():
+    rng = np.random.default_rng(7)
+    n, signal_dims, noise_dims = 2000, 4, 4
+    signal = rng.normal(size=(n, signal_dims))
+    mixing = rng.normal(size=(signal_dims + noise_dims, signal_dims + noise_dims))
+
+    def checkpoint():
+        """The same signal every time; the remaining neurons carry fresh noise."""
+        return np.hstack([signal, rng.normal(size=(n, noise_dims))]) @ mixing
+
+    early, mid = checkpoint(), checkpoint()
+    series = [early, mid, checkpoint(), checkpoint()]
+    tracked = analysis.direction_stability(early, mid, series, n_directions=3)
+    assert np.allclose(tracked["top"], 0, atol=1e-6)
+    assert tracked["bottom"][0] == pytest.approx(0, abs=1e-6)
+    assert np.all(tracked["bottom"][1:] > 0.9)
+    assert tracked["correlations"][:signal_dims].min() > 0.999
+
+
+def test_direction_stability_rejects_overlapping_sets():
+    x = np.random.default_rng(8).normal(size=(100, 4))
+    with pytest.raises(ValueError, match="n_directions"):
+        analysis.direction_stability(x, x, [x], n_directions=3)
+
+
+def test_cluster_networks_recovers_planted_blocks_and_orders_them():
+    rng = np.random.default_rng(9)
+    labels = np.repeat([0, 1, 2], 4)
+    perm = rng.permutation(len(labels))
+    labels = labels[perm]
+    base = np.where(labels[:, None] == labels[None, :], 0.1, 0.6)
+    noise = rng.uniform(0, 0.05, base.shape)
+    distances = base + (noise + noise.T) / 2
+    np.fill_diagonal(distances, 0)
+    linkage, order, found = analysis.cluster_networks(distances, 3)
+    assert analysis.adjusted_rand_index(found, labels) == pytest.approx(1.0)
+    ordered = labels[order]
+    assert np.count_nonzero(np.diff(ordered)) == 2  # contiguous blocks
+    assert linkage.shape == (len(labels) - 1, 4)
+
+
+def test_cluster_networks_checks_symmetry():
+    with pytest.raises(ValueError, match="symmetric"):
+        analysis.cluster_networks(np.array([[0, 1], [2, 0]], dtype=float), 1)
+
+
+def test_adjusted_rand_index_is_near_zero_for_unrelated_labels():
+    rng = np.random.default_rng(10)
+    values = [analysis.adjusted_rand_index(rng.integers(0, 3, 60), rng.integers(0, 3, 60))
+              for _ in range(50)]
+    assert abs(np.mean(values)) < 0.02
+    assert analysis.adjusted_rand_index([0, 0, 1, 1], [1, 1, 0, 0]) == pytest.approx(1.0)
+    assert analysis.adjusted_rand_index([0, 1, 0, 1], [0, 0, 1, 1]) < 0
+
+
+def test_label_permutation_test_finds_planted_structure_and_not_absent_one():
+    rng = np.random.default_rng(11)
+    labels = np.repeat([1e-3, 1e-2, 1e-1], 4)
+    planted = np.where(labels[:, None] == labels[None, :], 0.2, 0.5)
+    planted = planted + rng.uniform(0, 0.05, planted.shape)
+    planted = (planted + planted.T) / 2
+    np.fill_diagonal(planted, 0)
+    result = analysis.label_permutation_test(planted, labels, n_permutations=2000)
+    assert result.statistic > 0.2
+    assert result.p_value < 0.01
+    flat = rng.uniform(0.4, 0.5, planted.shape)
+    flat = (flat + flat.T) / 2
+    np.fill_diagonal(flat, 0)
+    assert analysis.label_permutation_test(flat, labels, n_permutations=2000).p_value > 0.01
+    with pytest.raises(ValueError, match="two distinct labels"):
+        analysis.label_permutation_test(planted, np.arange(12))
+
+
+def test_subsample_neurons_is_reproducible_and_checked():
+    x = np.arange(30.0).reshape(3, 10)
+    assert np.array_equal(analysis.subsample_neurons(x, 4, seed=1),
+                          analysis.subsample_neurons(x, 4, seed=1))
+    assert analysis.subsample_neurons(x, 4).shape == (3, 4)
+    with pytest.raises(ValueError, match="count must be"):
+        analysis.subsample_neurons(x, 11)
+
+
+def test_compare_groups_reports_a_tighter_group_with_a_small_p_value():
+    rng = np.random.default_rng(12)
+    tight = _networks(rng, 5, noise=0.05)
+    loose = [rng.normal(size=tight[0].shape) for _ in range(5)]
+    matrices = analysis.layerwise_distances({"a": tight + loose, "b": tight + loose}, "pwcca")
+    numbers = analysis.compare_groups(matrices, ["a", "b"], range(5), range(5, 10))
+    assert numbers["within_a"] < numbers["within_b"]
+    assert numbers["p_a_tighter"] == pytest.approx(1 / 252)
+    reversed_numbers = analysis.compare_groups(matrices, ["a"], range(5, 10), range(5))
+    assert reversed_numbers["p_a_tighter"] > 0.5
+    with pytest.raises(ValueError, match="missing"):
+        analysis.compare_groups(matrices, ["c"], range(5), range(5, 10))
+
+
+def test_plot_group_profile_draws_three_series_with_layer_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 3], [4, 4, 3, 0]], dtype=float)
+    profile = analysis.group_profile({"conv1": d, "conv2": d / 2}, [0, 1], [2, 3])
+    fig, ax = plt.subplots()
+    analysis.plot_group_profile(ax, profile)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["conv1", "conv2"]
+    assert len(ax.containers) == 3
+    plt.close(fig)
+
+
+@pytest.mark.slow
+def test_networks_probe_and_activations_on_a_tiny_cnn(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path))
+    images = {"dataset": "fashion_mnist", "train_subset": 64, "width": 0.0625, "depth": 3,
+              "learning_rate": 1e-3, "batch_size": 32, "epochs": 1, "validation_size": 32,
+              "probe_size": 40}
+    runs = analysis.train_networks(images, [0, 1])
+    assert analysis.train_networks(images, [1])[0].key == runs[1].key  # cache hit, same run
+    probe = analysis.probe_inputs(images, "train", seed=3)
+    assert probe.shape == (40, 28, 28, 1)
+    assert analysis.probe_inputs(images, "test", 10).shape == (10, 28, 28, 1)
+    acts = analysis.network_activations(runs, probe, ["conv3", "softmax"], epoch=0)
+    assert [a.shape for a in acts["conv3"]] == [(40, 8), (40, 8)]
+    assert np.allclose(acts["softmax"][0].sum(axis=1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="seeds"):
+        analysis.train_networks(images, [])
