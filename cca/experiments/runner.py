@@ -114,12 +114,13 @@ def package_digest() -> str:
     return package_version() + ":" + _files_digest(package_files)
 
 
-def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any], package: str) -> str:
-    """Identity of a notebook run's inputs: notebook sources, profile files, package, parameters."""
+def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any], inputs: str) -> str:
+    """Identity of a notebook run's inputs: notebook sources, parameters, and ``inputs``, the
+    digest of what every notebook of the batch shares (profile files, package)."""
     parts = {
         "notebook": _source_digest(notebook),
-        "profile": _files_digest(list(profile_dir(profile).glob("*.toml"))),
-        "package": package,
+        "shared": inputs,
+        "profile": str(profile),
         "parameters": parameters,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -287,9 +288,9 @@ def run_batch(
     total = len(notebooks)
     runs: list[NotebookRun] = []
     pending = []
-    package = package_digest()
+    shared = package_digest() + ":" + _files_digest(list(profile_dir(profile).glob("*.toml")))
     for notebook in notebooks:
-        digest = fingerprint(notebook, profile, parameters, package)
+        digest = fingerprint(notebook, profile, parameters, shared)
         if not force and _is_complete(notebook, output, digest):
             runs.append(NotebookRun(notebook.stem, "skipped", log=output / f"{notebook.stem}.log"))
             echo(f"[{len(runs)}/{total}] {notebook.stem}: up to date, skipped")
