@@ -87,27 +87,75 @@ def centered_stack(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> tuple[np.n
 
 
 # Rows per block when forming the Gram matrix: big enough for full-speed matrix products, small
-# enough that the centered copy of a block (rows x (a + b)) stays a few megabytes.
+# enough that the centered copies of a block (rows x a, rows x b) stay a few megabytes.
 BLOCK_ROWS = 2048
 
 
-def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> Moments:
+def _adjoint(matrix: np.ndarray) -> np.ndarray:
+    return matrix.conj().T if np.iscomplexobj(matrix) else matrix.T
+
+
+# Largest loss of precision (factor on rounding errors) accepted when the centered Gram matrix is
+# obtained from the raw one, X^T X - n m m^T: for a neuron, (sum of squares) / (centered sum of
+# squares) = 1 + mean^2 / variance.
+RAW_GRAM_CANCELLATION = 10.0
+
+
+def moments_of(x: np.ndarray, y: np.ndarray, live=None) -> Moments:
     """Moments of two validated layers, in their dtype.
 
-    The centered Gram matrix is accumulated over blocks of rows, ``G = sum_blocks s^H s`` with
-    ``s`` a centered block of [x y]: the same products as one Gram matrix of the stacked layers,
-    without a centered copy of the whole data.
+    Real float64 layers: the raw products X^T X, Y^T Y (one syrk each) and X^T Y (one gemm) on the
+    data in place, centered afterwards as X^T X - n m m^T, unless that would lose more than a
+    factor :data:`RAW_GRAM_CANCELLATION` in precision for some neuron (mean large against its
+    spread). Otherwise (and always in float32 or complex): the same products accumulated over
+    centered blocks of rows, without a centered copy of the whole data. Either way, the products of
+    one Gram matrix of the stacked layers, without stacking. Dead neurons get zero rows and columns,
+    as if their centered values were exactly 0.
+
+    ``live`` is the mask of varying neurons, or a function ``live(x_suspects, y_suspects)`` that
+    returns it given masks of the neurons that may be constant: those whose centered sum of squares
+    is at rounding level for their mean (a constant neuron is centered to within a few ulps of its
+    value); every other neuron certainly varies, so only the suspects need an exact check.
     """
     accumulate = np.result_type(x.dtype, np.float64)
-    mean = np.concatenate([x.mean(axis=0, dtype=accumulate), y.mean(axis=0, dtype=accumulate)])
-    shift = mean.astype(x.dtype)
-    gram = np.zeros((len(mean), len(mean)), dtype=x.dtype)
-    for start in range(0, len(x), BLOCK_ROWS):
-        block = np.hstack([x[start : start + BLOCK_ROWS], y[start : start + BLOCK_ROWS]])
-        block -= shift
-        block[:, ~live] = 0
-        gram += (block.conj().T if np.iscomplexobj(block) else block.T) @ block  # real: one syrk
+    x_mean, y_mean = x.mean(axis=0, dtype=accumulate), y.mean(axis=0, dtype=accumulate)
+    mean = np.concatenate([x_mean, y_mean])
+    gram = None
+    if x.dtype == np.float64:
+        gram = _raw_products(x, y) - len(x) * np.outer(mean, mean)
+        raw_diag = np.diag(gram) + len(x) * mean**2
+        if np.any(np.diag(gram) * RAW_GRAM_CANCELLATION < raw_diag):
+            gram = None  # some neuron's mean dwarfs its spread: center before multiplying
+    if gram is None:
+        gram = _centered_products(x, y, x_mean.astype(x.dtype), y_mean.astype(y.dtype))
+    if callable(live):
+        rounding = len(x) * (1e3 * np.finfo(x.dtype).eps * np.abs(mean)) ** 2
+        suspects = np.diag(gram).real <= rounding
+        live = live(suspects[: x.shape[1]], suspects[x.shape[1] :])
+    gram[~live] = 0
+    gram[:, ~live] = 0
     return Moments(len(x), mean, gram, live, x.shape[1])
+
+
+def _raw_products(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """[[X^T X, X^T Y], [Y^T X, Y^T Y]] of real layers, on the data as they are."""
+    cross = x.T @ y
+    return np.block([[x.T @ x, cross], [cross.T, y.T @ y]])
+
+
+def _centered_products(x: np.ndarray, y: np.ndarray, x_shift, y_shift) -> np.ndarray:
+    """The Gram matrix of [x - x_shift, y - y_shift], accumulated over blocks of rows."""
+    a, b = x.shape[1], y.shape[1]
+    xx = np.zeros((a, a), dtype=x.dtype)
+    yy = np.zeros((b, b), dtype=x.dtype)
+    xy = np.zeros((a, b), dtype=x.dtype)
+    for start in range(0, len(x), BLOCK_ROWS):
+        x_block = x[start : start + BLOCK_ROWS] - x_shift
+        y_block = y[start : start + BLOCK_ROWS] - y_shift
+        xx += _adjoint(x_block) @ x_block
+        yy += _adjoint(y_block) @ y_block
+        xy += _adjoint(x_block) @ y_block
+    return np.block([[xx, xy], [_adjoint(xy), yy]])
 
 
 def single_blas_thread(function):

@@ -125,9 +125,17 @@ def reduce_space(array: np.ndarray, conv: str | None) -> np.ndarray:
     return array.reshape(-1, array.shape[-1])
 
 
-def live_neurons(array: np.ndarray, name: str) -> np.ndarray:
-    """Boolean mask of the neurons that vary over datapoints; ValueError if none does."""
-    live = np.ptp(array, axis=0) > 0
+def live_neurons(array: np.ndarray, name: str, suspects: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the neurons that vary over datapoints; ValueError if none does.
+
+    ``suspects``: optional mask of the only neurons that may be constant (the others are known to
+    vary); only those are checked, exactly.
+    """
+    if suspects is None:
+        live = np.ptp(array, axis=0) > 0
+    else:
+        live = ~suspects
+        live[suspects] = np.ptp(array[:, suspects], axis=0) > 0
     if not live.any():
         raise ValueError(
             f"every neuron of {name} is constant over the {array.shape[0]} datapoints (dead "

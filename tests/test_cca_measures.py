@@ -93,6 +93,31 @@ def test_neuron_scales_over_many_orders_of_magnitude_match_standardized():
         assert np.allclose(found, cca.canonical_correlations(standardized, y), atol=1e-10)
 
 
+@pytest.mark.parametrize("offset", [0.0, 2.0, 1e7])
+def test_gram_matrix_routes_agree_with_centered_data(offset):
+    """The raw-product route (X^T X - n m m^T, used while means are small against the spread) and
+    the blockwise-centered route (large means, where subtracting would cancel digits) both give
+    the centered Gram matrix; dead neurons get zero rows and columns."""
+    from cca import _linalg
+
+    rng = np.random.default_rng(3)
+    n = 3 * _linalg.BLOCK_ROWS + 17  # several blocks and a partial one
+    x = rng.normal(size=(n, 6)) + offset
+    x[:, 2] = 0.0  # dead, as a ReLU that never fires
+    y = rng.normal(size=(n, 4)) * np.array([1e-3, 1, 10, 1e3]) + offset
+    live = np.array([True, True, False, True, True, True] + [True] * 4)
+    moments = _linalg.moments_of(x, y, live)
+    stacked = np.hstack([x, y])
+    centered = stacked - stacked.mean(axis=0)
+    centered[:, ~live] = 0
+    expected = centered.T @ centered
+    scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected))) + (expected == 0)
+    np.testing.assert_allclose(moments.gram / scale, expected / scale, atol=1e-12)
+    detected = _linalg.moments_of(x, y, lambda xs, ys: ~np.concatenate([xs, ys]))
+    np.testing.assert_array_equal(detected.live, live)
+
+
+
 @FAST
 @given(seed=st.integers(0, 2**32 - 1), a=st.integers(1, 7), b=st.integers(1, 7))
 def test_symmetry_and_range(seed, a, b):
