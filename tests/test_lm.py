@@ -39,7 +39,11 @@ def smoke_run(tmp_path_factory):
 def test_tiny_training_decreases_loss_and_is_cached(smoke_run):
     run, corpus = smoke_run
     perplexity = lm.validation_perplexity(run)
-    assert len(perplexity) == run.epochs + 1 == 3
+    per_epoch = run.config["training"]["checkpoints_per_epoch"]
+    assert per_epoch == 2  # the smoke profile checkpoints twice per pass over the corpus
+    assert len(perplexity) == run.epochs + 1 == 2 * per_epoch + 1
+    np.testing.assert_allclose(lm.checkpoint_epochs(run), [0, 0.5, 1, 1.5, 2])
+    assert lm.epoch_checkpoints(run) == [0, 2, 4]
     assert perplexity[-1] < perplexity[0]
     assert perplexity[0] == pytest.approx(len(corpus.vocabulary), rel=0.1)  # uniform at init
     assert lm.training_perplexity(run)[-1] < lm.training_perplexity(run)[1]
@@ -107,3 +111,18 @@ def test_repeat_token_and_distances_to_last_step():
     assert d["mean_cca"][-1] == pytest.approx(0, abs=1e-6)
     assert d["mean_cca"][1] == pytest.approx(0, abs=1e-6)  # a linear map of the last step
     assert d["mean_cca"][0] > 0.5 and d["cosine"][1] > 0.1
+
+
+def test_checkpoints_within_an_epoch_feed_consecutive_chunks_of_one_pass():
+    x = np.arange(10 * 4 * 3).reshape(40, 3)  # 10 batches of 4 windows
+    data = lm._ChunkedFitData(x, x[:, 0], batch_size=4, shuffle=False, chunks=3)
+    parts = [data.epoch_inputs(seed=0, epoch=e) for e in range(1, 7)]
+    first_pass = np.concatenate([p["x"] for p in parts[:3]])
+    np.testing.assert_array_equal(first_pass, x)  # each window once, in order
+    assert all(len(p["x"]) % 4 == 0 and len(p["x"]) == len(p["y"]) for p in parts)
+    np.testing.assert_array_equal(parts[3]["x"], parts[0]["x"])  # the second pass starts over
+    with pytest.raises(ValueError, match="checkpoints per epoch"):
+        lm._ChunkedFitData(x, x[:, 0], batch_size=4, shuffle=False, chunks=11).epoch_inputs(0, 1)
+    with pytest.raises(ValueError, match="checkpoints_per_epoch"):
+        lm.lm_config({**load_profile("smoke")["text"], "training": {
+            "epochs": 1, "checkpoints_per_epoch": 0}}, "lstm3", 0)

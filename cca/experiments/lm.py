@@ -9,7 +9,11 @@ read per layer and per time step (:func:`layer_activations`). Training is trunca
 back-propagation through time with state carried between windows: a *stateful* copy of the model
 is fed the windows of :func:`cca.experiments.text.stateful_windows` in order, and its states are
 reset at the start of each epoch and of each validation pass (:class:`ResetStates`). Runs are
-cached and checkpointed every epoch by :func:`cca.experiments.training.train`.
+cached and checkpointed by :func:`cca.experiments.training.train`, ``checkpoints_per_epoch``
+times per pass over the corpus (the profile's ``[training]``; Figure 6 needs a finer time axis
+than a few epochs): each training "epoch" of the cache is then one consecutive chunk of the
+pass's windows, so a run's checkpoint ``i`` lies at epoch ``i / checkpoints_per_epoch``
+(:func:`checkpoint_epochs`), and its validation perplexity is measured at each checkpoint.
 
 The recipe that makes these small models learn on the 2-core CPU (validation perplexity far below
 the unigram baseline, see ``benchmarks/bench_lm.py`` and the notebooks) is the profile's
@@ -156,14 +160,37 @@ def lm_config(settings: Mapping[str, Any], model: str, seed: int) -> dict[str, A
             f"model must be one of {sorted(settings['models'])} (the profile's [models] tables), "
             f"got {model!r}"
         )
+    training_settings = {k: v for k, v in settings["training"].items() if k != "epochs"}
+    per_epoch = _checkpoints_per_epoch(training_settings)
+    epochs = int(settings["models"][model].get("epochs", settings["training"]["epochs"]))
     return {
         "experiment": "language_model",
         "corpus": dict(settings["corpus"]),
         "model": dict(settings["models"][model]),
-        "training": {k: v for k, v in settings["training"].items() if k != "epochs"},
+        "training": training_settings,
         "seed": int(seed),
-        "epochs": int(settings["models"][model].get("epochs", settings["training"]["epochs"])),
+        "epochs": epochs * per_epoch,  # checkpoints after the initialisation
     }
+
+
+def _checkpoints_per_epoch(training_settings: Mapping[str, Any]) -> int:
+    value = training_settings.get("checkpoints_per_epoch", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"training.checkpoints_per_epoch must be a positive int (checkpoints per pass over "
+            f"the corpus); the profile gives {value!r}"
+        )
+    return value
+
+
+def checkpoint_epochs(run: training.TrainedRun) -> np.ndarray:
+    """Epoch (passes over the corpus, fractional) of each checkpoint ``0..run.epochs``."""
+    return np.arange(run.epochs + 1) / _checkpoints_per_epoch(run.config["training"])
+
+
+def epoch_checkpoints(run: training.TrainedRun) -> list[int]:
+    """Checkpoints at whole epochs: ``0, k, 2k, ...`` for ``k`` checkpoints per epoch."""
+    return list(range(0, run.epochs + 1, _checkpoints_per_epoch(run.config["training"])))
 
 
 @lru_cache(maxsize=4)
@@ -229,15 +256,38 @@ def train_lm(
         corpus = corpus_from_config(config["corpus"])
         x, y = text.stateful_windows(corpus.train, batch_size, seq_len)
         validation = text.stateful_windows(corpus.valid, batch_size, seq_len)
-        return training.FitData(x, y, validation=validation, batch_size=batch_size,
-                                shuffle=False)
+        return _ChunkedFitData(x, y, validation=validation, batch_size=batch_size,
+                               shuffle=False, chunks=_checkpoints_per_epoch(settings))
 
     return training.train(config, build, data, callbacks=[_reset_callback()],
                           cache_root=cache_root, verbose=verbose)
 
 
+class _ChunkedFitData(training.FitData):
+    """Stateful windows, fed one of ``chunks`` consecutive stretches per cache "epoch"."""
+
+    def __init__(self, *args: Any, chunks: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.chunks = chunks
+
+    def epoch_inputs(self, seed: int, epoch: int) -> dict[str, Any]:
+        inputs = super().epoch_inputs(seed, epoch)
+        n_batches = len(self.y) // self.batch_size
+        if n_batches < self.chunks:
+            raise ValueError(
+                f"{n_batches} training batches cannot make {self.chunks} checkpoints per epoch: "
+                "lower training.checkpoints_per_epoch or use more text"
+            )
+        chunk = (epoch - 1) % self.chunks
+        edges = np.linspace(0, n_batches, self.chunks + 1).astype(int) * self.batch_size
+        part = slice(edges[chunk], edges[chunk + 1])
+        return {**inputs, "x": inputs["x"][part], "y": inputs["y"][part]}
+
+
 def validation_perplexity(run: training.TrainedRun) -> np.ndarray:
-    """Validation perplexity after epochs ``0..run.epochs`` (``exp`` of the mean cross-entropy)."""
+    """Validation perplexity at checkpoints ``0..run.epochs`` (``exp`` of the mean cross-entropy).
+
+    Checkpoint ``i`` is at epoch ``checkpoint_epochs(run)[i]``."""
     return np.exp(run.metric("val_loss"))
 
 
