@@ -62,6 +62,18 @@ def test_notebook_runs_under_smoke_profile(smoke_run, notebook):
         assert (smoke_run["root"] / "figures" / Path(figure).name).exists(), figure
 
 
+def _images(notebook: Path) -> int:
+    cells = json.loads(notebook.read_text())["cells"]
+    return sum("image/png" in out.get("data", {}) for c in cells for out in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_carry_their_figures(smoke_run, notebook):
+    """Readers see the figures in the executed notebook (batch run) and the committed one."""
+    assert _images(smoke_run["root"] / "run" / notebook.name) > 0, "batch run drew no figure"
+    assert _images(notebook) > 0, f"committed {notebook.name} has no figure outputs"
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_has_a_parameters_cell_first(notebook):
     cells = json.loads(notebook.read_text())["cells"]

@@ -161,7 +161,10 @@ def run_notebook(
     ]
     if timeout:
         command += ["--execution-timeout", str(int(timeout))]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+    # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
+    # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     with log.open("w", encoding="utf-8") as handle:
         completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
     if completed.returncode == 0:

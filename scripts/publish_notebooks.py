@@ -1,0 +1,65 @@
+"""Copy executed default-profile notebooks from a run folder over notebooks/, for committing.
+
+The committed notebooks carry the default profile's outputs, so that readers see the figures and
+claim checks on the code host. The runner injects machine-specific paths (figures_dir,
+results_dir) and records absolute input/output paths; this strips them, so the published notebook
+runs as it is in JupyterLab (its parameters cell's relative defaults apply).
+
+Usage: python scripts/publish_notebooks.py [RUN_FOLDER (default runs/default)] [STEM ...]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MACHINE_SPECIFIC = ("figures_dir", "results_dir")
+# TensorFlow's start-up chatter on a machine without a GPU: not output of the notebook's code.
+TF_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog|[IWE]0000 .*(cudart_stub|cuda_platform"
+    r"|cpu_feature_guard)|To enable the following instructions)"
+)
+
+
+def is_tf_noise(output: dict) -> bool:
+    lines = "".join(output.get("text", [])).splitlines()
+    return output.get("name") == "stderr" and bool(lines) and all(map(TF_NOISE.match, lines))
+
+
+def publish(executed: Path, target: Path) -> None:
+    notebook = json.loads(executed.read_text())
+    papermill = notebook["metadata"].get("papermill", {})
+    if papermill.get("parameters", {}).get("profile") != "default":
+        raise SystemExit(f"{executed}: not a default-profile run; only those are committed")
+    for name in MACHINE_SPECIFIC:
+        papermill.get("parameters", {}).pop(name, None)
+    papermill["input_path"] = papermill["output_path"] = target.name
+    for cell in notebook["cells"]:
+        if "outputs" in cell:
+            cell["outputs"] = [out for out in cell["outputs"] if not is_tf_noise(out)]
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = [
+                line for line in cell["source"]
+                if line.split("=")[0].strip() not in MACHINE_SPECIFIC
+            ]
+            if cell["source"]:
+                cell["source"][-1] = cell["source"][-1].rstrip(",\n") + "\n"
+    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    print(f"published {executed} -> {target.relative_to(REPO)}")
+
+
+def main(argv: list[str]) -> None:
+    run = Path(argv[0]) if argv else REPO / "runs" / "default"
+    stems = argv[1:] or [path.stem for path in sorted((REPO / "notebooks").glob("*.ipynb"))]
+    for stem in stems:
+        executed = run / f"{stem}.ipynb"
+        if not executed.exists():
+            raise SystemExit(f"{executed} does not exist: run `make reproduce` first")
+        publish(executed, REPO / "notebooks" / f"{stem}.ipynb")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
