@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from cca._validation import live_neurons
+
 # Smallest eigenvalue of an equilibrated Gram matrix, relative to the largest, whose direction the
 # Gram path trusts at each precision: errors in rho are then below ~1e-4 (float32) and ~1e-9
 # (float64).
@@ -101,40 +103,47 @@ def _adjoint(matrix: np.ndarray) -> np.ndarray:
 RAW_GRAM_CANCELLATION = 10.0
 
 
-def moments_of(x: np.ndarray, y: np.ndarray, live=None) -> Moments:
+def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray | None = None) -> Moments:
     """Moments of two validated layers, in their dtype.
 
     Real float64 layers: the raw products X^T X, Y^T Y (one syrk each) and X^T Y (one gemm) on the
     data in place, centered afterwards as X^T X - n m m^T, unless that would lose more than a
     factor :data:`RAW_GRAM_CANCELLATION` in precision for some neuron (mean large against its
-    spread). Otherwise (and always in float32 or complex): the same products accumulated over
-    centered blocks of rows, without a centered copy of the whole data. Either way, the products of
-    one Gram matrix of the stacked layers, without stacking. Dead neurons get zero rows and columns,
-    as if their centered values were exactly 0.
+    spread; decided from the neurons' sums of squares before any product). Otherwise (and always
+    in float32 or complex): the same products accumulated over centered blocks of rows, without a
+    centered copy of the whole data. Either way, the products of one Gram matrix of the stacked
+    layers, without stacking. Dead neurons get zero rows and columns, as if their centered values
+    were exactly 0.
 
-    ``live`` is the mask of varying neurons, or a function ``live(x_suspects, y_suspects)`` that
-    returns it given masks of the neurons that may be constant: those whose centered sum of squares
-    is at rounding level for their mean (a constant neuron is centered to within a few ulps of its
-    value); every other neuron certainly varies, so only the suspects need an exact check.
+    ``live`` is the mask of varying neurons; if None it is found here: a neuron whose centered sum
+    of squares is above rounding level for its mean certainly varies (a constant neuron is centered
+    to within a few ulps of its value), so only the others get an exact check
+    (:func:`cca._validation.live_neurons`).
     """
     accumulate = np.result_type(x.dtype, np.float64)
     x_mean, y_mean = x.mean(axis=0, dtype=accumulate), y.mean(axis=0, dtype=accumulate)
     mean = np.concatenate([x_mean, y_mean])
-    gram = None
-    if x.dtype == np.float64:
+    if x.dtype == np.float64 and _raw_products_are_accurate(x, y, mean):
         gram = _raw_products(x, y) - len(x) * np.outer(mean, mean)
-        raw_diag = np.diag(gram) + len(x) * mean**2
-        if np.any(np.diag(gram) * RAW_GRAM_CANCELLATION < raw_diag):
-            gram = None  # some neuron's mean dwarfs its spread: center before multiplying
-    if gram is None:
+    else:
         gram = _centered_products(x, y, x_mean.astype(x.dtype), y_mean.astype(y.dtype))
-    if callable(live):
+    if live is None:
         rounding = len(x) * (1e3 * np.finfo(x.dtype).eps * np.abs(mean)) ** 2
         suspects = np.diag(gram).real <= rounding
-        live = live(suspects[: x.shape[1]], suspects[x.shape[1] :])
+        a = x.shape[1]
+        live = np.concatenate(
+            [live_neurons(x, "x", suspects[:a]), live_neurons(y, "y", suspects[a:])]
+        )
     gram[~live] = 0
     gram[:, ~live] = 0
     return Moments(len(x), mean, gram, live, x.shape[1])
+
+
+def _raw_products_are_accurate(x: np.ndarray, y: np.ndarray, mean: np.ndarray) -> bool:
+    """Whether X^T X - n m m^T loses at most :data:`RAW_GRAM_CANCELLATION` for every neuron."""
+    squares = np.concatenate([np.einsum("ij,ij->j", x, x), np.einsum("ij,ij->j", y, y)])
+    centered = squares - len(x) * mean**2
+    return not np.any(centered * RAW_GRAM_CANCELLATION < squares)
 
 
 def _raw_products(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -163,11 +163,7 @@ def _prepare(x, y, conv, method, allow_dft=False):
 def _fit(x, y, method, conv=None, svcca=None) -> CCAResult:
     """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring)."""
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
-
-    def live_given(x_suspects=None, y_suspects=None):
-        return np.concatenate([live_neurons(x, "x", x_suspects), live_neurons(y, "y", y_suspects)])
-
-    live = live_given
+    live = None  # found by the first Gram pass, which checks only the neurons that may be constant
     dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])
     for dtype in dtypes if method != "svd" else []:
         moments = _linalg.moments_of(x.astype(dtype, copy=False), y.astype(dtype, copy=False), live)
@@ -181,7 +177,8 @@ def _fit(x, y, method, conv=None, svcca=None) -> CCAResult:
             path = f"gram-{np.dtype(dtype).name}"
             return _result(moments.mean, x.shape[1], bases, cross, path, conv, x, y, x_gram)
     precision = np.complex128 if np.iscomplexobj(x) else np.float64
-    live = live_given() if callable(live) else live
+    if live is None:
+        live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
     stacked, mean = _linalg.centered_stack(x.astype(precision), y.astype(precision), live)
     cut = x.shape[1]
     bases = [
