@@ -46,7 +46,7 @@ def publish(executed: Path, target: Path) -> None:
                 if line.split("=")[0].strip() not in MACHINE_SPECIFIC
             ]
             if cell["source"]:
-                cell["source"][-1] = cell["source"][-1].rstrip(",\n") + "\n"
+                cell["source"][-1] = cell["source"][-1].rstrip("\n") + "\n"
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     print(f"published {executed} -> {target.relative_to(REPO)}")
 
