@@ -17,6 +17,24 @@ Two ways to get W:
 * **SVD path** (accurate): thin SVD of the equilibrated data, X D = U S V^T, W = D V S^-1, Q = U.
 
 Constant (dead) neurons are excluded from both (their rows of W are zero).
+
+**How rank is decided.** A direction is dropped as numerically null when it is below either of two
+floors, and kept otherwise:
+
+* the *data floor*: what rounding of the input values alone can create. A neuron stored with unit
+  roundoff u (the input's precision: float32 input keeps u = 2^-24 even when computed in float64)
+  carries errors of about u |x_ij| per value, so after centering its rounding noise has norm about
+  u ||x_j|| with x_j the *uncentered* neuron: an offset of 500 on a neuron of spread 3 makes
+  rounding 170 times larger relative to its signal. A linearly dependent neuron with an offset
+  thus leaves a spurious direction of that size, which is no signal. A direction is kept only
+  above :data:`DATA_FLOOR_SAFETY` times the rounding noise of the neurons it combines, in the
+  units of the basis (equilibrated for CCA); see :func:`rounding_noise` and :func:`data_floor`.
+* the *arithmetic floor*: eigenvalues of the Gram matrix below ``null_tolerance`` (relative to the
+  largest) are the rounding of the products themselves; singular values of the data below
+  ``max(n, a) eps`` (relative) for the SVD path.
+
+Neurons are rescaled by exact powers of two before any product (:func:`power_of_two_scales`), so
+values from 1e-150 to 1e150 neither overflow nor underflow; results are mapped back.
 """
 
 from __future__ import annotations
@@ -33,6 +51,18 @@ from cca._validation import live_neurons
 # Gram path trusts at each precision: errors in rho are then below ~1e-4 (float32) and ~1e-9
 # (float64).
 TRUST_FLOOR = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-6}
+
+# Factor between a side's estimated rounding noise (Frobenius norm, see module docstring) and the
+# smallest singular value kept as a real direction.
+DATA_FLOOR_SAFETY = 10.0
+
+# Largest and smallest magnitude of a neuron's values used as they are; outside, every neuron is
+# rescaled by a power of two first. Chosen so that squares summed over any realistic n, and squares
+# of spreads down to the precision's resolution below the magnitude, stay normal numbers.
+SAFE_MAGNITUDE = {
+    np.dtype(np.float32): (2.0**-20, 2.0**20),
+    np.dtype(np.float64): (2.0**-100, 2.0**100),
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +81,9 @@ class Moments:
         False for constant (dead) neurons.
     n_x : int
         Number of columns of x (a).
+    resolution : float
+        Machine epsilon of the input data's precision (float32 input: 2^-23, even when the
+        moments are computed in float64): the relative size of the rounding in each value.
     """
 
     n: int
@@ -58,11 +91,25 @@ class Moments:
     gram: np.ndarray
     live: np.ndarray
     n_x: int
+    resolution: float = float(np.finfo(np.float64).eps)
+
+    def _cut(self, side: str) -> slice:
+        return slice(None, self.n_x) if side == "x" else slice(self.n_x, None)
 
     def block(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """The (Gram block, live mask) of side "x" or "y"."""
-        cut = slice(None, self.n_x) if side == "x" else slice(self.n_x, None)
+        cut = self._cut(side)
         return self.gram[cut, cut], self.live[cut]
+
+    def noise(self, side: str) -> np.ndarray:
+        """Per-neuron rounding noise of side "x" or "y": its norm, :func:`rounding_noise`."""
+        cut = self._cut(side)
+        squares = np.diag(self.gram).real[cut] + self.n * np.abs(self.mean[cut]) ** 2
+        return rounding_noise(squares, self.resolution)
+
+    def basis(self, side: str, dtype: np.dtype, svcca=None) -> Basis:
+        """The whitening of one side (:func:`gram_basis`), with its data floor."""
+        return gram_basis(*self.block(side), self.n, dtype, svcca, noise=self.noise(side))
 
     @property
     def cross(self) -> np.ndarray:
@@ -77,6 +124,34 @@ class Basis:
     whitening: np.ndarray
     trusted: bool
     basis: np.ndarray | None = None
+
+
+def rounding_noise(uncentered_squares: np.ndarray, resolution: float) -> np.ndarray:
+    """Norm of each neuron's rounding noise: ``resolution`` times its uncentered norm.
+
+    ``uncentered_squares`` is sum_i x_ij^2 (the centered sum of squares plus n mean_j^2): rounding
+    is relative to the values as stored, offsets included.
+    """
+    return resolution * np.sqrt(uncentered_squares)
+
+
+def power_of_two_scales(array: np.ndarray) -> np.ndarray | None:
+    """Per-neuron powers of two that bring each column's largest magnitude near 1, or None.
+
+    None when every column is already within :data:`SAFE_MAGNITUDE` for its dtype (or all zero),
+    so the data are used as they are. Scaling by a power of two is exact, so the rescaled data
+    carry the same information; a CCA direction a of the rescaled data is ``scale * a`` of the
+    original.
+    """
+    low, high = SAFE_MAGNITUDE[np.finfo(array.dtype).dtype]
+    if np.iscomplexobj(array):
+        magnitude = np.abs(array).max(axis=0)
+    else:
+        magnitude = np.maximum(np.abs(array.max(axis=0)), np.abs(array.min(axis=0)))
+    if np.all((magnitude == 0) | ((magnitude >= low) & (magnitude <= high))):
+        return None
+    exponents = np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1]
+    return np.ldexp(1.0, -exponents).astype(np.finfo(array.dtype).dtype)
 
 
 def centered_stack(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +178,9 @@ def _adjoint(matrix: np.ndarray) -> np.ndarray:
 RAW_GRAM_CANCELLATION = 10.0
 
 
-def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray | None = None) -> Moments:
+def moments_of(
+    x: np.ndarray, y: np.ndarray, live: np.ndarray | None = None, resolution: float | None = None
+) -> Moments:
     """Moments of two validated layers, in their dtype.
 
     Real float64 layers: the raw products X^T X, Y^T Y (one syrk each) and X^T Y (one gemm) on the
@@ -118,8 +195,11 @@ def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray | None = None) -> 
     ``live`` is the mask of varying neurons; if None it is found here: a neuron whose centered sum
     of squares is above rounding level for its mean certainly varies (a constant neuron is centered
     to within a few ulps of its value), so only the others get an exact check
-    (:func:`cca._validation.live_neurons`).
+    (:func:`cca._validation.live_neurons`). ``resolution`` is the machine epsilon of the data's
+    original precision (default: of ``x.dtype``).
     """
+    if resolution is None:
+        resolution = float(np.finfo(x.dtype).eps)
     accumulate = np.result_type(x.dtype, np.float64)
     x_mean, y_mean = x.mean(axis=0, dtype=accumulate), y.mean(axis=0, dtype=accumulate)
     mean = np.concatenate([x_mean, y_mean])
@@ -136,7 +216,7 @@ def moments_of(x: np.ndarray, y: np.ndarray, live: np.ndarray | None = None) -> 
         )
     gram[~live] = 0
     gram[:, ~live] = 0
-    return Moments(len(x), mean, gram, live, x.shape[1])
+    return Moments(len(x), mean, gram, live, x.shape[1], resolution)
 
 
 def _raw_products_are_accurate(x: np.ndarray, y: np.ndarray, mean: np.ndarray) -> bool:
@@ -203,11 +283,26 @@ def keep_count(singular_values: np.ndarray, keep: float | int, rule: str) -> int
 
 
 @single_blas_thread
-def gram_basis(gram: np.ndarray, live: np.ndarray, n: int, dtype: np.dtype, svcca=None) -> Basis:
+def gram_basis(
+    gram: np.ndarray,
+    live: np.ndarray,
+    n: int,
+    dtype: np.dtype,
+    svcca=None,
+    noise: np.ndarray | None = None,
+) -> Basis:
     """Whitening of one side from its Gram block (computed in ``dtype``; solved in float64).
 
     ``svcca`` None: the CCA basis of all live neurons, equilibrated. ``svcca=(keep, rule)``: the top
     principal directions (no equilibration: PCA depends on scale), as in SVCCA.
+
+    Rank: an eigenvalue is kept when it is above both the arithmetic floor (``null_tolerance``
+    relative to the largest, capped at :data:`TRUST_FLOOR`) and its direction's data floor, the
+    square of :func:`data_floor` (``noise``: per-neuron rounding noise norms,
+    :meth:`Moments.noise`; None: no data floor). The basis is untrusted (``method="auto"`` then
+    recomputes in float64 or by SVD) when an eigenvalue lies below :data:`TRUST_FLOOR` of the
+    largest: in float32, any (rounding of the products may have hidden a direction); in float64,
+    a kept one.
     """
     gram = gram.astype(np.complex128 if np.iscomplexobj(gram) else np.float64)
     if svcca is None:
@@ -221,25 +316,50 @@ def gram_basis(gram: np.ndarray, live: np.ndarray, n: int, dtype: np.dtype, svcc
     if svcca is not None:
         count = keep_count(np.sqrt(ratio), *svcca)
         ratio, eigvals, eigvecs = ratio[:count], eigvals[:count], eigvecs[:, :count]
+    floor = 0.0 if noise is None else data_floor(noise[live] * scale, eigvecs) ** 2
     precision = np.finfo(dtype).dtype
     null = min(null_tolerance(n, len(ratio), dtype), TRUST_FLOOR[precision])
-    kept = ratio > null
-    lowest_trusted_null = 0.0 if precision == np.float32 else null
-    trusted = not np.any((ratio >= lowest_trusted_null) & (ratio < TRUST_FLOOR[precision]))
+    kept = (ratio > null) & (eigvals > floor)
+    doubtful = ratio < TRUST_FLOOR[precision]
+    if precision == np.float64:  # below null or the data floor: certainly no direction
+        doubtful &= kept
     whitening = np.zeros((len(live), kept.sum()), dtype=eigvecs.dtype)
     whitening[live] = scale[:, None] * eigvecs[:, kept] / np.sqrt(eigvals[kept])
-    return Basis(whitening, trusted)
+    return Basis(whitening, not np.any(doubtful))
 
 
-def data_basis(centered: np.ndarray, live: np.ndarray, svcca=None) -> Basis:
-    """Whitening and orthonormal basis of one side from its centered data by a thin SVD."""
+def data_floor(noise: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Smallest singular value kept for each direction, given the neurons' rounding-noise norms.
+
+    A unit direction v (a column of ``directions``, in the same units as ``noise``) picks up
+    rounding noise of norm about sqrt(sum_j noise_j^2 |v_j|^2) from the neurons it combines
+    (rounding errors of different neurons are independent). The floor is
+    :data:`DATA_FLOOR_SAFETY` times that: a direction below it cannot be told apart from the
+    rounding of the input values. Only the neurons a direction involves count, so one
+    coarsely stored neuron does not hide the directions of the others.
+    """
+    return DATA_FLOOR_SAFETY * np.sqrt((np.abs(noise[:, None] * directions) ** 2).sum(axis=0))
+
+
+def data_basis(
+    centered: np.ndarray, live: np.ndarray, svcca=None, noise: np.ndarray | None = None
+) -> Basis:
+    """Whitening and orthonormal basis of one side from its centered data by a thin SVD.
+
+    Rank: singular values above ``max(n, a) eps`` of the largest and above their direction's
+    :func:`data_floor` (``noise``: per-neuron rounding noise norms, as :func:`gram_basis`) are
+    kept.
+    """
     data = centered[:, live]
     scale = 1 / np.linalg.norm(data, axis=0) if svcca is None else np.ones(data.shape[1])
     left, singular, right_h = np.linalg.svd(data * scale, full_matrices=False)
     count = len(singular) if svcca is None else keep_count(singular, *svcca)
-    kept = singular[:count] > singular[0] * max(data.shape) * np.finfo(np.float64).eps
+    right = right_h[:count].conj().T
+    floor = 0.0 if noise is None else data_floor(noise[live] * scale, right)
+    arithmetic = singular[0] * max(data.shape) * np.finfo(np.float64).eps
+    kept = singular[:count] > np.maximum(arithmetic, floor)
     whitening = np.zeros((len(live), kept.sum()), dtype=right_h.dtype)
-    whitening[live] = scale[:, None] * right_h[:count][kept].conj().T / singular[:count][kept]
+    whitening[live] = scale[:, None] * right[:, kept] / singular[:count][kept]
     return Basis(whitening, True, left[:, :count][:, kept])
 
 
@@ -265,3 +385,27 @@ def projection_weights(x_gram_times_directions: np.ndarray) -> np.ndarray:
     """
     raw = np.abs(x_gram_times_directions).sum(axis=0)
     return raw / raw.sum()
+
+
+def tied_groups(rho: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """Index runs of (descending) ``rho`` whose neighbours differ by at most ``tolerance``."""
+    breaks = np.flatnonzero(np.diff(rho) < -tolerance) + 1
+    return [group for group in np.split(np.arange(len(rho)), breaks) if len(group) > 1]
+
+
+def canonical_ties(rho, x_directions, y_directions, inner, tolerance):
+    """Make the directions of tied canonical correlations unique; returns (A, B, inner).
+
+    Within a run of equal correlations any rotation R of the directions (A_g R, B_g R) is an
+    equally valid CCA, but PWCCA's weights, sums of absolute values, depend on it. This picks the
+    rotation for which the neurons' projections on the tied variates are orthogonal: with
+    inner_g = U S R^T (an SVD of the (a x k) block of <z_j, h_i>), A_g R and B_g R. It does not
+    depend on the order of the neurons or on which basis the solver returned.
+    """
+    for group in tied_groups(rho, tolerance):
+        _, _, rotation_h = np.linalg.svd(inner[:, group], full_matrices=False)
+        rotation = rotation_h.conj().T
+        x_directions[:, group] = x_directions[:, group] @ rotation
+        y_directions[:, group] = y_directions[:, group] @ rotation
+        inner[:, group] = inner[:, group] @ rotation
+    return x_directions, y_directions, inner

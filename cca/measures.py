@@ -74,20 +74,17 @@ class CCAResult:
     conv: str | None = None
     _x: np.ndarray | None = field(default=None, repr=False, compare=False)
     _y: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _x_gram: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _x_inner: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def mean_cca(self) -> float:
         """Mean CCA similarity, the mean of all canonical correlations (paper, Section 2.1)."""
         return float(self.correlations.mean())
 
-    @cached_property
+    @property
     def _inner_products(self) -> np.ndarray:
         """<z_j, h_i> = (X^T X a_i)_j for centered neurons z_j of x, shape (a, c)."""
-        if self._x_gram is not None:
-            return self._x_gram @ self.x_directions
-        centered = self._centered(self._x, self.x_mean, "x")
-        return centered.conj().T @ (centered @ self.x_directions)
+        return self._x_inner
 
     @property
     def x_weights(self) -> np.ndarray:
@@ -96,7 +93,11 @@ class CCAResult:
 
     @property
     def pwcca(self) -> float:
-        """Projection-weighted CCA similarity sum_i alpha_i rho_i, weights from x (Section 2.2)."""
+        """Projection-weighted CCA similarity sum_i alpha_i rho_i, weights from x (Section 2.2).
+
+        Where correlations tie, the tied directions are the unique rotation described in
+        :func:`cca._linalg.canonical_ties`, so the value does not depend on the order of neurons.
+        """
         return float(np.real(self.x_weights @ self.correlations))
 
     @cached_property
@@ -160,38 +161,86 @@ def _prepare(x, y, conv, method, allow_dft=False):
     return x, y
 
 
-def _fit(x, y, method, conv=None, svcca=None) -> CCAResult:
-    """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring)."""
+def _fit(x, y, method, conv=None, svcca=None, resolution=None) -> CCAResult:
+    """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring).
+
+    ``resolution``: machine epsilon of the data's original precision (default: of ``x.dtype``),
+    for the rank decision (:mod:`cca._linalg`).
+    """
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
+    if resolution is None:
+        resolution = float(np.finfo(x.dtype).eps)
+    scales = [_linalg.power_of_two_scales(side) for side in (x, y)]
+    data, scale = (x, y), None
+    if any(s is not None for s in scales):  # extreme magnitudes: compute on rescaled neurons
+        scales = [
+            np.ones(d.shape[1], d.dtype) if s is None else s
+            for s, d in zip(scales, data, strict=True)
+        ]
+        x, y = x * scales[0], y * scales[1]
+        scale = np.concatenate(scales).astype(np.float64)
     live = None  # found by the first Gram pass, which checks only the neurons that may be constant
     dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])
     for dtype in dtypes if method != "svd" else []:
-        moments = _linalg.moments_of(x.astype(dtype, copy=False), y.astype(dtype, copy=False), live)
+        moments = _linalg.moments_of(
+            x.astype(dtype, copy=False), y.astype(dtype, copy=False), live, resolution
+        )
         live = moments.live
-        bases = [
-            _linalg.gram_basis(*moments.block(side), moments.n, dtype, svcca) for side in "xy"
-        ]
+        bases = [moments.basis(side, dtype, svcca) for side in "xy"]
         if method == "gram" or all(basis.trusted for basis in bases):
             cross = moments.cross.astype(bases[0].whitening.dtype)
-            x_gram = moments.block("x")[0].astype(cross.dtype)
+            rho, x_directions, y_directions = _linalg.solve(*bases, cross)
+            inner = moments.block("x")[0].astype(cross.dtype) @ x_directions
             path = f"gram-{np.dtype(dtype).name}"
-            return _result(moments.mean, x.shape[1], bases, cross, path, conv, x, y, x_gram)
+            return build_result(
+                rho, x_directions, y_directions, inner, moments.mean, scale, path, conv, *data
+            )
     precision = np.complex128 if np.iscomplexobj(x) else np.float64
     if live is None:
         live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
-    stacked, mean = _linalg.centered_stack(x.astype(precision), y.astype(precision), live)
+    stacked, mean = _linalg.centered_stack(
+        x.astype(precision), y.astype(precision), live
+    )
+    squares = np.einsum("ij,ij->j", stacked, stacked.conj()).real + len(x) * np.abs(mean) ** 2
+    noise = _linalg.rounding_noise(squares, resolution)
     cut = x.shape[1]
     bases = [
-        _linalg.data_basis(stacked[:, :cut], live[:cut], svcca),
-        _linalg.data_basis(stacked[:, cut:], live[cut:], svcca),
+        _linalg.data_basis(stacked[:, :cut], live[:cut], svcca, noise[:cut]),
+        _linalg.data_basis(stacked[:, cut:], live[cut:], svcca, noise[cut:]),
     ]
-    return _result(mean, cut, bases, None, "svd", conv, x, y)
+    rho, x_directions, y_directions = _linalg.solve(*bases)
+    centered_x = stacked[:, :cut]
+    inner = centered_x.conj().T @ (centered_x @ x_directions)
+    return build_result(rho, x_directions, y_directions, inner, mean, scale, "svd", conv, *data)
 
 
-def _result(mean, cut, bases, cross, method, conv, x, y, x_gram=None) -> CCAResult:
-    rho, x_directions, y_directions = _linalg.solve(*bases, cross)
+# Correlations closer than this are treated as tied (:func:`cca._linalg.canonical_ties`): about
+# the accuracy of the correlations on the float32 Gram path and on every other path.
+TIE_TOLERANCE = {"gram-float32": 1e-4}
+TIE_TOLERANCE_DEFAULT = 1e-7
+
+
+def build_result(
+    rho, x_directions, y_directions, inner, mean, scale, path, conv, x=None, y=None, n=None
+) -> CCAResult:
+    """A :class:`CCAResult` from a solve on (possibly power-of-two rescaled) data.
+
+    ``scale`` (None: not rescaled) holds the per-neuron factors the data were multiplied by, x's
+    first; directions, means and inner products are mapped back to the original units. Tied
+    correlations get their canonical directions (:func:`cca._linalg.canonical_ties`).
+    """
+    x_directions, y_directions, inner = _linalg.canonical_ties(
+        rho, x_directions, y_directions, inner, TIE_TOLERANCE.get(path, TIE_TOLERANCE_DEFAULT)
+    )
+    cut = x_directions.shape[0]
+    if scale is not None:
+        x_directions = scale[:cut, None] * x_directions
+        y_directions = scale[cut:, None] * y_directions
+        inner = inner / scale[:cut, None]
+        mean = mean / scale
+    n = len(x) if n is None else n
     return CCAResult(
-        rho, x_directions, y_directions, mean[:cut], mean[cut:], len(x), method, conv, x, y, x_gram
+        rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, x, y, inner
     )
 
 

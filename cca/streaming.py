@@ -33,7 +33,7 @@ from cca._validation import (
     reduce_space,
     warn_if_degenerate,
 )
-from cca.measures import CCAResult
+from cca.measures import CCAResult, build_result
 
 
 class CCAAccumulator:
@@ -70,6 +70,8 @@ class CCAAccumulator:
         self._gram: np.ndarray | None = None
         self._low: np.ndarray | None = None
         self._high: np.ndarray | None = None
+        self._scale: np.ndarray | None = None  # powers of two the neurons are stored times
+        self._resolution = 0.0  # machine epsilon of the coarsest precision fed
 
     def update(self, x: object, y: object) -> CCAAccumulator:
         """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator."""
@@ -83,36 +85,59 @@ class CCAAccumulator:
                 f"this batch has {x.shape[-1]} + {batch.shape[1] - x.shape[-1]} neurons; earlier "
                 f"batches had {self._n_x} + {len(self._mean) - self._n_x}. Feed the same layers."
             )
+        if self._scale is None:
+            magnitude = np.abs(batch).max(axis=0)
+            self._scale = np.ldexp(1.0, -np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1])
+        batch = batch * self._scale
         mean = batch.mean(axis=0)
         centered = batch - mean
         gram = centered.T @ centered
-        self._absorb(len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1])
+        resolution = float(np.finfo(np.result_type(x.dtype, y.dtype)).eps)
+        self._absorb(
+            len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1], self._scale, resolution
+        )
         return self
 
     def merge(self, other: CCAAccumulator) -> CCAAccumulator:
         """A new accumulator holding the data of both (exact; e.g. results of two workers)."""
-        if not isinstance(other, CCAAccumulator) or other.conv != self.conv:
+        if not isinstance(other, CCAAccumulator):
+            raise ValueError(f"other must be a CCAAccumulator; found {type(other).__name__}.")
+        if other.conv != self.conv:
             raise ValueError(
-                f"other must be a CCAAccumulator with conv={self.conv!r}; found {other!r}."
+                f"cannot merge accumulators with different conv settings: this one has "
+                f"conv={self.conv!r}, the other conv={other.conv!r}. Accumulate both with the same."
             )
         merged = CCAAccumulator(self.conv)
         for part in (self, other):
             if part.n_samples:
                 merged._absorb(
-                    part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x
+                    part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x,
+                    part._scale, part._resolution,
                 )
         return merged
 
-    def _absorb(self, n, mean, gram, low, high, n_x) -> None:
+    def _absorb(self, n, mean, gram, low, high, n_x, scale, resolution) -> None:
+        """Merge statistics of data stored times ``scale`` (Chan, Golub & LeVeque, exact)."""
+        self._resolution = max(self._resolution, resolution)
         if self._n_x is None:
             self.n_samples, self._mean, self._gram = n, mean.copy(), gram.copy()
-            self._low, self._high, self._n_x = low.copy(), high.copy(), n_x
+            self._low, self._high, self._n_x, self._scale = low.copy(), high.copy(), n_x, scale
             return
         if (len(mean), n_x) != (len(self._mean), self._n_x):
             raise ValueError("the two accumulators hold different layers (neuron counts differ).")
+        ratio = self._scale / scale  # a power of two: exact
+        mean, gram = mean * ratio, gram * np.outer(ratio, ratio)
+        low, high = low * ratio, high * ratio
         total = self.n_samples + n
         delta = mean - self._mean
-        self._gram = self._gram + gram + np.outer(delta, delta) * (self.n_samples * n / total)
+        gram = self._gram + gram + np.outer(delta, delta) * (self.n_samples * n / total)
+        if not np.all(np.isfinite(gram)):
+            raise ValueError(
+                "these activations are too large relative to the first batch to accumulate "
+                "(the sums of squares overflow float64). Rescale the layer: every measure is "
+                "invariant to scaling a whole layer."
+            )
+        self._gram = gram
         self._mean = self._mean + delta * (n / total)
         self._low, self._high = np.minimum(self._low, low), np.maximum(self._high, high)
         self.n_samples = total
@@ -131,7 +156,9 @@ class CCAAccumulator:
                 )
         gram = np.where(np.outer(live, live), self._gram, 0.0)
         warn_if_degenerate(self.n_samples, self._n_x, len(live) - self._n_x, stacklevel=4)
-        return _linalg.Moments(self.n_samples, self._mean, gram, live, self._n_x)
+        return _linalg.Moments(
+            self.n_samples, self._mean, gram, live, self._n_x, self._resolution
+        )
 
     def cca(self, *, svcca: tuple | None = None) -> CCAResult:
         """The :class:`cca.CCAResult` of all data so far (Gram path; variates via ``project_x``).
@@ -141,13 +168,12 @@ class CCAAccumulator:
         """
         moments = self._moments()
         float64 = np.dtype(np.float64)
-        bases = [
-            _linalg.gram_basis(*moments.block(side), moments.n, float64, svcca) for side in "xy"
-        ]
+        bases = [moments.basis(side, float64, svcca) for side in "xy"]
         rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
-        return CCAResult(
-            rho, x_directions, y_directions, moments.mean[: self._n_x], moments.mean[self._n_x :],
-            moments.n, "gram-float64", self.conv, _x_gram=moments.block("x")[0],
+        inner = moments.block("x")[0] @ x_directions
+        return build_result(
+            rho, x_directions, y_directions, inner, moments.mean, self._scale, "gram-float64",
+            self.conv, n=moments.n,
         )
 
     def canonical_correlations(self) -> np.ndarray:

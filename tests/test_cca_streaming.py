@@ -80,5 +80,7 @@ def test_accumulator_errors():
         accumulator.update(np.ones((3, 3)), np.ones((3, 2)))
     with pytest.raises(ValueError, match="conv must be"):
         cca.CCAAccumulator(conv="dft")
-    with pytest.raises(ValueError, match="other must be a CCAAccumulator"):
+    with pytest.raises(ValueError, match="this one has conv=None, the other conv='mean'"):
         accumulator.merge(cca.CCAAccumulator(conv="mean"))
+    with pytest.raises(ValueError, match="other must be a CCAAccumulator; found dict"):
+        accumulator.merge({})
