@@ -107,9 +107,13 @@ class Moments:
         squares = np.diag(self.gram).real[cut] + self.n * np.abs(self.mean[cut]) ** 2
         return rounding_noise(squares, self.resolution)
 
-    def basis(self, side: str, dtype: np.dtype, svcca=None) -> Basis:
-        """The whitening of one side (:func:`gram_basis`), with its data floor."""
-        return gram_basis(*self.block(side), self.n, dtype, svcca, noise=self.noise(side))
+    def basis(self, side: str, dtype: np.dtype, svcca=None, noise=None) -> Basis:
+        """The whitening of one side (:func:`gram_basis`), with its data floor.
+
+        ``noise`` overrides the per-neuron rounding noise norms (default :meth:`noise`).
+        """
+        noise = self.noise(side) if noise is None else noise
+        return gram_basis(*self.block(side), self.n, dtype, svcca, noise=noise)
 
     @property
     def cross(self) -> np.ndarray:
@@ -369,6 +373,9 @@ def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
 
     ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path).
     """
+    if 0 in (basis_x.whitening.shape[1], basis_y.whitening.shape[1]):  # a side without rank
+        empty = np.zeros(0)
+        return empty, basis_x.whitening[:, :0], basis_y.whitening[:, :0]
     if cross is None:
         inner = basis_x.basis.conj().T @ basis_y.basis
     else:

@@ -30,8 +30,20 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     """Convert ``value`` to a finite float32/float64 array of shape (n, d) or (n, h, w, c).
 
     float32 stays float32 (the Gram path checks whether that is accurate enough); every other real
-    dtype becomes float64. Raises ValueError naming ``name`` for anything else.
+    dtype becomes float64. Raises ValueError naming ``name`` for anything else: None, masked
+    arrays with masked values, strings, complex numbers, NaN or infinity, values beyond float64's
+    range, or the wrong number of dimensions.
     """
+    if value is None:
+        raise ValueError(f"{name} is None; pass the layer's activations as an array.")
+    if isinstance(value, np.ma.MaskedArray):
+        if np.ma.count_masked(value):
+            raise ValueError(
+                f"{name} is a masked array with {np.ma.count_masked(value)} masked value(s); the "
+                "measures need every value. Drop the datapoints (rows) with masked values from "
+                "both layers, e.g. keep = ~(x.mask.any(axis=1) | y.mask.any(axis=1)), or fill them."
+            )
+        value = value.data
     try:
         array = np.asarray(value)
     except Exception as error:  # tensors on a GPU or requiring grad refuse conversion
@@ -41,13 +53,7 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
             "(e.g. tensor.detach().cpu().numpy())."
         ) from error
     if array.dtype.kind == "O":
-        try:
-            array = array.astype(np.float64)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"{name} must hold numbers; found Python objects that are not numbers ({error}). "
-                "Pass a numeric array of activations."
-            ) from error
+        array = _numbers_from_objects(array, name)
     if array.dtype.kind not in "biuf":
         raise ValueError(
             f"{name} must hold real numbers; found dtype {array.dtype}. "
@@ -66,8 +72,6 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
         )
     if array.size == 0:
         raise ValueError(f"{name} has no neurons (shape {array.shape}); pass at least one neuron.")
-    if array.dtype != np.float32:
-        array = array.astype(np.float64, copy=False)
     finite = np.isfinite(array)
     if not finite.all():
         bad = array[~finite]
@@ -75,7 +79,41 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
             f"{name} contains {bad.size} non-finite value(s) (NaN or infinity, first: {bad[0]}). "
             "Remove or replace those datapoints before comparing representations."
         )
+    wide = array.dtype.kind == "f" and array.dtype.itemsize >= 8  # float32 cannot reach the limit
+    largest = max(array.max(), -array.min()) if wide else 0
+    if largest > MAX_MAGNITUDE:
+        raise ValueError(
+            f"{name} holds values up to {np.format_float_scientific(largest, 3)} in magnitude, "
+            f"beyond what the measures compute with in float64 (at most {MAX_MAGNITUDE:.0e}). "
+            "Rescale the layer (divide it by a constant): every similarity is invariant to "
+            "scaling a whole layer."
+        )
+    if array.dtype != np.float32:
+        array = array.astype(np.float64, copy=False)
     return array
+
+
+# Largest magnitude accepted: float64 reaches 1.8e308, and sums over many datapoints need room.
+MAX_MAGNITUDE = 1e300
+
+
+def _numbers_from_objects(array: np.ndarray, name: str) -> np.ndarray:
+    """A float64 array from an object array that holds only real numbers (no strings)."""
+    for item in array.flat:
+        if not isinstance(item, numbers.Real) or isinstance(item, bool | np.bool_):
+            raise ValueError(
+                f"{name} must hold numbers; found a {type(item).__name__} ({item!r}) in an object "
+                "array. Pass a numeric array of activations (convert strings yourself if you "
+                "mean them as numbers)."
+            )
+    return array.astype(np.float64)
+
+
+def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool (Python or NumPy); ValueError otherwise."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False; found {value!r}.")
+    return bool(value)
 
 
 def check_same_rows(x: np.ndarray, y: np.ndarray) -> None:
@@ -100,6 +138,13 @@ def check_conv(conv: str | None, x: np.ndarray, y: np.ndarray, allow_dft: bool) 
         hint = "" if allow_dft or conv != "dft" else " (this function has no per-frequency form)"
         raise ValueError(f"conv must be None or one of {allowed}; found {conv!r}{hint}.")
     four_d = [name for name, a in (("x", x), ("y", y)) if a.ndim == 4]
+    if conv == "dft" and len(four_d) < 2:
+        two_d = [name for name, a in (("x", x), ("y", y)) if a.ndim == 2]
+        raise ValueError(
+            "conv='dft' needs x and y both 4-D (datapoints, height, width, channels); "
+            f"{' and '.join(two_d)} {'is' if len(two_d) == 1 else 'are'} 2-D. Omit conv for layers "
+            "without spatial dimensions."
+        )
     if four_d and conv is None:
         raise ValueError(
             f"{' and '.join(four_d)} is 4-D (datapoints, height, width, channels): say how space "
@@ -153,6 +198,19 @@ def warn_if_degenerate(n: int, n_x: int, n_y: int, stacklevel: int = 3) -> None:
             "the data and the similarity is inflated. Use many more datapoints than neurons.",
             DegenerateCCAWarning,
             stacklevel=stacklevel,
+        )
+
+
+def check_keep_fits(keep: float | int, n_x: int, n_y: int) -> None:
+    """Raise ValueError when an int ``keep`` asks for more directions than a layer has neurons.
+
+    (A layer of rank below ``keep``, with dead or dependent neurons, has only rank directions:
+    SVCCA then keeps those.)
+    """
+    if isinstance(keep, numbers.Integral) and keep > min(n_x, n_y):
+        raise ValueError(
+            f"keep={keep} directions, but the layers have {n_x} and {n_y} neurons; pass "
+            f"keep <= {min(n_x, n_y)}, or a fraction of the variance such as 0.99."
         )
 
 

@@ -11,24 +11,37 @@ import numpy as np
 from cca._validation import (
     as_activations,
     check_conv,
+    check_flag,
     check_same_rows,
     live_neurons,
     reduce_space,
 )
 
 
-def _unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> float:
-    """Unbiased HSIC (Song et al. 2012) of linear kernels K = X X^T, L = Y Y^T of centered X, Y.
+def _unbiased_hsic_terms(
+    cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray
+) -> tuple[float, float]:
+    """Unbiased HSIC (Song et al. 2012) of linear kernels K = X X^T, L = Y Y^T of centered X, Y,
+    and the size of its rounding error.
 
     With K~, L~ the kernels with zeroed diagonals,
     HSIC_u = [tr(K~ L~) + 1^T K~ 1 1^T L~ 1 / ((n-1)(n-2)) - 2/(n-2) 1^T K~ L~ 1] / (n (n-3)).
     For centered data K 1 = 0, so every term needs only ||X^T Y||_F^2 (``cross_sq``) and the kernel
     diagonals (squared row norms): tr(K~ L~) = cross_sq - dK.dL, 1^T K~ 1 = -sum dK, K~ 1 = -dK.
+    The terms cancel exactly when a neuron varies on one datapoint only: HSIC_u is then 0 up to
+    rounding, which the second value (1e-10 of the terms' magnitudes) bounds generously.
     """
     n = len(diag_k)
     dot = diag_k @ diag_l
-    total = cross_sq - dot + diag_k.sum() * diag_l.sum() / ((n - 1) * (n - 2)) - 2 * dot / (n - 2)
-    return total / (n * (n - 3))
+    terms = np.array(
+        [cross_sq, -dot, diag_k.sum() * diag_l.sum() / ((n - 1) * (n - 2)), -2 * dot / (n - 2)]
+    )
+    return terms.sum() / (n * (n - 3)), 1e-10 * np.abs(terms).sum() / (n * (n - 3))
+
+
+def _unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> float:
+    """Unbiased HSIC of linear kernels (see :func:`_unbiased_hsic_terms`)."""
+    return _unbiased_hsic_terms(cross_sq, diag_k, diag_l)[0]
 
 
 def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None = None) -> float:
@@ -62,19 +75,38 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
     >>> round(cca.linear_cka(x, 3 * x @ q + 1), 6)
     1.0
     """
+    debiased = check_flag(debiased, "debiased")
     x, y = _prepare_pair(x, y, conv)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
-    x = x - x.mean(axis=0)
-    y = y - y.mean(axis=0)
+    x, y = _unit_scale(x - x.mean(axis=0)), _unit_scale(y - y.mean(axis=0))
     cross_sq = np.linalg.norm(x.T @ y) ** 2
     if not debiased:
         return float(cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)))
     diag_k, diag_l = (x**2).sum(axis=1), (y**2).sum(axis=1)
     hsic_xy = _unbiased_hsic(cross_sq, diag_k, diag_l)
-    hsic_xx = _unbiased_hsic(np.linalg.norm(x.T @ x) ** 2, diag_k, diag_k)
-    hsic_yy = _unbiased_hsic(np.linalg.norm(y.T @ y) ** 2, diag_l, diag_l)
+    hsic_xx, hsic_yy = _self_hsic(x, diag_k, "x"), _self_hsic(y, diag_l, "y")
     return float(hsic_xy / np.sqrt(hsic_xx * hsic_yy))
+
+
+def _self_hsic(centered: np.ndarray, diag: np.ndarray, name: str) -> float:
+    """Unbiased HSIC of a layer with itself; ValueError where it is 0 (up to rounding) or below."""
+    hsic, rounding = _unbiased_hsic_terms(np.linalg.norm(centered.T @ centered) ** 2, diag, diag)
+    if hsic <= rounding:
+        raise ValueError(
+            f"debiased CKA is undefined here: the unbiased estimate of HSIC({name}, {name}) is "
+            f"{'zero' if abs(hsic) <= rounding else 'negative'} (for example when every neuron "
+            f"of {name} varies on a single datapoint, or with very few datapoints), so the ratio "
+            "is 0/0. Use debiased=False or more datapoints."
+        )
+    return hsic
+
+
+def _unit_scale(centered: np.ndarray) -> np.ndarray:
+    """``centered`` divided by a power of two near its largest magnitude (exact; avoids overflow
+    and underflow of squares, for measures invariant to scaling a whole layer)."""
+    largest = np.abs(centered).max()
+    return centered if largest == 0 else np.ldexp(centered, -np.frexp(largest)[1])
 
 
 def linear_cka_distance(
@@ -120,14 +152,16 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
     >>> round(cca.cosine_similarity(x, 2 * x + 5), 6), round(cca.cosine_similarity(x, -x), 6)
     (1.0, -1.0)
     """
+    center = check_flag(center, "center")
     x, y = _prepare_same_shape(x, y, center)
+    x, y = _unit_scale(x), _unit_scale(y)
     norms = np.linalg.norm(x) * np.linalg.norm(y)
     if norms == 0:
         raise ValueError(
             "cosine similarity is undefined: x or y is all zeros"
             + (" after centering (every neuron constant)." if center else ".")
         )
-    return float(np.vdot(x, y) / norms)
+    return float(np.clip(np.vdot(x, y) / norms, -1.0, 1.0))
 
 
 def cosine_distance(x: object, y: object, *, center: bool = True) -> float:
@@ -167,8 +201,13 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
     >>> cca.euclidean_distance(x, x + [[3, 4], [-3, -4], [3, 4], [-3, -4]])
     5.0
     """
+    center = check_flag(center, "center")
     x, y = _prepare_same_shape(x, y, center)
-    return float(np.linalg.norm(x - y) / np.sqrt(len(x)))
+    difference = x - y
+    largest = np.abs(difference).max()
+    if largest == 0:
+        return 0.0
+    return float(np.linalg.norm(difference / largest) * largest / np.sqrt(len(x)))
 
 
 def _prepare_pair(x, y, conv):

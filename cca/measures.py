@@ -23,6 +23,7 @@ from cca._validation import (
     as_activations,
     check_conv,
     check_keep,
+    check_keep_fits,
     check_method,
     check_same_rows,
     live_neurons,
@@ -161,11 +162,14 @@ def _prepare(x, y, conv, method, allow_dft=False):
     return x, y
 
 
-def _fit(x, y, method, conv=None, svcca=None, resolution=None) -> CCAResult:
+def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CCAResult:
     """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring).
 
     ``resolution``: machine epsilon of the data's original precision (default: of ``x.dtype``),
-    for the rank decision (:mod:`cca._linalg`).
+    for the rank decision (:mod:`cca._linalg`). ``noise``: per-neuron rounding noise norms (x's
+    first) overriding the default (``resolution`` times each neuron's uncentered norm). A side
+    with no direction above rounding is an error, except per frequency (``conv="dft"``), where
+    it contributes no correlations.
     """
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
     if resolution is None:
@@ -179,6 +183,7 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None) -> CCAResult:
         ]
         x, y = x * scales[0], y * scales[1]
         scale = np.concatenate(scales).astype(np.float64)
+        noise = None if noise is None else noise * scale
     live = None  # found by the first Gram pass, which checks only the neurons that may be constant
     dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])
     for dtype in dtypes if method != "svd" else []:
@@ -186,8 +191,9 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None) -> CCAResult:
             x.astype(dtype, copy=False), y.astype(dtype, copy=False), live, resolution
         )
         live = moments.live
-        bases = [moments.basis(side, dtype, svcca) for side in "xy"]
+        bases = [moments.basis(side, dtype, svcca, _side(noise, side, x)) for side in "xy"]
         if method == "gram" or all(basis.trusted for basis in bases):
+            _check_rank(bases, conv)
             cross = moments.cross.astype(bases[0].whitening.dtype)
             rho, x_directions, y_directions = _linalg.solve(*bases, cross)
             inner = moments.block("x")[0].astype(cross.dtype) @ x_directions
@@ -201,17 +207,38 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None) -> CCAResult:
     stacked, mean = _linalg.centered_stack(
         x.astype(precision), y.astype(precision), live
     )
-    squares = np.einsum("ij,ij->j", stacked, stacked.conj()).real + len(x) * np.abs(mean) ** 2
-    noise = _linalg.rounding_noise(squares, resolution)
+    if noise is None:
+        squares = np.einsum("ij,ij->j", stacked, stacked.conj()).real + len(x) * abs(mean) ** 2
+        noise = _linalg.rounding_noise(squares, resolution)
     cut = x.shape[1]
     bases = [
         _linalg.data_basis(stacked[:, :cut], live[:cut], svcca, noise[:cut]),
         _linalg.data_basis(stacked[:, cut:], live[cut:], svcca, noise[cut:]),
     ]
+    _check_rank(bases, conv)
     rho, x_directions, y_directions = _linalg.solve(*bases)
     centered_x = stacked[:, :cut]
     inner = centered_x.conj().T @ (centered_x @ x_directions)
     return build_result(rho, x_directions, y_directions, inner, mean, scale, "svd", conv, *data)
+
+
+def _side(values, side, x):
+    """x's or y's part of a per-neuron array (None stays None)."""
+    if values is None:
+        return None
+    return values[: x.shape[1]] if side == "x" else values[x.shape[1] :]
+
+
+def _check_rank(bases, conv) -> None:
+    """ValueError if a layer has no direction above the rounding of its values (unless dft)."""
+    for name, basis in zip("xy", bases, strict=True):
+        if basis.whitening.shape[1] == 0 and conv != "dft":
+            raise ValueError(
+                f"{name} varies only at the level of the rounding of its values (its neurons' "
+                "spread is below about 10 units of their precision, e.g. a huge offset with a "
+                "tiny spread in float32); similarity is undefined. Subtract the offset in "
+                "float64 before converting, or compare another layer."
+            )
 
 
 # Correlations closer than this are treated as tied (:func:`cca._linalg.canonical_ties`): about
@@ -253,14 +280,33 @@ def _per_frequency(x, y, method) -> list[CCAResult]:
     the c-channel Fourier coefficients at each frequency. Their correlations together are those of
     the whole layer.
     """
-    x_hat = np.fft.fft2(x.astype(np.float64), axes=(1, 2), norm="ortho")
-    y_hat = np.fft.fft2(y.astype(np.float64), axes=(1, 2), norm="ortho")
-    height, width = x.shape[1:3]
-    return [
-        _fit(x_hat[:, u, v], y_hat[:, u, v], method, "dft")
-        for u in range(height)
-        for v in range(width)
-    ]
+    resolution = float(np.finfo(x.dtype).eps)
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    x_hat = np.fft.fft2(x, axes=(1, 2), norm="ortho")
+    y_hat = np.fft.fft2(y, axes=(1, 2), norm="ortho")
+    # A coefficient's rounding scales with its channel's whole energy, not with the coefficient:
+    # the frequencies of a spatially uniform map are rounding residue (Parseval; log factor of the
+    # FFT's stages).
+    stages = np.sqrt(np.log2(x.shape[1] * x.shape[2]) + 1)
+    energy = [np.sqrt(np.einsum("ihwc,ihwc->c", side, side)) for side in (x, y)]
+    noise = resolution * stages * np.concatenate(energy)
+    fits = []
+    for u in range(x.shape[1]):
+        for v in range(x.shape[2]):
+            x_f, y_f = x_hat[:, u, v], y_hat[:, u, v]
+            if _varies(x_f).any() and _varies(y_f).any():
+                fits.append(_fit(x_f, y_f, method, "dft", resolution=resolution, noise=noise))
+    if not any(len(fit.correlations) for fit in fits):
+        raise ValueError(
+            "x or y does not vary over the datapoints at any spatial frequency beyond rounding "
+            "(every neuron constant); similarity is undefined. Check the layers."
+        )
+    return fits
+
+
+def _varies(coefficients: np.ndarray) -> np.ndarray:
+    """Mask of complex neurons that are not constant over datapoints."""
+    return (np.ptp(coefficients.real, axis=0) > 0) | (np.ptp(coefficients.imag, axis=0) > 0)
 
 
 def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> CCAResult:
@@ -396,6 +442,7 @@ def svcca(
     """
     check_keep(keep, rule)
     x, y = _prepare(x, y, conv, method)
+    check_keep_fits(keep, x.shape[1], y.shape[1])
     return _fit(x, y, method, conv, svcca=(keep, rule)).mean_cca
 
 

@@ -29,6 +29,7 @@ from cca._validation import (
     as_activations,
     check_conv,
     check_keep,
+    check_keep_fits,
     check_same_rows,
     reduce_space,
     warn_if_degenerate,
@@ -191,4 +192,6 @@ class CCAAccumulator:
     def svcca(self, keep: float | int = 0.99, *, rule: str = "variance") -> float:
         """SVCCA similarity of all data so far, as :func:`cca.svcca`."""
         check_keep(keep, rule)
+        moments = self._moments()
+        check_keep_fits(keep, moments.n_x, len(moments.mean) - moments.n_x)
         return self.cca(svcca=(keep, rule)).mean_cca

@@ -188,7 +188,9 @@ def test_svcca_keep_conventions():
     assert by_values == pytest.approx(cca.svcca(x, y, keep=3), abs=1e-12)
     assert by_values != pytest.approx(cca.svcca(x, y, keep=0.99), abs=1e-6)
     assert cca.svcca(x, y, keep=1.0) == pytest.approx(cca.mean_cca(x, y), abs=1e-10)
-    assert cca.svcca(x, y, keep=100) == pytest.approx(cca.mean_cca(x, y), abs=1e-10)
+    assert cca.svcca(x, y, keep=x.shape[1]) == pytest.approx(cca.mean_cca(x, y), abs=1e-10)
+    with pytest.raises(ValueError, match="keep=100 directions, but the layers have 6 and 6"):
+        cca.svcca(x, y, keep=100)  # issue 15: was silently clamped
 
 
 def figure2_toy(signal_dims, seed, n=2000, neurons=200):
