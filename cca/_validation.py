@@ -83,7 +83,7 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     largest = max(array.max(), -array.min()) if wide else 0
     if largest > MAX_MAGNITUDE:
         raise ValueError(
-            f"{name} holds values up to {np.format_float_scientific(largest, 3)} in magnitude, "
+            f"{name} holds values up to {np.format_float_scientific(largest, 3, trim='-')} in magnitude, "
             f"beyond what the measures compute with in float64 (at most {MAX_MAGNITUDE:.0e}). "
             "Rescale the layer (divide it by a constant): every similarity is invariant to "
             "scaling a whole layer."
