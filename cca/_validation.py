@@ -83,7 +83,8 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     largest = max(array.max(), -array.min()) if wide else 0
     if largest > MAX_MAGNITUDE:
         raise ValueError(
-            f"{name} holds values up to {np.format_float_scientific(largest, 3, trim='-')} in magnitude, "
+            f"{name} holds values up to {np.format_float_scientific(largest, 3, trim='-')} in "
+            "magnitude, "
             f"beyond what the measures compute with in float64 (at most {MAX_MAGNITUDE:.0e}). "
             "Rescale the layer (divide it by a constant): every similarity is invariant to "
             "scaling a whole layer."
@@ -107,6 +108,22 @@ def _numbers_from_objects(array: np.ndarray, name: str) -> np.ndarray:
                 "mean them as numbers)."
             )
     return array.astype(np.float64)
+
+
+def data_resolution(*values: object) -> float:
+    """Machine epsilon of the coarsest floating-point precision among ``values`` (float64's if
+    none is coarser): the relative rounding already in the data, which float16 or float32
+    activations keep after conversion to float64. The rank decision of the CCA measures uses it
+    (:mod:`cca._linalg`). Values without a NumPy dtype count as float64."""
+    resolution = float(np.finfo(np.float64).eps)
+    for value in values:
+        try:
+            dtype = np.dtype(getattr(value, "dtype", None))
+        except TypeError:  # e.g. a framework's own dtype object
+            continue
+        if dtype.kind == "f" and dtype.itemsize < 8:
+            resolution = max(resolution, float(np.finfo(dtype).eps))
+    return resolution
 
 
 def check_flag(value: object, name: str) -> bool:

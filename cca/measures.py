@@ -26,6 +26,7 @@ from cca._validation import (
     check_keep_fits,
     check_method,
     check_same_rows,
+    data_resolution,
     live_neurons,
     reduce_space,
     warn_if_degenerate,
@@ -150,8 +151,10 @@ class CCAResult:
 
 
 def _prepare(x, y, conv, method, allow_dft=False):
-    """Validate a pair of layers; return 2-D arrays (4-D for dft) in a common dtype."""
+    """Validate a pair of layers; return 2-D arrays (4-D for dft) in a common dtype, and the
+    machine epsilon of the coarser input precision (:func:`cca._validation.data_resolution`)."""
     check_method(method)
+    resolution = data_resolution(x, y)
     x, y = as_activations(x, "x"), as_activations(y, "y")
     check_same_rows(x, y)
     check_conv(conv, x, y, allow_dft)
@@ -159,7 +162,7 @@ def _prepare(x, y, conv, method, allow_dft=False):
         x, y = reduce_space(x, conv), reduce_space(y, conv)
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
-    return x, y
+    return x, y, resolution
 
 
 def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CCAResult:
@@ -271,7 +274,7 @@ def build_result(
     )
 
 
-def _per_frequency(x, y, method) -> list[CCAResult]:
+def _per_frequency(x, y, method, resolution) -> list[CCAResult]:
     """CCA at each spatial frequency of 4-D x, y (SVCCA paper, Raghu et al. 2017, Section 5).
 
     For conv layers whose statistics are translation invariant (circular boundary), the covariance
@@ -280,7 +283,6 @@ def _per_frequency(x, y, method) -> list[CCAResult]:
     the c-channel Fourier coefficients at each frequency. Their correlations together are those of
     the whole layer.
     """
-    resolution = float(np.finfo(x.dtype).eps)
     x, y = x.astype(np.float64), y.astype(np.float64)
     x_hat = np.fft.fft2(x, axes=(1, 2), norm="ortho")
     y_hat = np.fft.fft2(y, axes=(1, 2), norm="ortho")
@@ -341,8 +343,8 @@ def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") 
     >>> np.round(cca.cca(x, y).correlations, 1)
     array([1. , 1. , 0.1, 0.1, 0. ])
     """
-    x, y = _prepare(x, y, conv, method)
-    return _fit(x, y, method, conv)
+    x, y, resolution = _prepare(x, y, conv, method)
+    return _fit(x, y, method, conv, resolution=resolution)
 
 
 def canonical_correlations(
@@ -365,11 +367,11 @@ def canonical_correlations(
     >>> cca.canonical_correlations(x, 2 * x + 1)
     array([1., 1., 1.])
     """
-    x, y = _prepare(x, y, conv, method, allow_dft=True)
+    x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
     if conv == "dft":
-        rho = np.concatenate([fit.correlations for fit in _per_frequency(x, y, method)])
-        return np.sort(rho)[::-1]
-    return _fit(x, y, method).correlations
+        fits = _per_frequency(x, y, method, resolution)
+        return np.sort(np.concatenate([fit.correlations for fit in fits]))[::-1]
+    return _fit(x, y, method, resolution=resolution).correlations
 
 
 def mean_cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
@@ -441,9 +443,9 @@ def svcca(
     1.0
     """
     check_keep(keep, rule)
-    x, y = _prepare(x, y, conv, method)
+    x, y, resolution = _prepare(x, y, conv, method)
     check_keep_fits(keep, x.shape[1], y.shape[1])
-    return _fit(x, y, method, conv, svcca=(keep, rule)).mean_cca
+    return _fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution).mean_cca
 
 
 def svcca_distance(
@@ -483,10 +485,10 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     >>> round(cca.pwcca(x, x[:, :3] @ rng.normal(size=(3, 3))), 2)
     1.0
     """
-    x, y = _prepare(x, y, conv, method, allow_dft=True)
+    x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
     if conv != "dft":
-        return _fit(x, y, method).pwcca
-    fits = _per_frequency(x, y, method)
+        return _fit(x, y, method, resolution=resolution).pwcca
+    fits = _per_frequency(x, y, method, resolution)
     raw = np.concatenate([np.abs(fit._inner_products).sum(0) for fit in fits])
     rho = np.concatenate([fit.correlations for fit in fits])
     return float(raw @ rho / raw.sum())

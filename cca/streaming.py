@@ -31,6 +31,7 @@ from cca._validation import (
     check_keep,
     check_keep_fits,
     check_same_rows,
+    data_resolution,
     reduce_space,
     warn_if_degenerate,
 )
@@ -76,6 +77,7 @@ class CCAAccumulator:
 
     def update(self, x: object, y: object) -> CCAAccumulator:
         """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator."""
+        raw_x, raw_y = x, y
         x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
         check_same_rows(x, y)
         check_conv(self.conv, x, y, allow_dft=False)
@@ -93,7 +95,7 @@ class CCAAccumulator:
         mean = batch.mean(axis=0)
         centered = batch - mean
         gram = centered.T @ centered
-        resolution = float(np.finfo(np.result_type(x.dtype, y.dtype)).eps)
+        resolution = data_resolution(raw_x, raw_y)
         self._absorb(
             len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1], self._scale, resolution
         )
