@@ -1,25 +1,31 @@
-"""Cached, resumable, repeatable training: cache hits, extension, resume after SIGKILL,
-corrupt entries, and what LSTM language models need (fixed-order datasets, callbacks, clipnorm,
-learning-rate schedules)."""
+"""Cached, resumable, repeatable training: cache hits, extension, resume after SIGKILL or a kill
+between an epoch's files, corrupt or hand-edited entries, read-only caches, and what LSTM language
+models need (fixed-order datasets, callbacks, clipnorm, learning-rate schedules)."""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cca.experiments import training
 from cca.experiments.config import load_profile
 from cca.experiments.models import cnn_config, train_cnn
 from cca.experiments.training import (
     CacheCorruptionWarning,
     CorruptCacheError,
     FitData,
+    ReadOnlyCacheError,
     canonical_json,
     make_optimizer,
     run_key,
@@ -48,6 +54,10 @@ def _dense_data():
     return FitData(x, y, validation=(x[:32], y[:32]), batch_size=16)
 
 
+def _no_data():
+    raise AssertionError("a cache hit must not load the data")
+
+
 def _same_variables(run_a, run_b, epoch=None):
     return _same_arrays(run_a.load_variables(epoch), run_b.load_variables(epoch))
 
@@ -66,14 +76,10 @@ def test_cache_hit_loads_without_training_or_data(tmp_path):
     assert set(run.history[0]) == {"val_loss", "val_accuracy"}  # initialization, epoch 0
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(run.history[3])
     assert all(run.checkpoint_path(e).exists() for e in range(4))
-
-    def no_data():
-        raise AssertionError("a cache hit must not load the data")
-
-    again = train(config, _build_dense, no_data, cache_root=tmp_path)
+    again = train(config, _build_dense, _no_data, cache_root=tmp_path)
     assert again.key == run.key and again.history == run.history
     assert _same_variables(run, again)
-    fewer = train({**config, "epochs": 1}, _build_dense, no_data, cache_root=tmp_path)
+    fewer = train({**config, "epochs": 1}, _build_dense, _no_data, cache_root=tmp_path)
     assert fewer.epochs == 1 and _same_variables(fewer, run, epoch=1)
 
 
@@ -170,7 +176,7 @@ def test_what_language_models_need(tmp_path):
     assert _same_variables(at_once, resumed)
     losses = at_once.metric("loss")
     assert np.isnan(losses[0]) and np.all(np.isfinite(losses[1:]))
-    optimizer_state = np.load(at_once.path / "optimizer.npz")
+    optimizer_state = np.load(at_once.path / "optimizer_0003.npz")
     iterations = [optimizer_state[k] for k in optimizer_state.files if "iteration" in k]
     assert int(iterations[0]) == 3 * 4  # schedule position restored with the optimizer
 
@@ -223,3 +229,154 @@ def test_resume_after_sigkill_gives_the_uninterrupted_weights(tmp_path):
     assert resumed.history == uninterrupted.history
     for epoch in range(config["epochs"] + 1):
         assert _same_variables(resumed, uninterrupted, epoch)
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing of the run's process runs after it."""
+
+
+@pytest.mark.slow  # trains networks: 5-15 s on a busy 2-core CPU
+def test_kill_between_optimizer_and_manifest_write_resumes_from_the_manifest(tmp_path, monkeypatch):
+    """Issue 15, item 10: the kill lands after epoch 3's checkpoint and optimizer files are written
+    and before the manifest that records them, so the manifest still says 2 epochs."""
+    config = {"experiment": "dense", "seed": 4, "epochs": 4}
+    uninterrupted = train(config, _build_dense, _dense_data, cache_root=tmp_path / "clean")
+    write = training.atomic_write
+
+    def killed_at_third_manifest(path, data):
+        if path.name == training.MANIFEST and json.loads(data)["epochs_done"] == 3:
+            raise _Killed
+        write(path, data)
+
+    monkeypatch.setattr(training, "atomic_write", killed_at_third_manifest)
+    with pytest.raises(_Killed):
+        train(config, _build_dense, _dense_data, cache_root=tmp_path / "killed")
+    monkeypatch.undo()
+    folder = tmp_path / "killed" / "runs" / run_key(config)
+    assert json.loads((folder / "manifest.json").read_text())["epochs_done"] == 2
+    assert (folder / "epoch_0003.npz").exists()
+    kept = {e: (folder / f"epoch_{e:04d}.npz").stat().st_mtime_ns for e in range(3)}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheCorruptionWarning)
+        resumed = train(config, _build_dense, _dense_data, cache_root=tmp_path / "killed")
+    assert {e: resumed.checkpoint_path(e).stat().st_mtime_ns for e in range(3)} == kept
+    assert resumed.history == uninterrupted.history
+    for epoch in range(config["epochs"] + 1):
+        assert _same_variables(resumed, uninterrupted, epoch)
+    assert sorted(p.name for p in folder.glob("optimizer*")) == ["optimizer_0004.npz"]
+
+
+@pytest.mark.slow  # trains networks: 5-15 s on a busy 2-core CPU
+def test_manifest_lowered_by_hand_is_not_resumed_with_a_later_optimizer(tmp_path):
+    """Issue 15, item 11: epochs_done edited from 3 to 1 left epoch 3's optimizer state in place;
+    resuming from epoch 1 with it would give other weights than a clean run."""
+    config = {"experiment": "dense", "seed": 6, "epochs": 3}
+    run = train(config, _build_dense, _dense_data, cache_root=tmp_path)
+    reference = run.load_variables()
+    manifest_path = run.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["epochs_done"] = 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.warns(CacheCorruptionWarning, match="optimizer state is .*optimizer_0003"):
+        again = train(config, _build_dense, _dense_data, cache_root=tmp_path)
+    assert _same_arrays(reference, again.load_variables())
+
+
+@pytest.mark.slow  # trains networks: 5-15 s on a busy 2-core CPU
+def test_format_1_entries_are_read_and_resumed(tmp_path):
+    """Entries written before optimizer files carried their epoch (one optimizer.npz) still work."""
+    config = {"experiment": "dense", "seed": 8, "epochs": 2}
+    uninterrupted = train(config, _build_dense, _dense_data, cache_root=tmp_path / "clean")
+    run = train({**config, "epochs": 1}, _build_dense, _dense_data, cache_root=tmp_path / "old")
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    manifest["format"] = 1
+    manifest["files"]["optimizer.npz"] = manifest["files"].pop("optimizer_0001.npz")
+    (run.path / "optimizer_0001.npz").rename(run.path / "optimizer.npz")
+    (run.path / "manifest.json").write_text(json.dumps(manifest))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheCorruptionWarning)
+        hit = train({**config, "epochs": 1}, _build_dense, _no_data, cache_root=tmp_path / "old")
+        resumed = train(config, _build_dense, _dense_data, cache_root=tmp_path / "old")
+    assert _same_variables(hit, run)
+    assert _same_variables(resumed, uninterrupted)
+    assert sorted(p.name for p in run.path.glob("optimizer*")) == ["optimizer_0002.npz"]
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(folder)`` makes ``folder`` and everything in it read-only (chmod a-w).
+
+    The tests run as root, which ignores permission bits; then every write under the folder is
+    also made to fail with EACCES as the kernel would fail it for another user: ``os.open`` and
+    ``open`` with a writing mode, ``os.mkdir`` (EEXIST for what exists), ``os.replace``,
+    ``os.rename``, ``os.unlink``, ``os.remove``, ``os.rmdir``.
+    """
+    changed: list[tuple[Path, int]] = []
+
+    def make(folder: Path) -> None:
+        for path in [folder, *folder.rglob("*")]:
+            changed.append((path, path.stat().st_mode))
+            path.chmod(path.stat().st_mode & ~0o222)
+        if os.access(folder, os.W_OK):
+            _refuse_writes_under(folder.resolve(), monkeypatch)
+
+    yield make
+    monkeypatch.undo()
+    for path, mode in reversed(changed):
+        path.chmod(mode)
+
+
+def _refuse_writes_under(root: Path, monkeypatch) -> None:
+    def inside(path) -> bool:
+        return isinstance(path, str | os.PathLike) and Path(os.fsdecode(path)).resolve(
+        ).is_relative_to(root)
+
+    def refuse(path):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+
+    def guarded(function, writes=lambda *args, **kwargs: True):
+        def call(path, *args, **kwargs):
+            if inside(path) and writes(*args, **kwargs):
+                refuse(path)
+            return function(path, *args, **kwargs)
+        return call
+
+    def writing_flags(flags, *args, **kwargs):
+        return flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
+
+    def writing_mode(mode="r", *args, **kwargs):
+        return bool(set(mode) & set("wax+"))
+
+    monkeypatch.setattr(os, "open", guarded(os.open, writing_flags))
+    guarded_open = guarded(io.open, writing_mode)
+    monkeypatch.setattr(io, "open", guarded_open)  # pathlib's Path.open
+    monkeypatch.setattr("builtins.open", guarded_open)
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        if inside(path):
+            if Path(os.fsdecode(path)).exists():
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fsdecode(path))
+            refuse(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    for name in ("replace", "rename", "unlink", "remove", "rmdir"):
+        monkeypatch.setattr(os, name, guarded(getattr(os, name)))
+
+
+@pytest.mark.slow  # trains a network: 3-10 s on a busy 2-core CPU
+def test_read_only_cache_serves_its_runs_and_refuses_training_clearly(tmp_path, read_only):
+    """Issue 15, item 9: a shared cache of trained networks that this user cannot write."""
+    config = {"experiment": "dense", "seed": 7, "epochs": 2}
+    run = train(config, _build_dense, _dense_data, cache_root=tmp_path)
+    read_only(tmp_path)
+    hit = train(config, _build_dense, _no_data, cache_root=tmp_path)
+    assert hit.history == run.history and _same_variables(hit, run)
+    assert _same_variables(hit, train({**config, "epochs": 1}, _build_dense, _no_data,
+                                      cache_root=tmp_path), epoch=1)
+    for longer_or_new in ({**config, "epochs": 3}, {**config, "seed": 9}):
+        with pytest.raises(ReadOnlyCacheError, match="not writable") as error:
+            train(longer_or_new, _build_dense, _no_data, cache_root=tmp_path)
+        assert "Set CCA_CACHE_DIR (or pass cache_root) to a writable folder" in str(error.value)

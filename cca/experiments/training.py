@@ -16,14 +16,23 @@ decay horizon, in the config under another key)::
     config.json          the config, for people
     epoch_0000.npz       all model variables after 0 epochs (the initialization), float32
     epoch_0001.npz       ... after each epoch (weights, batch-norm statistics, RNG states)
-    optimizer.npz        optimizer variables (step count, moments) after the last epoch, for resume
+    optimizer_0003.npz   optimizer variables (step count, moments) after the last epoch (here 3),
+                         for resume; the epoch in its name ties it to the manifest's epochs_done
     manifest.json        written last: completed epochs, SHA-256 and size of every file, history
     activations/         cached activations (see :mod:`cca.experiments.activations`)
 
-Every file is written atomically (temporary file, fsync, rename), and ``manifest.json`` is
-rewritten after each epoch's files. A file whose checksum does not match the manifest, or a manifest
-that cannot be read, makes the whole entry be retrained (with a :class:`CacheCorruptionWarning`),
-never silently used. A run killed mid-epoch resumes from its last complete epoch.
+Every file is written atomically (temporary file, fsync, rename). An epoch writes its checkpoint and
+its optimizer file, then rewrites ``manifest.json``, and only then deletes the previous epoch's
+optimizer file; so a run killed at any point, mid-epoch or between these writes, resumes from the
+last epoch the manifest records. A file whose checksum does not match the manifest, a manifest that
+cannot be read, or one whose optimizer state is not that of its last epoch (say ``epochs_done``
+edited by hand) makes the whole entry be retrained (with a :class:`CacheCorruptionWarning`), never
+silently used. Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
+
+A complete entry is read without taking the entry's lock or writing anything, so a shared,
+read-only cache of trained networks can be used as it is. Training or resuming needs to write:
+into a read-only cache it raises :class:`ReadOnlyCacheError`, which says to point
+``CCA_CACHE_DIR`` at a writable folder.
 
 Repeatability
 -------------
@@ -56,6 +65,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -75,7 +85,8 @@ import numpy as np
 CACHE_ENV = "CCA_CACHE_DIR"
 DEFAULT_CACHE = Path("~/.cache/cca-reproduce")
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -84,6 +95,10 @@ class CacheCorruptionWarning(UserWarning):
 
 class CorruptCacheError(RuntimeError):
     """A checkpoint no longer matches its manifest (it changed after training)."""
+
+
+class ReadOnlyCacheError(PermissionError):
+    """A run must be trained (or resumed) but its cache folder is not writable."""
 
 
 # --------------------------------------------------------------------------- configs and keys
@@ -311,15 +326,22 @@ def train(
     -------
     TrainedRun
         Checkpoints ``0..config["epochs"]`` and the per-epoch history.
+
+    Raises
+    ------
+    ReadOnlyCacheError
+        If the run must be trained or resumed and its cache folder is not writable.
     """
     seed, epochs = _check_config(config)
     config = json.loads(canonical_json(config))
     key = run_key(config)
     folder = cache_dir(cache_root) / "runs" / key
-    folder.mkdir(parents=True, exist_ok=True)
+    manifest = _complete_manifest(folder, epochs)
+    if manifest is not None:
+        return _run_from_manifest(folder, manifest, epochs, build_model)
     if verbose is None:
         verbose = sys.stdout.isatty() and not os.environ.get("CI")
-    with _locked(folder):
+    with _write_lock(folder, epochs):
         manifest = _valid_manifest(folder)
         if manifest is not None and manifest["epochs_done"] >= epochs:
             return _run_from_manifest(folder, manifest, epochs, build_model)
@@ -375,8 +397,8 @@ def _train_epochs(
     else:
         _assign(model.variables, _load_npz(folder, _checkpoint_name(manifest["epochs_done"]),
                                            manifest), what="model")
-        _assign(model.optimizer.variables, _load_npz(folder, "optimizer.npz", manifest),
-                what="optimizer")
+        _assign(model.optimizer.variables, _load_npz(folder, _manifest_optimizer(manifest),
+                                                     manifest), what="optimizer")
     for epoch in range(manifest["epochs_done"], epochs):
         if verbose:
             print(f"run {folder.name}: epoch {epoch + 1}/{epochs}", flush=True)
@@ -416,17 +438,33 @@ def _validation_record(model: Any, fit_data: FitData) -> dict[str, float]:
 
 
 def _save_epoch(folder: Path, manifest: dict[str, Any], model: Any, epoch: int) -> None:
-    """Write the epoch's checkpoint and optimizer state, then the manifest (last)."""
-    manifest["files"][_checkpoint_name(epoch)] = _write_npz(folder / _checkpoint_name(epoch),
-                                                            model.variables)
-    manifest["files"]["optimizer.npz"] = _write_npz(folder / "optimizer.npz",
-                                                    model.optimizer.variables)
-    manifest["epochs_done"] = epoch
+    """Write the epoch's checkpoint and optimizer state, then the manifest, then drop the previous
+    optimizer state: until the manifest names the new epoch, the files it names stay untouched."""
+    files = {name: entry for name, entry in manifest["files"].items()
+             if not name.startswith("optimizer")}
+    files[_checkpoint_name(epoch)] = _write_npz(folder / _checkpoint_name(epoch), model.variables)
+    files[_optimizer_name(epoch)] = _write_npz(folder / _optimizer_name(epoch),
+                                               model.optimizer.variables)
+    manifest.update(format=FORMAT_VERSION, epochs_done=epoch, files=files)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
+    for stale in folder.glob("optimizer*.npz"):
+        if stale.name != _optimizer_name(epoch):
+            stale.unlink()
 
 
 def _checkpoint_name(epoch: int) -> str:
     return f"epoch_{epoch:04d}.npz"
+
+
+def _optimizer_name(epoch: int) -> str:
+    return f"optimizer_{epoch:04d}.npz"
+
+
+def _manifest_optimizer(manifest: Mapping[str, Any]) -> str:
+    """The optimizer file of the manifest's last epoch (format 1 had one, unnumbered)."""
+    if manifest["format"] == 1:
+        return "optimizer.npz"
+    return _optimizer_name(manifest["epochs_done"])
 
 
 def _run_from_manifest(
@@ -446,26 +484,64 @@ def _run_from_manifest(
 # --------------------------------------------------------------------------- files
 
 
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, CorruptCacheError)
+
+
+def _intact_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an intact entry, read and checked without writing anything.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the entry has no manifest (new, or never finished its first epoch).
+    ValueError, KeyError, TypeError, OSError, CorruptCacheError
+        If the manifest cannot be read or a file it names does not match it.
+    """
+    manifest = json.loads((folder / MANIFEST).read_bytes())
+    if manifest["format"] not in READABLE_FORMATS:
+        raise ValueError(f"cache format {manifest['format']!r}; this version reads "
+                         f"{READABLE_FORMATS}")
+    files = manifest["files"]
+    optimizer = _manifest_optimizer(manifest)
+    if optimizer not in files:
+        listed = sorted(name for name in files if name.startswith("optimizer"))
+        raise ValueError(
+            f"the manifest records {manifest['epochs_done']} epochs done but its optimizer "
+            f"state is {listed}, not {optimizer}: resuming would pair the weights of one epoch "
+            "with the optimizer of another"
+        )
+    expected = {_checkpoint_name(e) for e in range(manifest["epochs_done"] + 1)}
+    if not expected <= set(files):
+        raise ValueError("manifest does not list every checkpoint")
+    for name, entry in files.items():
+        _read_verified(folder / name, entry)
+    return manifest
+
+
+def _complete_manifest(folder: Path, epochs: int) -> dict[str, Any] | None:
+    """The manifest if the entry is intact and has ``epochs`` epochs, else ``None``; takes no
+    lock and writes nothing, so it works on a read-only cache. An entry that is being written
+    meanwhile reads as not complete, and :func:`train` then waits for the lock."""
+    try:
+        manifest = _intact_manifest(folder)
+    except _UNREADABLE:
+        return None
+    return manifest if manifest["epochs_done"] >= epochs else None
+
+
 def _valid_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest if the entry is intact; ``None`` (entry wiped) if new, partial or corrupt."""
-    path = folder / MANIFEST
+    """The manifest if the entry is intact; ``None`` (entry wiped) if new, partial or corrupt.
+    Call with the entry's write lock held."""
     for leftover in folder.glob(".*.tmp"):
         leftover.unlink()
-    if not path.exists():
+    if not (folder / MANIFEST).exists():
         _wipe(folder, reason=None)
         return None
     try:
-        manifest = json.loads(path.read_bytes())
-        expected = {_checkpoint_name(e) for e in range(manifest["epochs_done"] + 1)}
-        expected.add("optimizer.npz")
-        if manifest["format"] != FORMAT_VERSION or not expected <= set(manifest["files"]):
-            raise ValueError("manifest does not list every checkpoint")
-        for name, entry in manifest["files"].items():
-            _read_verified(folder / name, entry)
-    except (OSError, ValueError, KeyError, TypeError, CorruptCacheError) as error:
+        return _intact_manifest(folder)
+    except _UNREADABLE as error:
         _wipe(folder, reason=str(error))
         return None
-    return manifest
 
 
 def _wipe(folder: Path, reason: str | None) -> None:
@@ -549,11 +625,24 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a run folder, so two processes never train the same run."""
-    with (folder / ".lock").open("a") as handle:
+def _write_lock(folder: Path, epochs: int) -> Iterator[None]:
+    """Create the run folder and hold its exclusive lock, so two processes never train the same
+    run; a folder that cannot be written raises :class:`ReadOnlyCacheError`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise ReadOnlyCacheError(
+            error.errno,
+            f"run {folder.name} is not in the cache with {epochs} epochs (missing, shorter or "
+            f"damaged), so it must be trained, but its cache folder {folder} is not writable "
+            f"({error.strerror}). Set {CACHE_ENV} (or pass cache_root) to a writable folder; to "
+            "reuse a read-only cache's trained runs there, copy the cache into it first",
+        ) from error
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
