@@ -1,4 +1,5 @@
-"""The batch runner on tiny notebooks: outputs, resume, failure isolation, findings report."""
+"""The batch runner on tiny notebooks: outputs, resume, failure isolation, findings report,
+stale verdicts, parameter checks, Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from cca.experiments import runner
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # runs notebooks (a few seconds each)
 
 NOTEBOOK_CODE = """\
 import json, os, time
@@ -32,10 +33,16 @@ print("finished", {name!r})
 
 
 def write_notebook(
-    folder: Path, name: str, body: str = "", holds: str = "True", hang_flag: str = "/nonexistent"
+    folder: Path,
+    name: str,
+    body: str = "",
+    holds: str = "True",
+    hang_flag: str = "/nonexistent",
+    extra_parameters: str = "",
 ) -> Path:
     parameters = nbformat.v4.new_code_cell(
         'profile = "default"\nfigures_dir = "../figures"\nresults_dir = "../results"\nscale = 1.0'
+        + extra_parameters
     )
     parameters.metadata["tags"] = ["parameters"]
     code = NOTEBOOK_CODE.format(name=name, body=body, holds=holds, hang_flag=hang_flag)
@@ -75,6 +82,7 @@ def statuses(runs: list[runner.NotebookRun]) -> dict[str, str]:
     return {r.name: r.status for r in runs}
 
 
+@slow
 def test_batch_writes_notebooks_logs_results_and_findings(workspace):
     write_notebook(workspace["notebooks"], "alpha")
     write_notebook(workspace["notebooks"], "beta", holds="False")
@@ -92,6 +100,7 @@ def test_batch_writes_notebooks_logs_results_and_findings(workspace):
     assert "| beta | x is beta | does not hold |" in markdown
 
 
+@slow
 def test_rerun_skips_finished_work_and_reruns_what_changed(workspace):
     write_notebook(workspace["notebooks"], "alpha")
     write_notebook(workspace["notebooks"], "beta")
@@ -102,6 +111,7 @@ def test_rerun_skips_finished_work_and_reruns_what_changed(workspace):
     assert statuses(batch(workspace, overrides={"scale": 2.0})) == {"alpha": "done", "beta": "done"}
 
 
+@slow
 def test_outputs_stored_in_a_notebook_do_not_change_its_identity(workspace):
     path = write_notebook(workspace["notebooks"], "alpha")
     batch(workspace)
@@ -110,6 +120,7 @@ def test_outputs_stored_in_a_notebook_do_not_change_its_identity(workspace):
     assert statuses(batch(workspace)) == {"alpha": "skipped"}
 
 
+@slow
 def test_a_failing_notebook_does_not_stop_the_others(workspace, capsys):
     write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('boom in alpha')")
     write_notebook(workspace["notebooks"], "beta")
@@ -133,6 +144,7 @@ def test_a_failing_notebook_does_not_stop_the_others(workspace, capsys):
     assert findings["failed"] == ["alpha"]
 
 
+@slow
 def test_killed_batch_resumes_without_redoing_finished_notebooks(workspace, tmp_path, monkeypatch):
     monkeypatch.undo()  # the killed batch runs in a child process, with the real package digest
     flag = tmp_path / "hang"
@@ -173,9 +185,103 @@ def test_bad_arguments_give_a_clear_message(workspace, capsys):
         runner.main(["-p", "not a pair", *base])
 
 
+@slow
 def test_list_and_only(workspace, capsys):
     write_notebook(workspace["notebooks"], "fig2_toy")
     write_notebook(workspace["notebooks"], "fig3_memo")
     assert runner.main(["--list", "--notebooks-dir", str(workspace["notebooks"])]) == 0
     assert capsys.readouterr().out.split() == ["fig2_toy", "fig3_memo"]
     assert statuses(batch(workspace, only=["fig3"])) == {"fig3_memo": "done"}
+
+
+def cli_arguments(ws: dict[str, Path]) -> list[str]:
+    return [
+        "--profile",
+        str(ws["profile"]),
+        "--output",
+        str(ws["output"]),
+        "--notebooks-dir",
+        str(ws["notebooks"]),
+    ]
+
+
+@slow
+def test_a_failed_rerun_reports_no_old_verdict(workspace):
+    """Issue 15, item 8: alpha held, then failed on a rerun; its old verdict must not show."""
+    write_notebook(workspace["notebooks"], "alpha")
+    assert statuses(batch(workspace)) == {"alpha": "done"}
+    write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('now broken')")
+    assert statuses(batch(workspace)) == {"alpha": "failed"}
+    out = workspace["output"]
+    assert not (out / "results" / "alpha.json").exists()
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["failed"] == ["alpha"] and findings["findings"] == []
+    rows = [ln for ln in (out / "findings.md").read_text().splitlines() if "| alpha |" in ln]
+    assert rows == ["| alpha | (notebook failed: see its log) | failed |"]
+
+
+def test_an_unknown_parameter_is_an_error_naming_the_parameters(workspace, capsys):
+    """Issue 15, item 12: a typo in -p stops the batch before any notebook runs."""
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta", extra_parameters="\noffset = 0")
+    code = runner.main(["-p", "scale_typo=2", "-p", "offset=1", *cli_arguments(workspace)])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "-p scale_typo: no such parameter in alpha, beta" in error
+    assert "the parameters are figures_dir, offset, profile, results_dir, scale" in error
+    assert not (workspace["output"] / "alpha.log").exists()
+
+
+@slow
+def test_a_parameter_reaches_only_the_notebooks_that_take_it(workspace):
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta", extra_parameters="\noffset = 0")
+    assert statuses(batch(workspace)) == {"alpha": "done", "beta": "done"}
+    runs = batch(workspace, overrides={"offset": 1})
+    assert statuses(runs) == {"alpha": "skipped", "beta": "done"}
+    executed = nbformat.read(workspace["output"] / "beta.ipynb", as_version=4)
+    assert any("offset = 1" in c.source for c in executed.cells)
+
+
+@pytest.mark.parametrize("timeout", ["-5", "0", "soon", "inf"])
+def test_timeout_must_be_a_positive_number(workspace, capsys, timeout):
+    """Issue 15, item 12: --timeout -5 was accepted."""
+    with pytest.raises(SystemExit) as exit_:
+        runner.main(["--timeout", timeout, *cli_arguments(workspace)])
+    assert exit_.value.code == 2
+    assert "--timeout: expects a positive number of seconds" in capsys.readouterr().err
+
+
+@slow
+def test_ctrl_c_stops_cleanly_reports_what_finished_and_resumes(workspace, tmp_path, monkeypatch):
+    """Issue 15, item 12: SIGINT to the batch's process group (Ctrl-C in a terminal) while beta
+    runs; gamma has not started."""
+    monkeypatch.undo()  # the interrupted batch runs in a child process, with the real digest
+    flag = tmp_path / "hang"
+    flag.touch()
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta", hang_flag=str(flag))
+    write_notebook(workspace["notebooks"], "gamma")
+    command = [sys.executable, "-m", "cca.experiments.runner", *cli_arguments(workspace)]
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    beta_log = workspace["output"] / "beta.log"
+    deadline = time.monotonic() + 90
+    while not (beta_log.exists() and "Executing Cell 2" in beta_log.read_text()):
+        assert time.monotonic() < deadline and process.poll() is None, "beta never started"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert "INTERRUPTED: beta, gamma did not finish; finished: alpha." in out
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    assert findings["failed"] == [] and findings["interrupted"] == ["beta", "gamma"]
+    assert [f["notebook"] for f in findings["findings"]] == ["alpha"]
+    assert "| beta | (interrupted before it finished: rerun to resume) | not run |" in (
+        workspace["output"] / "findings.md"
+    ).read_text()
+    assert not (workspace["output"] / "beta.done.json").exists()
+    flag.unlink()
+    assert statuses(batch(workspace)) == {"alpha": "skipped", "beta": "done", "gamma": "done"}

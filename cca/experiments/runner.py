@@ -16,6 +16,17 @@ the notebooks is cached separately (``CCA_CACHE_DIR``), so even a notebook that 
 retrain what it already trained. A failing notebook does not stop the others; the exit status is 1
 if any failed, and the summary names its log.
 
+When a batch starts, the ``.done.json`` and claim check of every notebook it is going to run are
+removed, so no verdict outlives the run that made it: a notebook that fails on a rerun is reported
+as failed, never beside its old verdict.
+
+``-p NAME=VALUE`` sets a parameter of the notebooks whose cell tagged ``parameters`` assigns
+``NAME``; the others do not see it. A name no notebook of the batch takes is an error.
+
+Ctrl-C (SIGINT) stops the batch: running notebooks are interrupted, no new one starts, the findings
+of what finished are written, and ``cca-reproduce`` exits with status 130. The notebooks that did
+not finish are not marked done, so running the same command again resumes.
+
 At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
 
 Figures go to the repository's ``figures/`` for the default profile (what the README shows) and to
@@ -27,12 +38,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +63,7 @@ class NotebookRun:
     """What happened to one notebook in a batch."""
 
     name: str
-    status: str  # "done", "skipped", "failed"
+    status: str  # "done", "skipped", "failed", "interrupted" (by Ctrl-C, running or not started)
     seconds: float = 0.0
     log: Path | None = None
     error: str = ""
@@ -138,10 +152,83 @@ def _is_complete(notebook: Path, output: Path, digest: str) -> bool:
         return False
 
 
+def _notebook_parameters(notebook: Path) -> list[str]:
+    """Names the cell tagged ``parameters`` of a notebook assigns (empty if it has no such cell)."""
+    import papermill
+
+    return list(papermill.inspect_notebook(str(notebook)))
+
+
+def _overrides_by_notebook(
+    notebooks: Sequence[Path], overrides: dict[str, Any]
+) -> dict[Path, dict[str, Any]]:
+    """The overrides each notebook takes; a name no notebook takes is an error naming theirs."""
+    if not overrides:
+        return {notebook: {} for notebook in notebooks}
+    taken = {notebook: _notebook_parameters(notebook) for notebook in notebooks}
+    unknown = [name for name in overrides if not any(name in names for names in taken.values())]
+    if unknown:
+        known = sorted({name for names in taken.values() for name in names})
+        where = ", ".join(notebook.stem for notebook in notebooks)
+        raise ValueError(
+            f"-p {', '.join(unknown)}: no such parameter in {where}; the parameters are "
+            f"{', '.join(known) or '(none: no cell tagged parameters)'}. Check the spelling, or "
+            "choose notebooks that take it with --only"
+        )
+    return {
+        notebook: {name: value for name, value in overrides.items() if name in taken[notebook]}
+        for notebook in notebooks
+    }
+
+
+class _Processes:
+    """The papermill processes a batch has running, so that Ctrl-C can stop them all."""
+
+    def __init__(self) -> None:
+        self.interrupted = threading.Event()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def run(self, command: list[str], **options: Any) -> int | None:
+        """Run ``command`` to its end; its exit status, or ``None`` once interrupted."""
+        with self._lock:
+            if self.interrupted.is_set():
+                return None
+            process = subprocess.Popen(command, **options)
+            self._running.add(process)
+        try:
+            return process.wait()
+        finally:
+            with self._lock:
+                self._running.discard(process)
+
+    def interrupt(self, grace: float = 15.0) -> None:
+        """Start no more processes; send SIGINT to the running ones (papermill then stops its
+        kernel) and kill any still running ``grace`` seconds later."""
+        with self._lock:
+            self.interrupted.set()
+            running = list(self._running)
+        for process in running:
+            process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for process in running:
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def run_notebook(
-    notebook: Path, output: Path, parameters: dict[str, Any], timeout: float | None = None
+    notebook: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    timeout: float | None = None,
+    processes: _Processes | None = None,
 ) -> tuple[bool, str]:
-    """Execute one notebook with papermill in a child process; return (succeeded, error line)."""
+    """Execute one notebook with papermill in a child process; return (succeeded, error line).
+
+    ``processes`` is the batch's set of running processes, through which Ctrl-C stops them.
+    """
     executed = output / f"{notebook.stem}.ipynb"
     log = output / f"{notebook.stem}.log"
     command = [
@@ -159,15 +246,19 @@ def run_notebook(
         "--kernel",
         "python3",
     ]
-    if timeout:
-        command += ["--execution-timeout", str(int(timeout))]
+    if timeout is not None:
+        command += ["--execution-timeout", str(math.ceil(timeout))]
     # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
     # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     with log.open("w", encoding="utf-8") as handle:
-        completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
-    if completed.returncode == 0:
+        status = (processes or _Processes()).run(
+            command, stdout=handle, stderr=subprocess.STDOUT, env=env
+        )
+    if status is None:
+        return False, "interrupted before it started"
+    if status == 0:
         return True, ""
     lines = [
         ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
@@ -195,20 +286,29 @@ def _versions() -> dict[str, str]:
 
 
 def write_findings(output: Path, runs: list[NotebookRun], profile: str, seconds: float) -> Path:
-    """Collect every notebook's claim check into ``findings.json`` and ``findings.md``."""
+    """Collect every notebook's claim check into ``findings.json`` and ``findings.md``.
+
+    A notebook of ``runs`` that failed or was interrupted is listed as such, and no claim check
+    of it is reported (one left by an earlier run would be a stale verdict).
+    """
+    failed = [r.name for r in runs if r.status == "failed"]
+    interrupted = [r.name for r in runs if r.status == "interrupted"]
+    unfinished = {*failed, *interrupted}
     results = []
     for result_file in sorted((output / "results").glob("*.json")):
+        if result_file.stem in unfinished:
+            continue
         try:
             results.append(json.loads(result_file.read_text(encoding="utf-8")))
         except ValueError:
             continue
-    failed = [r.name for r in runs if r.status == "failed"]
     report = {
         "profile": profile,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "seconds": round(seconds, 1),
         "versions": _versions(),
         "failed": failed,
+        "interrupted": interrupted,
         "findings": results,
     }
     _write_json(output / "findings.json", report)
@@ -236,6 +336,8 @@ def findings_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {finding.get('notebook')} | {claim} | {_verdict(finding.get('holds'))} |")
     for name in report["failed"]:
         lines.append(f"| {name} | (notebook failed: see its log) | failed |")
+    for name in report.get("interrupted", []):
+        lines.append(f"| {name} | (interrupted before it finished: rerun to resume) | not run |")
     for finding in report["findings"]:
         lines += ["", f"## {finding.get('notebook')}", "", f"**Claim.** {finding.get('claim')}", ""]
         lines += [f"**Verdict:** {_verdict(finding.get('holds'))}", "", "| measured | value |"]
@@ -269,23 +371,29 @@ def run_batch(
     jobs: int = 1,
     force: bool = False,
     timeout: float | None = None,
-    echo=print,
+    echo: Callable[[str], Any] = print,
 ) -> list[NotebookRun]:
-    """Run notebooks under a profile; see the module docstring for what it writes."""
+    """Run notebooks under a profile; see the module docstring for what it writes.
+
+    Ctrl-C stops the batch and returns normally, after writing the findings: the notebooks that
+    did not finish have status ``"interrupted"``.
+    """
     load_profile(profile)  # fail early, with the list of profiles, on a bad name
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
     notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
     output = (output or Path("runs") / Path(str(profile)).name).resolve()
     if figures_dir is None:
         figures_dir = REPO_DIR / "figures" if profile == "default" else output / "figures"
     (output / "results").mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {
+    shared_parameters = {
         "profile": str(profile),
         "figures_dir": str(figures_dir.resolve()),
         "results_dir": str((output / "results").resolve()),
-        **(overrides or {}),
     }
     started = time.monotonic()
     total = len(notebooks)
@@ -293,45 +401,58 @@ def run_batch(
     pending = []
     shared = package_digest() + ":" + _files_digest(list(profile_dir(profile).glob("*.toml")))
     for notebook in notebooks:
+        parameters = {**shared_parameters, **overrides_of[notebook]}
         digest = fingerprint(notebook, profile, parameters, shared)
         if not force and _is_complete(notebook, output, digest):
             runs.append(NotebookRun(notebook.stem, "skipped", log=output / f"{notebook.stem}.log"))
             echo(f"[{len(runs)}/{total}] {notebook.stem}: up to date, skipped")
         else:
-            pending.append((notebook, digest))
+            _forget_result(notebook, output)
+            pending.append((notebook, parameters, digest))
+    processes = _Processes()
 
-    def execute(item: tuple[Path, str]) -> NotebookRun:
-        notebook, digest = item
-        (output / f"{notebook.stem}.done.json").unlink(missing_ok=True)
+    def execute(item: tuple[Path, dict[str, Any], str]) -> None:
+        notebook, parameters, digest = item
+        if processes.interrupted.is_set():
+            return
         echo(f"[running] {notebook.stem} (elapsed {_clock(time.monotonic() - started)})")
         began = time.monotonic()
-        ok, error = run_notebook(notebook, output, parameters, timeout)
+        ok, error = run_notebook(notebook, output, parameters, timeout, processes)
         seconds = time.monotonic() - began
         if ok:
             _write_json(
                 output / f"{notebook.stem}.done.json",
                 {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
             )
-        run = NotebookRun(
-            notebook.stem,
-            "done" if ok else "failed",
-            seconds,
-            output / f"{notebook.stem}.log",
-            error,
-        )
-        runs.append(run)
-        verdict = "done" if ok else f"FAILED ({error})"
+        status = "done" if ok else "interrupted" if processes.interrupted.is_set() else "failed"
+        runs.append(NotebookRun(notebook.stem, status, seconds, output / f"{notebook.stem}.log",
+                                error if status == "failed" else ""))
+        verdict = f"FAILED ({error})" if status == "failed" else status
         echo(
             f"[{len(runs)}/{total}] {notebook.stem}: {verdict} in {_clock(seconds)}"
             f" (elapsed {_clock(time.monotonic() - started)})"
         )
-        return run
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(execute, pending))
+        futures = [pool.submit(execute, item) for item in pending]
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            echo("Interrupted: stopping the running notebooks and starting no new one")
+            processes.interrupt()
+            pool.shutdown(cancel_futures=True)
+    finished = {run.name for run in runs}
+    runs += [NotebookRun(nb.stem, "interrupted") for nb, _, _ in pending if nb.stem not in finished]
     report = write_findings(output, runs, str(profile), time.monotonic() - started)
     echo(_summary(runs, report, time.monotonic() - started))
     return runs
+
+
+def _forget_result(notebook: Path, output: Path) -> None:
+    """Remove a notebook's done marker and claim check, so that only its rerun can report."""
+    (output / f"{notebook.stem}.done.json").unlink(missing_ok=True)
+    (output / "results" / f"{notebook.stem}.json").unlink(missing_ok=True)
 
 
 def _clock(seconds: float) -> str:
@@ -340,14 +461,22 @@ def _clock(seconds: float) -> str:
 
 
 def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
-    counts = {s: sum(r.status == s for r in runs) for s in ("done", "skipped", "failed")}
+    names = {s: [r.name for r in runs if r.status == s]
+             for s in ("done", "skipped", "failed", "interrupted")}
     lines = [
-        f"{counts['done']} ran, {counts['skipped']} up to date, {counts['failed']} failed "
-        f"in {_clock(seconds)}; findings: {report}"
+        f"{len(names['done'])} ran, {len(names['skipped'])} up to date, "
+        f"{len(names['failed'])} failed in {_clock(seconds)}; findings: {report}"
     ]
     lines += [
         f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"
     ]
+    if names["interrupted"]:
+        finished = names["done"] + names["skipped"]
+        lines += [
+            f"  INTERRUPTED: {', '.join(names['interrupted'])} did not finish; finished: "
+            f"{', '.join(finished) or 'none'}. Run the same command again to resume "
+            "(finished notebooks are skipped)."
+        ]
     return "\n".join(lines)
 
 
@@ -361,8 +490,25 @@ def _parse_override(text: str) -> tuple[str, Any]:
         return key, value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"expects a positive number of seconds (e.g. --timeout 3600), got {text!r}; "
+            "leave it out for no timeout"
+        )
+    return seconds
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point of ``cca-reproduce``."""
+    """Command-line entry point of ``cca-reproduce``.
+
+    Exit status: 0 if every notebook finished, 1 if one failed, 2 for bad arguments, 130 if
+    interrupted (Ctrl-C).
+    """
     parser = argparse.ArgumentParser(
         prog="cca-reproduce",
         description="Run the reproduction notebooks with papermill and write a findings report.",
@@ -389,7 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
     parser.add_argument("--force", action="store_true", help="rerun even up-to-date notebooks")
-    parser.add_argument("--timeout", type=float, help="per-cell timeout in seconds")
+    parser.add_argument(
+        "--timeout", type=_positive_seconds, help="per-cell timeout in seconds (default: none)"
+    )
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     args = parser.parse_args(argv)
     try:
@@ -411,6 +559,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cca-reproduce: interrupted", file=sys.stderr)
+        return 130
+    if any(r.status == "interrupted" for r in runs):
+        return 130
     return 1 if any(r.status == "failed" for r in runs) else 0
 
 
