@@ -139,13 +139,14 @@ def rounding_noise(uncentered_squares: np.ndarray, resolution: float) -> np.ndar
     return resolution * np.sqrt(uncentered_squares)
 
 
-def power_of_two_scales(array: np.ndarray) -> np.ndarray | None:
+def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray | None:
     """Per-neuron powers of two that bring each column's largest magnitude near 1, or None.
 
     None when every column is already within :data:`SAFE_MAGNITUDE` for its dtype (or all zero),
     so the data are used as they are. Scaling by a power of two is exact, so the rescaled data
     carry the same information; a CCA direction a of the rescaled data is ``scale * a`` of the
-    original.
+    original. ``uniform``: one power of two for the whole layer (that of its largest magnitude),
+    for PCA (SVCCA), which per-neuron scales would change.
     """
     low, high = SAFE_MAGNITUDE[np.finfo(array.dtype).dtype]
     if np.iscomplexobj(array):
@@ -154,8 +155,25 @@ def power_of_two_scales(array: np.ndarray) -> np.ndarray | None:
         magnitude = np.maximum(np.abs(array.max(axis=0)), np.abs(array.min(axis=0)))
     if np.all((magnitude == 0) | ((magnitude >= low) & (magnitude <= high))):
         return None
+    if uniform:
+        magnitude = np.full_like(magnitude, magnitude.max())
     exponents = np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1]
     return np.ldexp(1.0, -exponents).astype(np.finfo(array.dtype).dtype)
+
+
+def common_scale(moments: Moments, scale: np.ndarray) -> tuple[Moments, np.ndarray]:
+    """``moments`` of data stored times per-neuron ``scale``, re-expressed with one power of two
+    per side (the smallest of its neurons' factors, so nothing overflows), as PCA needs."""
+    common = np.concatenate([
+        np.full(moments.n_x, scale[: moments.n_x].min()),
+        np.full(len(scale) - moments.n_x, scale[moments.n_x :].min()),
+    ])
+    ratio = common / scale
+    gram = moments.gram * np.outer(ratio, ratio)
+    rescaled = Moments(
+        moments.n, moments.mean * ratio, gram, moments.live, moments.n_x, moments.resolution
+    )
+    return rescaled, common
 
 
 def centered_stack(x: np.ndarray, y: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

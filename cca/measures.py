@@ -100,7 +100,7 @@ class CCAResult:
         Where correlations tie, the tied directions are the unique rotation described in
         :func:`cca._linalg.canonical_ties`, so the value does not depend on the order of neurons.
         """
-        return float(np.real(self.x_weights @ self.correlations))
+        return float(np.clip(np.real(self.x_weights @ self.correlations), 0.0, 1.0))
 
     @cached_property
     def x_variates(self) -> np.ndarray:
@@ -177,7 +177,7 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CC
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
     if resolution is None:
         resolution = float(np.finfo(x.dtype).eps)
-    scales = [_linalg.power_of_two_scales(side) for side in (x, y)]
+    scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
     data, scale = (x, y), None
     if any(s is not None for s in scales):  # extreme magnitudes: compute on rescaled neurons
         scales = [
@@ -491,7 +491,7 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     fits = _per_frequency(x, y, method, resolution)
     raw = np.concatenate([np.abs(fit._inner_products).sum(0) for fit in fits])
     rho = np.concatenate([fit.correlations for fit in fits])
-    return float(raw @ rho / raw.sum())
+    return float(np.clip(raw @ rho / raw.sum(), 0.0, 1.0))
 
 
 def pwcca_distance(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:

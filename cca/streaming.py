@@ -169,13 +169,15 @@ class CCAAccumulator:
         ``svcca=(keep, rule)`` reduces each layer to its top principal directions first (as
         :func:`cca.svcca`).
         """
-        moments = self._moments()
+        moments, scale = self._moments(), self._scale
+        if svcca is not None:  # PCA is not invariant to per-neuron scales
+            moments, scale = _linalg.common_scale(moments, scale)
         float64 = np.dtype(np.float64)
         bases = [moments.basis(side, float64, svcca) for side in "xy"]
         rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
         inner = moments.block("x")[0] @ x_directions
         return build_result(
-            rho, x_directions, y_directions, inner, moments.mean, self._scale, "gram-float64",
+            rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64",
             self.conv, n=moments.n,
         )
 
