@@ -259,15 +259,15 @@ def build_result(
     first; directions, means and inner products are mapped back to the original units. Tied
     correlations get their canonical directions (:func:`cca._linalg.canonical_ties`).
     """
-    x_directions, y_directions, inner = _linalg.canonical_ties(
-        rho, x_directions, y_directions, inner, TIE_TOLERANCE.get(path, TIE_TOLERANCE_DEFAULT)
-    )
     cut = x_directions.shape[0]
     if scale is not None:
         x_directions = scale[:cut, None] * x_directions
         y_directions = scale[cut:, None] * y_directions
         inner = inner / scale[:cut, None]
         mean = mean / scale
+    x_directions, y_directions, inner = _linalg.canonical_ties(  # in the neurons' own units
+        rho, x_directions, y_directions, inner, TIE_TOLERANCE.get(path, TIE_TOLERANCE_DEFAULT)
+    )
     n = len(x) if n is None else n
     return CCAResult(
         rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, x, y, inner
