@@ -145,8 +145,9 @@ def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray 
     None when every column is already within :data:`SAFE_MAGNITUDE` for its dtype (or all zero),
     so the data are used as they are. Scaling by a power of two is exact, so the rescaled data
     carry the same information; a CCA direction a of the rescaled data is ``scale * a`` of the
-    original. ``uniform``: one power of two for the whole layer (that of its largest magnitude),
-    for PCA (SVCCA), which per-neuron scales would change.
+    original. ``uniform``: one power of two for all varying neurons (from the widest spread: a
+    varying neuron's spread is at least its magnitude times eps, so nothing exceeds 1 / eps), for
+    PCA (SVCCA), which per-neuron scales would change; constant neurons keep their own.
     """
     low, high = SAFE_MAGNITUDE[np.finfo(array.dtype).dtype]
     if np.iscomplexobj(array):
@@ -155,19 +156,22 @@ def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray 
         magnitude = np.maximum(np.abs(array.max(axis=0)), np.abs(array.min(axis=0)))
     if np.all((magnitude == 0) | ((magnitude >= low) & (magnitude <= high))):
         return None
-    if uniform:
-        magnitude = np.full_like(magnitude, magnitude.max())
+    if uniform:  # the live neurons' common factor from the widest spread (<= 1 / eps after)
+        spread = np.ptp(array, axis=0)
+        if spread.max() > 0:
+            magnitude = np.where(spread > 0, spread.max(), magnitude)
     exponents = np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1]
     return np.ldexp(1.0, -exponents).astype(np.finfo(array.dtype).dtype)
 
 
 def common_scale(moments: Moments, scale: np.ndarray) -> tuple[Moments, np.ndarray]:
     """``moments`` of data stored times per-neuron ``scale``, re-expressed with one power of two
-    per side (the smallest of its neurons' factors, so nothing overflows), as PCA needs."""
-    common = np.concatenate([
-        np.full(moments.n_x, scale[: moments.n_x].min()),
-        np.full(len(scale) - moments.n_x, scale[moments.n_x :].min()),
-    ])
+    for the varying neurons of each side (the smallest of their factors, so nothing overflows),
+    as PCA needs. Constant neurons keep their factor (their Gram entries are zero)."""
+    common = scale.copy()
+    for side in "xy":
+        cut, live = moments._cut(side), moments.live[moments._cut(side)]
+        common[cut][live] = scale[cut][live].min()
     ratio = common / scale
     gram = moments.gram * np.outer(ratio, ratio)
     rescaled = Moments(

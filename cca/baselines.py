@@ -82,7 +82,8 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
     x, y = _unit_scale(x - x.mean(axis=0)), _unit_scale(y - y.mean(axis=0))
     cross_sq = np.linalg.norm(x.T @ y) ** 2
     if not debiased:
-        return float(cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)))
+        alignment = cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
+        return float(min(alignment, 1.0))  # <= 1 by Cauchy-Schwarz; rounding may pass it
     diag_k, diag_l = (x**2).sum(axis=1), (y**2).sum(axis=1)
     hsic_xy = _unbiased_hsic(cross_sq, diag_k, diag_l)
     hsic_xx, hsic_yy = _self_hsic(x, diag_k, "x"), _self_hsic(y, diag_l, "y")

@@ -57,3 +57,25 @@ def test_cached_activations_are_stored_and_reused(tmp_path, monkeypatch):
         cached_activations(run, probe[:32], ["conv3"])
     with pytest.raises(ValueError, match="epoch"):
         cached_activations(run, probe, ["conv3"], epoch=run.epochs + 1)
+
+
+def test_activations_from_a_read_only_cache_are_computed_without_storing(tmp_path, monkeypatch):
+    """A shared, read-only cache of trained networks (issue 15, item 9): activations not stored
+    yet are computed and returned, and nothing is written (simulated: every write is refused,
+    as tests run as root, which ignores permission bits)."""
+    import cca.experiments.activations as activations
+
+    config = cnn_config(load_profile("smoke")["images"], seed=0)
+    run = train_cnn(config, cache_root=tmp_path, verbose=False)
+    probe = load_cnn_data(config).x_train[:16]
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(activations, "atomic_write", refuse)
+    values = cached_activations(run, probe, ["conv3"], dtype="float32")
+    assert values["conv3"].shape == (16, 8)
+    assert not list((run.path / "activations").glob("*.npz"))
+    monkeypatch.undo()
+    stored = cached_activations(run, probe, ["conv3"], dtype="float32")
+    np.testing.assert_array_equal(stored["conv3"], values["conv3"])

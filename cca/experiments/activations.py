@@ -122,6 +122,8 @@ def cached_activations(
 ) -> dict[str, np.ndarray]:
     """Activations of a cached run's layers at a saved epoch, computed once and stored.
 
+    In a read-only cache, activations not stored yet are computed each time and not stored.
+
     Parameters
     ----------
     run
@@ -156,7 +158,6 @@ def cached_activations(
     run.checkpoint_path(epoch)  # validates the epoch
     digest = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:12]
     folder = run.path / "activations"
-    folder.mkdir(exist_ok=True)
     path = folder / f"epoch_{epoch:04d}-{probe_name}-{spatial}-{dtype}-{digest}.npz"
     stored = _load_archive(path)
     missing = [name for name in layer_names if name not in stored]
@@ -168,7 +169,11 @@ def cached_activations(
             stored[name] = compact if np.isfinite(compact).all() else values
         buffer = io.BytesIO()
         np.savez(buffer, **stored)
-        atomic_write(path, buffer.getvalue())
+        try:
+            folder.mkdir(exist_ok=True)
+            atomic_write(path, buffer.getvalue())
+        except PermissionError:  # a shared, read-only cache: use the values without storing them
+            pass
     return {name: stored[name] for name in layer_names}
 
 
