@@ -3,7 +3,8 @@
 Measures of Morcos, Raghu & Bengio, "Insights on representational similarity in neural networks with
 canonical correlation" (NeurIPS 2018): mean CCA, SVCCA (Raghu et al. 2017) and PWCCA, with the full
 CCA result (directions, variates, projection of new data), conv-layer handling, a streaming
-accumulator, and the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance.
+accumulator, the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance, and
+significance: a permutation null (chance level, p-value) and a bootstrap interval for any of them.
 
 Conventions: rows are datapoints, columns are neurons; row i of both layers is the response to the
 same input. Similarities are floats in [0, 1]; each has a distance form, 1 - similarity.
@@ -29,12 +30,23 @@ from cca.measures import (
     svcca,
     svcca_distance,
 )
+from cca.significance import (
+    BootstrapResult,
+    ChanceLevelWarning,
+    PermutationResult,
+    bootstrap_interval,
+    permutation_test,
+)
 from cca.streaming import CCAAccumulator
 
 __all__ = [
+    "BootstrapResult",
     "CCAAccumulator",
     "CCAResult",
+    "ChanceLevelWarning",
     "DegenerateCCAWarning",
+    "PermutationResult",
+    "bootstrap_interval",
     "canonical_correlations",
     "cca",
     "cosine_distance",
@@ -44,6 +56,7 @@ __all__ = [
     "linear_cka_distance",
     "mean_cca",
     "mean_cca_distance",
+    "permutation_test",
     "pwcca",
     "pwcca_distance",
     "svcca",
