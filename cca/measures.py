@@ -8,7 +8,15 @@ takes ``conv`` for 4-D (n, h, w, c) conv activations and ``method``:
 * ``"gram"``: the Gram path only (fast; squares the condition number).
 * ``"svd"``: thin SVDs of the data in float64 (slower, accurate on ill-conditioned layers).
 
-See :mod:`cca._linalg` for the method.
+Rank. A direction of a layer counts only if it stands above two floors (details in
+:mod:`cca._linalg`): the rounding of the arithmetic (Gram eigenvalues below about
+``width * sqrt(n) * eps`` of the largest; singular values below ``max(n, width) * eps``) and the
+rounding already in the values, 10 times ``eps`` of the input's precision times the uncentered
+size of the neurons the direction combines. So a duplicated neuron, or one that is a linear
+combination of others plus an offset, adds no direction even after float32 rounding, and the
+correlations and measures do not change. All paths use the same floors, so ``"auto"`` is never
+less accurate than ``"gram"``. Neurons of extreme size (1e-150 to 1e150) are rescaled by exact
+powers of two first.
 """
 
 from __future__ import annotations
@@ -476,6 +484,12 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     z_j the centered neurons of x, normalized to sum 1. Not symmetric: the weights come from the
     first argument, which may have more or fewer neurons than the second. With ``conv="dft"`` the
     weights use each frequency's Fourier-coefficient neurons, normalized over all frequencies.
+
+    Invariant to adding constants to neurons, scaling the whole layer and dead neurons. *Not*
+    invariant, by its definition, to duplicating a neuron of x or to rescaling single neurons:
+    the weights sum |<h_i, z_j>| over the neurons z_j, so a copy counts twice. Where canonical
+    correlations tie (within 1e-7) the variates are not unique; the tied ones are chosen so that
+    the result does not depend on the order of the neurons (:func:`cca._linalg.canonical_ties`).
 
     Examples
     --------
