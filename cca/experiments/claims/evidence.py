@@ -1,0 +1,446 @@
+"""Verdicts that read like statistics results, and the tests over independent units they use.
+
+A claim check returns a :class:`Verdict`: the claim and a list of :class:`Evidence`, one per
+test. Each test compares a statistic with a baseline by a test over **independent units**
+(networks or seeds): pairs of networks share networks and are never treated as independent.
+``holds`` is decided by rules fixed before the data are seen (``alpha`` and, where a claim is
+about size, an effect threshold, both parameters of the check):
+
+- ``True``: the statistic is on the claimed side of the baseline with ``p <= alpha``
+  (and the effect passes its threshold, if the claim has one);
+- ``False``: it is not (including effects in the claimed direction that are not significant);
+- ``None``: the data cannot decide: with these units no outcome could reach ``p <= alpha``
+  (e.g. 3 networks against 3 give at best p = 1/20 one-sided), or a unit count below the test's
+  minimum. The reason says which.
+
+The record of a verdict (:meth:`Verdict.as_record`) is what notebooks store under ``evidence``:
+a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``p_value``, ``units``
+and ``holds``, plus the effect, its interval and the reason.
+
+The tests here are exact where the number of relabellings is small enough to enumerate, and
+otherwise Monte Carlo with ``p = (1 + #{at least as extreme}) / (1 + draws)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
+
+from cca.experiments import stats
+
+ALPHA = 0.05
+ALTERNATIVES = ("greater", "less")
+# Largest number of relabellings enumerated exactly; beyond, random ones are drawn.
+EXACT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One test of a claim: statistic, baseline, p-value over independent units, verdict.
+
+    Attributes
+    ----------
+    name : str
+        What is tested, in words (e.g. "generalizing pairs closer than memorizing pairs").
+    statistic : str
+        The statistic's definition (e.g. "mean within-memorizing minus mean within-generalizing
+        PWCCA distance, late layers").
+    value : float
+        Its measured value.
+    null : str
+        The baseline it is compared with and how its distribution was obtained.
+    null_value : float or None
+        The baseline's value (chance level, value at initialization, null mean).
+    p_value : float or None
+        One-sided p-value in the claimed direction; None when no test was run.
+    units : int
+        Number of independent units the test is over.
+    unit : str
+        What a unit is ("networks", "seeds", "row permutations").
+    effect : float or None
+        Effect size in the statistic's units (e.g. the difference from the baseline).
+    interval : tuple of float or None
+        Confidence interval of the effect (bootstrap over units unless stated in ``null``).
+    holds : bool or None
+        The verdict; None with ``reason`` when the data cannot decide.
+    reason : str
+        Why the verdict is None, or what decided a False.
+    """
+
+    name: str
+    statistic: str
+    value: float
+    null: str
+    null_value: float | None
+    p_value: float | None
+    units: int
+    unit: str
+    effect: float | None = None
+    interval: tuple[float, float] | None = None
+    holds: bool | None = None
+    reason: str = ""
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain-JSON form: the keys notebooks store under ``evidence``."""
+        return {
+            "name": self.name,
+            "statistic": self.statistic,
+            "value": _plain(self.value),
+            "null": self.null,
+            "null_value": _plain(self.null_value),
+            "p_value": _plain(self.p_value),
+            "units": int(self.units),
+            "unit": self.unit,
+            "effect": _plain(self.effect),
+            "interval": None if self.interval is None else [_plain(v) for v in self.interval],
+            "holds": self.holds,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim and the tests that decide it.
+
+    ``holds`` is True when every test holds, False when any test fails, None otherwise (some
+    test undecided and none failed).
+    """
+
+    claim: str
+    tests: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    @property
+    def holds(self) -> bool | None:
+        verdicts = [test.holds for test in self.tests]
+        if not verdicts:
+            return None
+        if any(v is False for v in verdicts):
+            return False
+        return True if all(v is True for v in verdicts) else None
+
+    def __getitem__(self, name: str) -> Evidence:
+        for test in self.tests:
+            if test.name == name:
+                return test
+        raise KeyError(f"no test named {name!r}; tests: {[t.name for t in self.tests]}")
+
+    def as_record(self) -> list[dict[str, Any]]:
+        """The list stored under ``evidence`` in a notebook's record."""
+        return [test.as_record() for test in self.tests]
+
+    def summary(self) -> str:
+        """One line per test: name, value vs baseline, p, units, verdict."""
+        lines = [f"{self.claim} -> {_word(self.holds)}"]
+        for test in self.tests:
+            p = "n/a" if test.p_value is None else f"{test.p_value:.3g}"
+            base = "" if test.null_value is None else f" vs {test.null_value:.3g}"
+            lines.append(
+                f"  - {test.name}: {test.value:.3g}{base} (p = {p}, {test.units} {test.unit}) "
+                f"-> {_word(test.holds)}{f' ({test.reason})' if test.reason else ''}"
+            )
+        return "\n".join(lines)
+
+
+def decide(
+    p_value: float,
+    smallest_p: float,
+    alpha: float = ALPHA,
+    effect_ok: bool = True,
+    effect_rule: str = "",
+) -> tuple[bool | None, str]:
+    """The pre-declared rule: (holds, reason) from a one-sided p-value.
+
+    None when even the most extreme outcome could not reach ``alpha`` (``smallest_p > alpha``);
+    True when ``p <= alpha`` and the effect passes its threshold; False otherwise.
+    """
+    _check_alpha(alpha)
+    if smallest_p > alpha:
+        return None, (
+            f"too few units: the smallest p-value these units allow is {smallest_p:.3g} > "
+            f"alpha = {alpha}"
+        )
+    if p_value > alpha:
+        return False, f"p = {p_value:.3g} > alpha = {alpha}"
+    if not effect_ok:
+        return False, f"significant, but the effect fails the pre-declared rule: {effect_rule}"
+    return True, ""
+
+
+def group_difference(
+    distances: np.ndarray,
+    group_a: Sequence[int],
+    group_b: Sequence[int],
+    *,
+    name: str,
+    statistic_text: str,
+    statistic: stats.Statistic = stats.within_difference,
+    alternative: str = "greater",
+    alpha: float = ALPHA,
+    n_permutations: int = 10_000,
+    seed: int = 0,
+) -> Evidence:
+    """Network-label permutation test of a group statistic on a pairwise distance matrix.
+
+    The units are networks: their labels are permuted, never the pair distances (pairs share
+    networks). ``statistic(distances, a, b)`` is e.g. :func:`.stats.within_difference`
+    (within-a minus within-b); ``alternative`` says the claimed direction. The baseline
+    is the statistic's mean over relabellings; the interval is the 2.5-97.5% range of the
+    statistic over bootstrap resamples of the networks within each group.
+    """
+    _check_alternative(alternative)
+    a, b = np.asarray(group_a, dtype=int), np.asarray(group_b, dtype=int)
+    result = stats.permutation_test(
+        distances, a, b, statistic, alternative, n_permutations=n_permutations, seed=seed
+    )
+    splits = math.comb(len(a) + len(b), len(a))
+    smallest = 1 / splits if result.exact else 1 / (1 + n_permutations)
+    null_mean = _relabelled_mean(distances, a, b, statistic, seed)
+    interval = _bootstrap_groups(distances, a, b, statistic, seed)
+    holds, reason = decide(result.p_value, smallest, alpha)
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=result.statistic,
+        null=(
+            f"network labels permuted ({'all ' if result.exact else ''}{result.n_permutations} "
+            "relabellings)"
+        ),
+        null_value=null_mean,
+        p_value=result.p_value,
+        units=len(a) + len(b),
+        unit="networks",
+        effect=result.statistic - null_mean,
+        interval=interval,
+        holds=holds,
+        reason=reason,
+    )
+
+
+def sign_flip(
+    values: Sequence[float],
+    *,
+    baseline: float | Sequence[float] = 0.0,
+    name: str,
+    statistic_text: str,
+    baseline_text: str,
+    unit: str = "seeds",
+    alternative: str = "greater",
+    alpha: float = ALPHA,
+    threshold: float | None = None,
+    n_flips: int = 20_000,
+    seed: int = 0,
+) -> Evidence:
+    """Test that per-unit values exceed (or fall below) their baseline: a sign-flip test.
+
+    Each independent unit (seed, network) contributes ``values[i] - baseline[i]``. Under the null
+    these differences are symmetric about 0, so their mean is compared with the means under all
+    2^k sign flips (exact for up to ``log2(EXACT_LIMIT)`` units, else ``n_flips`` random ones).
+    ``threshold``: the mean difference must also reach it in the claimed direction (a claim
+    about size). The interval is a bootstrap over units of the mean difference.
+    """
+    _check_alternative(alternative)
+    values = np.asarray(values, dtype=float)
+    differences = values - np.broadcast_to(np.asarray(baseline, dtype=float), values.shape)
+    _check_units(differences, "values", minimum=1)
+    sign = 1.0 if alternative == "greater" else -1.0
+    observed = float(differences.mean())
+    k = len(differences)
+    if 2**k <= EXACT_LIMIT:
+        flips = np.array(list(itertools.product([1.0, -1.0], repeat=k)))
+        null = (flips * differences).mean(axis=1)
+        p_value = float(np.mean(sign * null >= sign * observed - 1e-12))
+        smallest = 1 / 2**k
+        text = f"all {2**k} sign flips of the {k} per-{unit[:-1]} differences"
+    else:
+        rng = np.random.default_rng(seed)
+        flips = rng.choice([1.0, -1.0], size=(n_flips, k))
+        null = (flips * differences).mean(axis=1)
+        p_value = float((1 + np.sum(sign * null >= sign * observed - 1e-12)) / (1 + n_flips))
+        smallest = 1 / (1 + n_flips)
+        text = f"{n_flips} random sign flips of the {k} per-{unit[:-1]} differences"
+    effect_ok = threshold is None or sign * observed >= threshold
+    rule = "" if threshold is None else f"mean difference beyond {threshold}, claimed direction"
+    holds, reason = decide(p_value, smallest, alpha, effect_ok, rule)
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=float(values.mean()),
+        null=f"{baseline_text}; {text}",
+        null_value=float(np.mean(np.broadcast_to(baseline, values.shape))),
+        p_value=p_value,
+        units=k,
+        unit=unit,
+        effect=observed,
+        interval=bootstrap_mean(differences, seed=seed),
+        holds=holds,
+        reason=reason,
+    )
+
+
+def rank_trend(
+    covariate: Sequence[float],
+    values: Sequence[float],
+    *,
+    name: str,
+    statistic_text: str,
+    unit: str = "networks",
+    alternative: str = "less",
+    alpha: float = ALPHA,
+    n_permutations: int = 20_000,
+    seed: int = 0,
+) -> Evidence:
+    """Spearman rank correlation of ``values`` with ``covariate`` over independent units.
+
+    The null permutes the values among the units (exactly when k! <= :data:`EXACT_LIMIT`).
+    ``alternative="less"`` claims a falling trend. The baseline is 0 (no monotone trend); the
+    interval is a bootstrap over units.
+    """
+    _check_alternative(alternative)
+    x, y = np.asarray(covariate, dtype=float), np.asarray(values, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(
+            f"covariate and values must be 1-D of one length; found {x.shape} and {y.shape}."
+        )
+    _check_units(y, "values", minimum=3)
+    rho = spearman(x, y)
+    sign = 1.0 if alternative == "greater" else -1.0
+    k = len(y)
+    rng = np.random.default_rng(seed)
+    exact = math.factorial(k) <= EXACT_LIMIT
+    if exact:
+        orders = np.array(list(itertools.permutations(range(k))))
+        text = f"all {len(orders)} orderings of the {k} {unit}"
+    else:
+        orders = np.array([rng.permutation(k) for _ in range(n_permutations)])
+        text = f"{n_permutations} random orderings of the {k} {unit}"
+    null = _spearman_of_orders(x, y, orders)
+    extreme = sign * null >= sign * rho - 1e-12
+    if exact:
+        p_value = float(np.mean(extreme))
+        smallest = float(np.mean(sign * null >= (sign * null).max() - 1e-12))
+    else:
+        p_value = float((1 + extreme.sum()) / (1 + len(orders)))
+        smallest = 1 / (1 + len(orders))
+    holds, reason = decide(p_value, smallest, alpha)
+    rows = rng.integers(0, k, (2000, k))
+    boot = _spearman_rows(x[rows], y[rows])
+    boot = boot[np.isfinite(boot)]
+    interval = None
+    if len(boot):
+        interval = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=rho,
+        null=f"no monotone trend; {text}",
+        null_value=0.0,
+        p_value=p_value,
+        units=k,
+        unit=unit,
+        effect=rho,
+        interval=interval,
+        holds=holds,
+        reason=reason,
+    )
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); 0 if either is constant."""
+    value = _spearman_rows(np.asarray(x, dtype=float)[None], np.asarray(y, dtype=float)[None])[0]
+    return 0.0 if not np.isfinite(value) else float(value)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each row of x with the same row of y (NaN where one is constant)."""
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    norms = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, (rx * ry).sum(axis=1) / norms, np.nan)
+
+
+def _spearman_of_orders(x: np.ndarray, y: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """Spearman correlation of x with y reordered by each row of ``orders`` (ranks once)."""
+    rx, ry = rankdata(x), rankdata(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    norm = np.sqrt((rx**2).sum() * (ry**2).sum())
+    return ry[orders] @ rx / norm if norm > 0 else np.zeros(len(orders))
+
+
+def bootstrap_mean(
+    values: Sequence[float], confidence: float = 0.95, resamples: int = 4000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over independent units."""
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def _relabelled_mean(distances, a, b, statistic, seed, draws: int = 500) -> float:
+    rng = np.random.default_rng(seed)
+    pooled = np.concatenate([a, b])
+    values = []
+    for _ in range(draws):
+        order = rng.permutation(pooled)
+        values.append(statistic(np.asarray(distances, float), order[: len(a)], order[len(a) :]))
+    return float(np.mean(values))
+
+
+def _bootstrap_groups(distances, a, b, statistic, seed, resamples: int = 1000):
+    """2.5-97.5% range of the statistic over resamples of networks within each group (distinct
+    networks only, so that within-group pairs stay pairs of different networks)."""
+    rng = np.random.default_rng(seed)
+    matrix = np.asarray(distances, dtype=float)
+    values = []
+    for _ in range(resamples):
+        a_star = np.unique(rng.choice(a, len(a)))
+        b_star = np.unique(rng.choice(b, len(b)))
+        if len(a_star) >= 2 and len(b_star) >= 2:
+            values.append(statistic(matrix, a_star, b_star))
+    if not values:
+        return None
+    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+
+
+def _check_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise ValueError(
+            f"alternative must be one of {ALTERNATIVES} (the claimed direction); "
+            f"found {alternative!r}."
+        )
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); found {alpha!r}.")
+
+
+def _check_units(values: np.ndarray, name: str, minimum: int) -> None:
+    if values.ndim != 1 or len(values) < minimum:
+        raise ValueError(
+            f"{name} must be 1-D with at least {minimum} independent unit(s); found shape "
+            f"{values.shape}."
+        )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} holds NaN or infinite entries; every unit needs a value.")
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _word(holds: bool | None) -> str:
+    return {True: "holds", False: "does not hold", None: "undecided"}[holds]
+
