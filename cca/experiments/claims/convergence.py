@@ -1,0 +1,471 @@
+"""Figure 6 and Appendix A8: LSTM layers converge to their final representation bottom-up.
+
+Paper, Section 3.3 and Figure 6 (blog figure 2): the PWCCA distance of each layer of an LSTM
+language model to its own representation at the end of training falls earlier for layers closer
+to the input; unweighted mean CCA blurs this order (6d), and so do cosine and Euclidean distance
+(Appendix A8).
+
+How the order is measured. Each layer's curve (distance to a reference checkpoint at each
+checkpoint) is summarised by a statistic of the whole curve *before* the reference
+(:func:`convergence_statistics`):
+
+- ``"area"`` (default): the time-averaged distance to the reference over the checkpoints from
+  ``start`` up to, not including, the reference (the area under the curve divided by its span).
+  A layer that converges earlier has a smaller area.
+- ``"first_within"``: the first epoch, before the reference, at which the distance is within
+  ``threshold``; ``inf`` for a layer that never gets there. The reference itself (distance 0 to
+  itself) never counts, so a layer that never converges does not "converge" at the last epoch and
+  tie with the others, the flaw of comparing first crossings up to and including the reference.
+
+Per training run (a model and seed: the independent unit), the bottom-up order is the Spearman
+correlation between depth (1 = next to the input) and that statistic; +1 is a perfect bottom-up
+order. Over runs, a sign-flip test (:func:`.evidence.sign_flip`) asks whether the mean correlation
+is above 0, and the pre-declared rule also asks it to reach ``min_rank_correlation``.
+
+The choice of reference. The reference is one checkpoint, and which one moves the verdict. The
+check takes curves computed against several references (:func:`curves_to_references`: by default
+the last three checkpoints) and runs the order test once per reference; the claim holds only when
+it holds for every reference.
+
+Weaker measures (6d, A8). For each other measure given (mean CCA, cosine, Euclidean), the
+per-run difference "correlation under PWCCA minus correlation under that measure", at the last
+checkpoint as reference, is tested the same way (sign flip over runs, above
+``min_contrast``): the paper's claim that the measure shows the order less clearly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from cca.experiments import analysis
+from cca.experiments.claims import evidence
+
+#: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
+MEASURE = "pwcca"
+CONTRASTS = ("mean_cca", "cosine", "euclidean")
+#: Pre-declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
+REFERENCES = (-1, -2, -3)
+STATISTICS = ("area", "first_within")
+#: Pre-declared: distance counted as "converged" by the ``"first_within"`` statistic.
+THRESHOLD = 0.1
+#: Pre-declared: checkpoint 0 (initialisation) is left out of the statistic.
+START = 1
+#: Pre-declared: the mean per-run Spearman correlation of depth and the statistic must reach it.
+MIN_RANK_CORRELATION = 0.5
+#: Pre-declared: PWCCA's mean correlation must exceed another measure's by this much.
+MIN_CONTRAST = 0.25
+# A curve must vanish at its reference to this tolerance (relative to the curve's largest value).
+_REFERENCE_TOLERANCE = 1e-3
+
+CLAIM = (
+    "Figure 6 / A8: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint; mean CCA (6d), cosine and Euclidean distance (A8) show "
+    "the order less clearly"
+)
+
+Curves = Mapping[str, Any]  # {layer: distances at each checkpoint}, layers input first
+
+
+def curves_to_references(
+    representations: Mapping[str, Sequence[np.ndarray]],
+    measures: Sequence[str],
+    references: Sequence[int] = REFERENCES,
+) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """Distance of each layer at each checkpoint to its representation at several references.
+
+    Like :func:`cca.experiments.lm.convergence_curves` (which uses the last checkpoint only), for
+    each reference checkpoint in ``references``.
+
+    Parameters
+    ----------
+    representations : mapping of str to sequence of ndarray
+        ``{layer: [representation at each checkpoint]}`` from
+        :func:`cca.experiments.lm.probe_representations`, layers input first.
+    measures : sequence of str
+        Names for :func:`cca.experiments.analysis.distance_function` (``"pwcca"``,
+        ``"mean_cca"``, ``"cosine"``, ``"euclidean"``, ...).
+    references : sequence of int
+        Checkpoint indices of the references; negative ones count from the end (default: the
+        last three checkpoints).
+
+    Returns
+    -------
+    dict
+        ``{measure: {reference index (non-negative): {layer: distances at each checkpoint}}}``,
+        the input of :func:`bottom_up_convergence` for one run.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> series = {"lstm1": [rng.normal(size=(50, 3)) for _ in range(4)]}
+    >>> curves = curves_to_references(series, ["cosine"], references=(-1, -2))
+    >>> sorted(curves["cosine"]), float(curves["cosine"][2]["lstm1"][2])
+    ([2, 3], 0.0)
+    """
+    lengths = {len(series) for series in representations.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"every layer needs the same number of checkpoints; found lengths {sorted(lengths)}."
+        )
+    (length,) = lengths
+    indices = [_checkpoint_index(r, length, "references") for r in references]
+    return {
+        measure: {
+            index: {
+                layer: analysis.distances_to_reference(series, series[index], measure)
+                for layer, series in representations.items()
+            }
+            for index in indices
+        }
+        for measure in measures
+    }
+
+
+def convergence_statistics(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> dict[str, float]:
+    """Each layer's convergence statistic, from its checkpoints before the reference.
+
+    Parameters
+    ----------
+    curves : mapping of str to array-like
+        ``{layer: distance to the reference at each checkpoint}`` (0 at the reference).
+    epochs : array-like
+        Epoch of each checkpoint (e.g. :func:`cca.experiments.lm.checkpoint_epochs`).
+    reference : int
+        Index of the reference checkpoint (negative: from the end). It and every later
+        checkpoint are left out.
+    statistic : {"area", "first_within"}
+        ``"area"``: time-averaged distance over checkpoints ``start .. reference - 1``
+        (trapezoid rule; the distance itself if there is one checkpoint). ``"first_within"``:
+        the first of their epochs with distance ``<= threshold``, ``inf`` if none.
+    threshold : float
+        "Converged" distance for ``"first_within"``, in the measure's units.
+    start : int
+        First checkpoint used (default 1: initialisation left out).
+
+    Returns
+    -------
+    dict
+        ``{layer: statistic}``; larger means later convergence.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3, 4]
+    >>> curves = {"early": [0.6, 0.05, 0.04, 0.02, 0.0], "never": [0.6, 0.5, 0.4, 0.3, 0.0]}
+    >>> convergence_statistics(curves, epochs, statistic="first_within")
+    {'early': 1.0, 'never': inf}
+    """
+    epochs = _as_epochs(epochs)
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}; found {statistic!r}.")
+    index = _checkpoint_index(reference, len(epochs), "reference")
+    if not 0 <= start < index:
+        raise ValueError(
+            f"start={start} leaves no checkpoint before the reference (checkpoint {index}): "
+            "use an earlier start or a later reference."
+        )
+    result = {}
+    for layer, curve in curves.items():
+        curve = _as_curve(curve, layer, len(epochs), index)
+        window, at = curve[start:index], epochs[start:index]
+        result[layer] = (
+            _time_average(window, at) if statistic == "area" else _first_within(window, at,
+                                                                                threshold)
+        )
+    return result
+
+
+def depth_rank_correlation(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> float:
+    """Spearman correlation of depth with :func:`convergence_statistics` in one run.
+
+    Layers are taken in the mapping's order, input first; +1 is a perfect bottom-up order
+    (each layer converges after the one below it), -1 top-down, 0 no order. Ties (e.g. layers
+    that never get within the threshold) get average ranks; a constant statistic gives 0.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3]
+    >>> curves = {"l1": [0.6, 0.1, 0.05, 0], "l2": [0.6, 0.3, 0.1, 0], "l3": [0.6, 0.4, 0.3, 0]}
+    >>> depth_rank_correlation(curves, epochs)
+    1.0
+    """
+    values = convergence_statistics(
+        curves, epochs, reference=reference, statistic=statistic, threshold=threshold,
+        start=start,
+    )
+    if len(values) < 2:
+        raise ValueError(f"an order needs at least 2 layers; found {list(values)}.")
+    return evidence.spearman(np.arange(1, len(values) + 1), np.array(list(values.values())))
+
+
+def bottom_up_convergence(
+    runs: Sequence[Mapping[str, Mapping[Any, Any]]],
+    epochs: Sequence[float] | Sequence[Sequence[float]],
+    *,
+    measure: str = MEASURE,
+    contrasts: Sequence[str] = CONTRASTS,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+    min_rank_correlation: float = MIN_RANK_CORRELATION,
+    min_contrast: float = MIN_CONTRAST,
+    alpha: float = evidence.ALPHA,
+    seed: int = 0,
+) -> evidence.Verdict:
+    """Layers converge bottom-up under PWCCA, robustly to the reference; other measures blur it.
+
+    Paper, Section 3.3, Figure 6 (a-c: PWCCA; d: mean CCA) and Appendix A8 (cosine, Euclidean).
+    Units are training runs (each model and seed an independent training); runs of models with
+    different depths may be pooled. Tests, each a sign flip over runs (see the module docstring):
+
+    - ``"<measure> bottom-up, reference: <which>"``, one per reference checkpoint given: per run
+      the Spearman correlation of depth with the convergence statistic (before that reference);
+      holds when the mean is above 0 with ``p <= alpha`` and reaches ``min_rank_correlation``.
+    - ``"<other> shows the order less clearly than <measure>"``, for each measure of
+      ``contrasts`` present in every run, at the last reference given: per run the correlation
+      under ``measure`` minus that under the other; holds when the mean is above 0 with
+      ``p <= alpha`` and reaches ``min_contrast``.
+
+    The verdict holds when all hold. Fewer than 5 runs give at best p = 1/16 > 0.05: undecided,
+    with that reason.
+
+    Parameters
+    ----------
+    runs : sequence of mapping
+        One per run: ``{measure: {layer: curve}}`` (curves against the last checkpoint, as
+        :func:`cca.experiments.lm.convergence_curves` returns) or ``{measure: {reference index:
+        {layer: curve}}}`` (against several, as :func:`curves_to_references` returns). Layers
+        input first. Every run must give ``measure`` at the same reference offsets from its end.
+    epochs : array-like, or sequence of array-like
+        Epoch of each checkpoint, shared by all runs or one array per run.
+    measure : str
+        The measure claimed to show the order (default ``"pwcca"``).
+    contrasts : sequence of str
+        Measures claimed to show it less clearly; those absent from the runs are skipped.
+    statistic, threshold, start
+        The convergence statistic (:func:`convergence_statistics`); pre-declared defaults
+        ``"area"``, 0.1 (used by ``"first_within"`` only), 1.
+    min_rank_correlation : float
+        Pre-declared size of the order: mean per-run Spearman correlation (default 0.5).
+    min_contrast : float
+        Pre-declared size of the contrast: mean per-run difference of correlations (default 0.25).
+    alpha : float
+        Significance level of each one-sided test.
+    seed : int
+        Seed of random sign flips (many runs only) and bootstrap intervals.
+
+    Returns
+    -------
+    Verdict
+        Its ``as_record()`` goes into the notebook's record under ``evidence``.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...                       for i, tau in enumerate(taus, 1)}}
+    >>> verdict = bottom_up_convergence([run([0.5, 1, 2])] * 5, epochs)
+    >>> verdict.holds, verdict.tests[0].value
+    (True, 1.0)
+    """
+    if not runs:
+        raise ValueError("runs is empty: give one {measure: curves} mapping per training run.")
+    per_run_epochs = _epochs_per_run(epochs, len(runs))
+    by_reference = [_by_reference(run, measure, i) for i, run in enumerate(runs)]
+    for position, (curves, at) in enumerate(zip(by_reference, per_run_epochs, strict=True)):
+        if _length(curves) != len(at):
+            raise ValueError(
+                f"run {position} has curves over {_length(curves)} checkpoints but its epochs "
+                f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
+            )
+    offsets = _common_offsets(by_reference, measure)
+    options = dict(statistic=statistic, threshold=threshold, start=start)
+    about = _statistic_text(statistic, threshold, start)
+    tests = []
+    rhos_at = {}
+    for offset in offsets:
+        rhos = []
+        for curves, at in zip(by_reference, per_run_epochs, strict=True):
+            index = _length(curves) - 1 - offset
+            rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
+        rhos_at[offset] = rhos
+        tests.append(
+            evidence.sign_flip(
+                rhos,
+                name=f"{measure} bottom-up, reference: {_reference_label(offset)}",
+                statistic_text=f"mean over runs of Spearman(depth, {about}) under {measure}",
+                baseline_text="no depth order (correlation 0)",
+                unit="runs",
+                alternative="greater",
+                alpha=alpha,
+                threshold=min_rank_correlation,
+                seed=seed,
+            )
+        )
+    last = min(offsets)
+    for other in contrasts:
+        if other == measure or not all(other in run for run in runs):
+            continue
+        others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
+        differences = []
+        for curves, own, at in zip(others, rhos_at[last], per_run_epochs, strict=True):
+            index = _length(curves) - 1 - last
+            if index not in curves:
+                raise ValueError(
+                    f"{other!r} curves need the reference checkpoint {index} that {measure!r} "
+                    f"uses; found references {sorted(curves)}."
+                )
+            differences.append(
+                own - depth_rank_correlation(curves[index], at, reference=index, **options)
+            )
+        tests.append(
+            evidence.sign_flip(
+                differences,
+                name=f"{other} shows the order less clearly than {measure}",
+                statistic_text=(
+                    f"mean over runs of Spearman(depth, {about}) under {measure} minus under "
+                    f"{other}; reference: {_reference_label(last)}"
+                ),
+                baseline_text="both measures show the order equally (difference 0)",
+                unit="runs",
+                alternative="greater",
+                alpha=alpha,
+                threshold=min_contrast,
+                seed=seed,
+            )
+        )
+    return evidence.Verdict(CLAIM, tuple(tests))
+
+
+def _by_reference(run: Mapping[str, Any], measure: str, position: int) -> dict[int, Curves]:
+    """``{reference index: {layer: curve}}`` of one run's ``measure``, whichever form was given."""
+    if measure not in run:
+        raise ValueError(
+            f"run {position} has no curves for {measure!r}; it has {sorted(run)}."
+        )
+    entry = run[measure]
+    if entry and all(isinstance(key, (int, np.integer)) for key in entry):
+        lengths = {len(np.asarray(c)) for curves in entry.values() for c in curves.values()}
+        if len(lengths) != 1:
+            raise ValueError(
+                f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
+            )
+        (length,) = lengths
+        return {_checkpoint_index(int(k), length, "reference"): v for k, v in entry.items()}
+    lengths = {len(np.asarray(c)) for c in entry.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
+        )
+    return {lengths.pop() - 1: entry}
+
+
+def _common_offsets(by_reference: list[dict[int, Curves]], measure: str) -> list[int]:
+    """Reference offsets from the end (0 = last checkpoint) shared by every run, sorted."""
+    offsets = [sorted(_length(curves) - 1 - index for index in curves) for curves in by_reference]
+    if any(o != offsets[0] for o in offsets):
+        raise ValueError(
+            f"every run must give {measure!r} against the same references, counted from its "
+            f"last checkpoint; found offsets {offsets}."
+        )
+    return offsets[0]
+
+
+def _length(by_reference: dict[int, Curves]) -> int:
+    """Number of checkpoints of a run's curves (one curve read)."""
+    return len(np.asarray(next(iter(next(iter(by_reference.values())).values()))))
+
+
+def _epochs_per_run(epochs: Any, n_runs: int) -> list[np.ndarray]:
+    first = epochs[0]
+    if np.ndim(first) == 0:
+        return [_as_epochs(epochs)] * n_runs
+    if len(epochs) != n_runs:
+        raise ValueError(
+            f"epochs must be one array shared by all runs or one per run; found {len(epochs)} "
+            f"arrays for {n_runs} runs."
+        )
+    return [_as_epochs(at) for at in epochs]
+
+
+def _as_epochs(epochs: Any) -> np.ndarray:
+    epochs = np.asarray(epochs, dtype=float)
+    if epochs.ndim != 1 or len(epochs) < 2 or not np.all(np.diff(epochs) > 0):
+        raise ValueError(
+            "epochs must be a 1-D increasing array with one epoch per checkpoint (e.g. "
+            f"lm.checkpoint_epochs(run)); found {epochs!r}."
+        )
+    return epochs
+
+
+def _as_curve(curve: Any, layer: str, length: int, reference: int) -> np.ndarray:
+    curve = np.asarray(curve, dtype=float)
+    if curve.shape != (length,):
+        raise ValueError(
+            f"the curve of {layer!r} has shape {curve.shape}; expected ({length},), one distance "
+            "per checkpoint of epochs."
+        )
+    if not np.isfinite(curve).all():
+        raise ValueError(f"the curve of {layer!r} holds NaN or infinite distances.")
+    if abs(curve[reference]) > _REFERENCE_TOLERANCE * max(1.0, np.abs(curve).max()):
+        raise ValueError(
+            f"the curve of {layer!r} is {curve[reference]:.3g} at its reference checkpoint "
+            f"{reference}, not 0: it was computed against another checkpoint. Key the curves by "
+            "the index of the checkpoint they are measured against."
+        )
+    return curve
+
+
+def _checkpoint_index(reference: int, length: int, name: str) -> int:
+    if not -length <= reference < length:
+        raise ValueError(
+            f"{name} {reference} is not a checkpoint index for {length} checkpoints."
+        )
+    return reference % length
+
+
+def _time_average(distances: np.ndarray, at: np.ndarray) -> float:
+    if len(distances) == 1:
+        return float(distances[0])
+    area = np.sum((distances[1:] + distances[:-1]) / 2 * np.diff(at))
+    return float(area / (at[-1] - at[0]))
+
+
+def _first_within(distances: np.ndarray, at: np.ndarray, threshold: float) -> float:
+    within = np.flatnonzero(distances <= threshold)
+    return float(at[within[0]]) if within.size else math.inf
+
+
+def _statistic_text(statistic: str, threshold: float, start: int) -> str:
+    if statistic == "area":
+        return f"time-averaged distance to the reference, checkpoints {start}..reference-1"
+    return (
+        f"first epoch within {threshold} of the reference, checkpoints {start}..reference-1 "
+        "(inf if never)"
+    )
+
+
+def _reference_label(offset: int) -> str:
+    if offset == 0:
+        return "last checkpoint"
+    return f"{offset} checkpoint{'s' if offset > 1 else ''} before the last"

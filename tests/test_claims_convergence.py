@@ -1,0 +1,161 @@
+"""Figure 6 / A8 check: fails on curves with no depth order, holds on a planted bottom-up order,
+never counts the reference as convergence, and reports how the verdict moves with the reference."""
+
+import json
+
+import numpy as np
+import pytest
+
+from cca.experiments.claims import convergence
+
+EPOCHS = np.arange(25) / 4  # the default profile: 6 epochs, a checkpoint every quarter
+
+
+def path_run(rng, taus, *, measures=("pwcca",), references=(-1, -2, -3), noise=0.02,
+             jitter=0.15, scale=0.6, final_jump=0.0):
+    """One run's curves: layer l moves along scale * exp(-t / tau_l) (plus a jump of the deeper
+    layers at the last checkpoint); its distance to reference r is the gap in position plus
+    positive noise, 0 at r. Per-run jitter of the time constants (log-normal)."""
+    result = {}
+    for measure in measures:
+        layer_taus = taus[measure] if isinstance(taus, dict) else taus
+        positions = {}
+        for depth, tau in enumerate(layer_taus):
+            tau = tau * np.exp(rng.normal(0, jitter))
+            position = scale * np.exp(-EPOCHS / tau)
+            position[-1] -= final_jump * depth  # further along, away from every earlier one
+            positions[f"lstm{depth + 1}"] = position
+        result[measure] = {}
+        for reference in references:
+            index = reference % len(EPOCHS)
+            curves = {}
+            for layer, position in positions.items():
+                gap = np.abs(position - position[index])
+                curve = gap + np.abs(rng.normal(0, noise, len(EPOCHS)))
+                curve[index] = 0.0
+                curves[layer] = curve
+            result[measure][index] = curves
+    return result
+
+
+BOTTOM_UP = [1.0, 1.5, 2.0]  # time-averaged distances ~0.08, 0.12, 0.15: gaps of 0.03-0.04
+NO_ORDER = [1.5, 1.5, 1.5]
+
+
+def test_curves_with_no_depth_order_do_not_hold():
+    rng = np.random.default_rng(0)
+    verdicts = [
+        convergence.bottom_up_convergence(
+            [path_run(rng, NO_ORDER) for _ in range(6)], EPOCHS, contrasts=()
+        ).holds
+        for _ in range(20)
+    ]
+    assert sum(v is True for v in verdicts) <= 1  # alpha 0.05 and a size rule: rarely, if ever
+    assert sum(v is False for v in verdicts) >= 18  # 6 runs decide: failure, not abstention
+
+
+def test_planted_bottom_up_order_holds_for_every_reference():
+    rng = np.random.default_rng(1)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict.holds is True
+    assert [t.name for t in verdict.tests] == [
+        "pwcca bottom-up, reference: last checkpoint",
+        "pwcca bottom-up, reference: 1 checkpoint before the last",
+        "pwcca bottom-up, reference: 2 checkpoints before the last",
+    ]
+    last = verdict["pwcca bottom-up, reference: last checkpoint"]
+    assert last.units == 6 and last.unit == "runs" and last.p_value == pytest.approx(1 / 64)
+    assert last.value >= 0.5
+    json.dumps(verdict.as_record(), allow_nan=False)
+
+
+def test_pooling_models_of_different_depths():
+    rng = np.random.default_rng(2)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(3)]
+    runs += [path_run(rng, [0.8, 1.2, 1.6, 2.0, 2.4]) for _ in range(3)]
+    assert convergence.bottom_up_convergence(runs, EPOCHS).holds is True
+
+
+def test_a_jump_at_the_last_checkpoint_is_caught_by_the_other_references():
+    # Deeper layers jump at the last checkpoint only: against it they look far away throughout
+    # (a bottom-up order), against the checkpoints before it there is no order.
+    rng = np.random.default_rng(3)
+    runs = [path_run(rng, NO_ORDER, final_jump=0.1) for _ in range(6)]
+    last_only = [{"pwcca": run["pwcca"][24]} for run in runs]
+    assert convergence.bottom_up_convergence(last_only, EPOCHS).holds is True
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict.holds is False
+    assert verdict["pwcca bottom-up, reference: 1 checkpoint before the last"].holds is False
+
+
+def test_too_few_runs_are_undecided():
+    rng = np.random.default_rng(4)
+    verdict = convergence.bottom_up_convergence(
+        [path_run(rng, BOTTOM_UP) for _ in range(4)], EPOCHS
+    )
+    assert verdict.holds is None
+    assert all("too few units" in t.reason for t in verdict.tests)
+
+
+def test_mean_cca_contrast_holds_when_it_blurs_the_order_and_fails_when_it_does_not():
+    rng = np.random.default_rng(5)
+    blurred = {"pwcca": BOTTOM_UP, "mean_cca": NO_ORDER}
+    runs = [path_run(rng, blurred, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    contrast = verdict["mean_cca shows the order less clearly than pwcca"]
+    assert contrast.holds is True and contrast.effect >= 0.25
+    assert verdict.holds is True
+    same = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP}
+    runs = [path_run(rng, same, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict["pwcca bottom-up, reference: last checkpoint"].holds is True
+    assert verdict["mean_cca shows the order less clearly than pwcca"].holds is False
+    assert verdict.holds is False
+
+
+def test_the_reference_never_counts_as_convergence():
+    curves = {"lstm1": [0.6, 0.3, 0.08, 0.05, 0.0], "lstm2": [0.6, 0.5, 0.4, 0.3, 0.0]}
+    times = convergence.convergence_statistics(curves, [0, 1, 2, 3, 4], statistic="first_within")
+    assert times == {"lstm1": 2.0, "lstm2": np.inf}
+    # Top-down: the deep layer converges, the shallow one never does before the reference.
+    top_down = {"lstm1": curves["lstm2"], "lstm2": curves["lstm1"]}
+    rho = convergence.depth_rank_correlation(top_down, [0, 1, 2, 3, 4], statistic="first_within")
+    assert rho == -1.0
+    # Against reference 3, checkpoints 3 and 4 are left out.
+    earlier = convergence.convergence_statistics(
+        {"lstm1": [0.6, 0.3, 0.2, 0.0, 0.1]}, [0, 1, 2, 3, 4], reference=3
+    )
+    assert earlier["lstm1"] == pytest.approx(0.25)
+
+
+def test_first_within_statistic_in_the_check():
+    rng = np.random.default_rng(6)
+    runs = [path_run(rng, [0.5, 1.0, 2.0]) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, statistic="first_within")
+    assert verdict.holds is True
+
+
+def test_curves_to_references_feeds_the_check():
+    rng = np.random.default_rng(7)
+    representations = {f"lstm{d}": [rng.normal(size=(40, 4)) for _ in range(5)] for d in (1, 2)}
+    curves = convergence.curves_to_references(representations, ["cosine", "pwcca"], (-1, -2))
+    assert sorted(curves["pwcca"]) == [3, 4]
+    assert curves["cosine"][3]["lstm2"][3] == pytest.approx(0.0, abs=1e-9)
+    verdict = convergence.bottom_up_convergence([curves] * 2, np.arange(5.0), contrasts=("cosine",))
+    assert len(verdict.tests) == 3 and verdict.holds is None
+
+
+def test_bad_inputs():
+    rng = np.random.default_rng(8)
+    run = path_run(rng, BOTTOM_UP, references=(-1,))
+    with pytest.raises(ValueError, match="not 0"):
+        convergence.bottom_up_convergence([{"pwcca": {23: run["pwcca"][24]}}], EPOCHS)
+    with pytest.raises(ValueError, match="same references"):
+        convergence.bottom_up_convergence([run, path_run(rng, BOTTOM_UP)], EPOCHS)
+    with pytest.raises(ValueError, match="shape"):
+        convergence.bottom_up_convergence([run], EPOCHS[:-1])
+    with pytest.raises(ValueError, match="no curves for 'pwcca'"):
+        convergence.bottom_up_convergence([{"cka": run["pwcca"]}], EPOCHS)
+    with pytest.raises(ValueError, match="statistic must be one of"):
+        convergence.convergence_statistics({"a": [1.0, 0.0]}, [0, 1], statistic="median")
