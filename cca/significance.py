@@ -53,9 +53,6 @@ CHANCE_LEVEL_WARNING = 0.25
 # Memory for one batch of the small matrices Qx^T P Qy whose SVDs run together on one BLAS thread.
 BATCH_BYTES = 2**25
 
-# Canonical correlations closer than this are tied, as for the measures on the float64 paths.
-TIED_CORRELATIONS = measures.TIE_TOLERANCE_DEFAULT
-
 # Two values of a measure closer than this (relative) count as equal: the null, computed by the
 # fast path, and the observed value, by the measure itself, agree to about 1e-12.
 TIED_VALUES = 1e-9
@@ -148,18 +145,43 @@ class BootstrapResult:
     bootstrap_distribution: np.ndarray = field(repr=False)
 
 
-def _orthonormal_bases(x, y, method, resolution, svcca=None):
-    """Qx (n x rx), Qy (n x ry) and Xc^T Qx (in x's rescaled units) of validated float64 layers,
-    with the per-neuron power-of-two factors x was rescaled by.
+@dataclass(frozen=True)
+class _Fitted:
+    """What a permutation of y's rows leaves unchanged, in the measures' rescaled units.
 
-    The measures' own choices (:func:`cca.measures._fit`, in float64): neurons rescaled by
-    :func:`cca._linalg.power_of_two_scales`; the Gram path unless ``method="svd"`` or, with
-    ``method="auto"``, a kept direction is below its trust floor; then the SVD path. Ranks use the
-    data floor of the input's precision ``resolution``.
+    Qx = Xc Wx and Qy = Yc Wy (orthonormal, n x rx and n x ry), the whitenings W, Xc^T Qx (the
+    inner products of x's neurons with its basis), the column means, the power-of-two factors the
+    neurons were multiplied by (x's first; None if none was needed) and the measures' name of the
+    path taken.
+    """
+
+    x_basis: np.ndarray
+    y_basis: np.ndarray
+    x_whitening: np.ndarray
+    y_whitening: np.ndarray
+    x_inner: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray | None
+    path: str
+
+
+def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
+    """Each side's basis of validated float64 layers, as the measures choose it.
+
+    As :func:`cca.measures._fit` in float64: neurons rescaled by
+    :func:`cca._linalg.power_of_two_scales` where their magnitudes need it; the Gram path unless
+    ``method="svd"`` or, with ``method="auto"``, a kept direction is below its trust floor; then
+    the SVD path. Ranks use the data floor of the input's precision ``resolution``.
     """
     a = x.shape[1]
-    x_scale, y_scale = (_rescaling(side, uniform=svcca is not None) for side in (x, y))
-    x, y = x * x_scale, y * y_scale
+    scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
+    scale = None
+    if any(factors is not None for factors in scales):  # extreme magnitudes
+        x_scale, y_scale = (
+            np.ones(side.shape[1]) if factors is None else factors
+            for side, factors in zip((x, y), scales, strict=True)
+        )
+        x, y, scale = x * x_scale, y * y_scale, np.concatenate([x_scale, y_scale])
     moments = None if method == "svd" else _linalg.moments_of(x, y, None, resolution)
     if moments is None:
         live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
@@ -171,82 +193,76 @@ def _orthonormal_bases(x, y, method, resolution, svcca=None):
         bases = [moments.basis(side, np.dtype(np.float64), svcca) for side in "xy"]
         if method == "gram" or all(basis.trusted for basis in bases):
             x_whitening, y_whitening = bases[0].whitening, bases[1].whitening
-            x_inner = moments.block("x")[0] @ x_whitening
-            return x_centered @ x_whitening, y_centered @ y_whitening, x_inner, x_scale
+            return _Fitted(
+                x_centered @ x_whitening, y_centered @ y_whitening, x_whitening, y_whitening,
+                moments.block("x")[0] @ x_whitening, moments.mean, scale, "gram-float64",
+            )
     squares = np.einsum("ij,ij->j", centered, centered) + len(x) * mean**2
     noise = _linalg.rounding_noise(squares, resolution)
-    x_basis = _linalg.data_basis(x_centered, live[:a], svcca, noise[:a]).basis
-    y_basis = _linalg.data_basis(y_centered, live[a:], svcca, noise[a:]).basis
-    return x_basis, y_basis, x_centered.T @ x_basis, x_scale
-
-
-def _rescaling(layer: np.ndarray, uniform: bool) -> np.ndarray:
-    """The powers of two the measures multiply ``layer``'s neurons by (ones where none is needed;
-    one for the whole layer with ``uniform``, for SVCCA)."""
-    scale = _linalg.power_of_two_scales(layer, uniform=uniform)
-    return np.ones(layer.shape[1]) if scale is None else scale
+    x_side = _linalg.data_basis(x_centered, live[:a], svcca, noise[:a])
+    y_side = _linalg.data_basis(y_centered, live[a:], svcca, noise[a:])
+    return _Fitted(
+        x_side.basis, y_side.basis, x_side.whitening, y_side.whitening,
+        x_centered.T @ x_side.basis, mean, scale, "svd",
+    )
 
 
 @_linalg.single_blas_thread
-def _svds(inner: np.ndarray, with_left: bool):
-    """(U or None, singular values) of a stack of small matrices, on one BLAS thread."""
-    if not with_left:
-        return None, np.linalg.svd(inner, compute_uv=False)
-    left, rho, _ = np.linalg.svd(inner, full_matrices=False)
-    return left, rho
+def _svds(inner: np.ndarray, with_vectors: bool):
+    """(U, singular values, V^T) of a stack of small matrices (U, V^T None without
+    ``with_vectors``), on one BLAS thread."""
+    if not with_vectors:
+        return None, np.linalg.svd(inner, compute_uv=False), None
+    return np.linalg.svd(inner, full_matrices=False)
 
 
-def _canonical_correlations(x_basis, y_basis, orders, with_left=False):
-    """Yield (rho, U) for each row order: Qx^T Qy[rows] = U diag(rho) V^T, rho clipped to [0, 1]
-    (U is None without ``with_left``). The products use every BLAS thread; the small SVDs go in
-    batches of up to :data:`BATCH_BYTES` to one thread, as in :func:`cca._linalg.solve`."""
+def _solutions(fitted: _Fitted, orders, with_vectors=False):
+    """Yield (rho, U, V^T) for each row order: Qx^T Qy[rows] = U diag(rho) V^T, rho clipped to
+    [0, 1] as :func:`cca._linalg.solve` does (U, V^T None without ``with_vectors``). The products
+    use every BLAS thread; the small SVDs go in batches of up to :data:`BATCH_BYTES` to one."""
+    x_basis, y_basis = fitted.x_basis, fitted.y_basis
     size = int(np.clip(BATCH_BYTES // (8 * x_basis.shape[1] * y_basis.shape[1]), 1, 64))
     orders = iter(orders)
     while batch := list(itertools.islice(orders, size)):
-        left, rho = _svds(np.stack([x_basis.T @ y_basis[rows] for rows in batch]), with_left)
-        lefts = left if with_left else itertools.repeat(None)
-        yield from zip(np.clip(rho, 0.0, 1.0), lefts, strict=False)
+        left, rho, right_h = _svds(
+            np.stack([x_basis.T @ y_basis[rows] for rows in batch]), with_vectors
+        )
+        if not with_vectors:
+            left = right_h = itertools.repeat(None)
+        yield from zip(np.clip(rho, 0.0, 1.0), left, right_h, strict=False)
 
 
-def _mean_correlation(x_basis, y_basis):
+def _mean_correlation(fitted: _Fitted):
     """orders -> mean canonical correlation of Qx and Qy[rows] for each row order."""
-    return lambda orders: np.array(
-        [rho.mean() for rho, _ in _canonical_correlations(x_basis, y_basis, orders)]
-    )
+    return lambda orders: np.array([rho.mean() for rho, _, _ in _solutions(fitted, orders)])
 
 
 def _mean_cca_null(x, y, *, method, resolution):
     """Mean CCA (paper, Section 2.1) of x and y[rows]."""
-    x_basis, y_basis, _, _ = _orthonormal_bases(x, y, method, resolution)
-    return _mean_correlation(x_basis, y_basis)
+    return _mean_correlation(_fit_sides(x, y, method, resolution))
 
 
 def _svcca_null(x, y, *, keep, rule, method, resolution):
     """SVCCA (Raghu et al. 2017): mean CCA of each side's top principal directions, fixed by y's
     Gram matrix, which the permutation leaves alone."""
-    x_basis, y_basis, _, _ = _orthonormal_bases(x, y, method, resolution, svcca=(keep, rule))
-    return _mean_correlation(x_basis, y_basis)
+    return _mean_correlation(_fit_sides(x, y, method, resolution, svcca=(keep, rule)))
 
 
 def _pwcca_null(x, y, *, method, resolution):
-    """PWCCA (paper, Section 2.2) of x and y[rows]: with Qx^T Qy[rows] = U diag(rho) V^T, the
-    inner products of x's variates with its neurons are Xc^T Qx U; tied correlations get the
-    measure's rotation (:func:`cca._linalg.canonical_ties`; the directions themselves are not
-    needed, hence the empty arrays)."""
-    x_basis, y_basis, x_inner, x_scale = _orthonormal_bases(x, y, method, resolution)
+    """PWCCA (paper, Section 2.2) of x and y[rows]. With Qx^T Qy[rows] = U diag(rho) V^T the
+    directions are A = Wx U, B = Wy V, and the inner products of x's neurons with its variates
+    Xc^T Qx U; the measures' own :func:`cca.measures.build_result` maps them back to the neurons'
+    units and settles tied correlations (:func:`cca._linalg.canonical_ties`)."""
+    fitted = _fit_sides(x, y, method, resolution)
 
-    def pwcca(rho, left):
-        no_directions = np.zeros((0, len(rho)))
-        _, _, inner = _linalg.canonical_ties(
-            rho, no_directions, no_directions.copy(), x_inner @ left, TIED_CORRELATIONS
-        )
-        return _linalg.projection_weights(inner / x_scale[:, None]) @ rho
+    def pwcca(rho, left, right_h):
+        return measures.build_result(
+            rho, fitted.x_whitening @ left, fitted.y_whitening @ right_h.T,
+            fitted.x_inner @ left, fitted.mean, fitted.scale, fitted.path, None, n=len(x),
+        ).pwcca
 
     return lambda orders: np.array(
-        [
-            pwcca(rho, left)
-            for rho, left in _canonical_correlations(x_basis, y_basis, orders, with_left=True)
-        ]
+        [pwcca(*solution) for solution in _solutions(fitted, orders, with_vectors=True)]
     )
 
 

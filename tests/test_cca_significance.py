@@ -104,6 +104,7 @@ def awkward_layers():
         ("neurons of extreme scales", h * np.array([1e-120, 1.0, 1e150, 1e3]), y),
         ("ill-conditioned", ill, y),
         ("fewer datapoints than neurons (ties at 1)", h[:8] @ rng.normal(size=(4, 6)), y[:8]),
+        ("ties at 1 and tiny neurons with offsets", 1e-37 * (h[:5, :3] + [1e3, 1, 1e5]), y[:5, :3]),
     ]
 
 
