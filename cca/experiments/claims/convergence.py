@@ -1,6 +1,6 @@
 """Figure 6 and Appendix A8: LSTM layers converge to their final representation bottom-up.
 
-Paper, Section 3.3 and Figure 6 (blog figure 2): the PWCCA distance of each layer of an LSTM
+Paper, Figure 6 (blog figure 2) and its text: the PWCCA distance of each layer of an LSTM
 language model to its own representation at the end of training falls earlier for layers closer
 to the input; unweighted mean CCA blurs this order (6d), and so do cosine and Euclidean distance
 (Appendix A8).
@@ -233,7 +233,7 @@ def bottom_up_convergence(
 ) -> evidence.Verdict:
     """Layers converge bottom-up under PWCCA, robustly to the reference; other measures blur it.
 
-    Paper, Section 3.3, Figure 6 (a-c: PWCCA; d: mean CCA) and Appendix A8 (cosine, Euclidean).
+    Paper, Figure 6 (a-c: PWCCA; d: mean CCA) and Appendix A8 (cosine, Euclidean).
     Units are training runs (each model and seed an independent training); runs of models with
     different depths may be pooled. Tests, each a sign flip over runs (see the module docstring):
 
