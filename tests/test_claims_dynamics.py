@@ -188,3 +188,11 @@ def test_chance_level_is_the_library_permutation_null():
     null = cca.permutation_test(top, final, "mean_cca_distance", n_permutations=100, seed=3)
     stable = verdict["stable directions below the noise level"]
     assert stable.null_value == pytest.approx((1 - dynamics.STABLE_SHARE) * null.null_mean)
+
+
+def test_checkpoints_may_differ_in_rank():
+    """sorted_correlations gives min(rank) coefficients per checkpoint: lengths may differ."""
+    rho = [np.linspace(0.3, 1, 10 - t % 2) for t in range(5)] + [np.ones(10)]
+    accuracy = [np.nan, 0.5, 0.9, 0.99, 1.0, 0.998]
+    verdict = dynamics.coefficients_lag_performance([rho] * 5, [accuracy] * 5)
+    assert verdict.holds is True and verdict.tests[0].units == 5

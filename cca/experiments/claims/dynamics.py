@@ -1,6 +1,6 @@
 """Figure 1: representations keep converging after performance has, as claim checks.
 
-Figure 1 a-c (Section 2.3), :func:`coefficients_lag_performance`
+Figure 1 a-c, :func:`coefficients_lag_performance`
     Sorted canonical correlations of a layer at checkpoint t with the same layer at the end
     (:func:`cca.experiments.analysis.sorted_correlations`): the paper's claim is that many are
     still unconverged when accuracy (CNN) or perplexity (LSTM) has converged. Pre-declared:
@@ -10,7 +10,7 @@ Figure 1 a-c (Section 2.3), :func:`coefficients_lag_performance`
     the same fraction at the final checkpoint, that of a layer that has stopped changing (0 when
     the final checkpoint is the reference). Units: networks (independent trainings).
 
-Figure 1 d-f (Section 2.3), :func:`directions_against_noise`
+Figure 1 d-f, :func:`directions_against_noise`
     CCA between an early and a mid-training checkpoint gives directions ordered by correlation;
     the top ones ("stable") should stay carried by the layer, the bottom ones ("unstable") should
     decorrelate like noise (:func:`cca.experiments.analysis.direction_stability`). "Top closer
@@ -113,7 +113,7 @@ def coefficients_lag_performance(
     alpha: float = evidence.ALPHA,
     seed: int = 0,
 ) -> evidence.Verdict:
-    """Figure 1 a-c: many coefficients unconverged when performance has converged (Section 2.3).
+    """Figure 1 a-c: many coefficients unconverged when performance has converged.
 
     Per network: ``t*`` = :func:`converged_checkpoint` of its performance; the statistic is the
     fraction of its canonical correlations with the final layer below ``unconverged_below`` at
@@ -324,9 +324,8 @@ def _tolerance(metric: str, tolerance: float | None) -> tuple[str, float]:
 
 def _per_network(correlations, performance) -> list[tuple[list[np.ndarray], np.ndarray]]:
     """(coefficients per checkpoint, performance) for each network, one network or several."""
-    one_network = len(correlations) > 0 and np.ndim(correlations[0]) == 1 and (
-        np.ndim(correlations[0][0]) == 0 if len(correlations[0]) else True
-    )
+    first = correlations[0] if len(correlations) else None
+    one_network = first is not None and len(first) > 0 and np.ndim(first[0]) == 0
     if one_network:
         correlations, performance = [correlations], [performance]
     if len(correlations) != len(performance) or not correlations:
