@@ -18,7 +18,7 @@ reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
 
 test: data venv
-	$(VENV)/bin/ruff check cca tests benchmarks
+	$(VENV)/bin/ruff check cca tests benchmarks notebooks
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # Offline datasets from Debian: Fashion-MNIST (images) and fortunes (English text).
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(VENV)/bin/ruff check cca tests benchmarks
+	$(VENV)/bin/ruff check cca tests benchmarks notebooks
 
 clean-venv:
 	rm -rf $(VENV)
