@@ -29,8 +29,12 @@ not finish are not marked done, so running the same command again resumes.
 
 At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
 
-Figures go to the repository's ``figures/`` for the default profile (what the README shows) and to
-``<output>/figures`` for any other profile, unless ``--figures-dir`` says otherwise.
+Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
+README shows) and to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
+
+The notebooks are those the installed package carries (the wheel ships the repository's
+``notebooks/`` as ``cca/experiments/notebooks``), or a clone's ``notebooks/`` when the package runs
+from one; ``--notebooks-dir`` runs another folder of notebooks.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ from cca.experiments.config import load_profile, profile_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PACKAGE_DIR.parent
+#: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
+#: here, see pyproject.toml); a clone has them in ``REPO_DIR / "notebooks"``.
+PACKAGED_NOTEBOOKS = PACKAGE_DIR / "experiments" / "notebooks"
 
 
 @dataclass
@@ -70,14 +77,26 @@ class NotebookRun:
     result: dict[str, Any] | None = field(default=None, repr=False)
 
 
+def clone_dir() -> Path | None:
+    """The repository the package runs from (an editable install or ``python -m`` in a clone),
+    or ``None`` for an installed package."""
+    if (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "notebooks").is_dir():
+        return REPO_DIR
+    return None
+
+
 def default_notebooks_dir() -> Path:
-    """``notebooks/`` of the repository the package lives in, else of the working directory."""
-    for candidate in (REPO_DIR / "notebooks", Path.cwd() / "notebooks"):
-        if candidate.is_dir():
-            return candidate
+    """The notebooks ``cca-reproduce`` runs: those the installed package carries, else the
+    ``notebooks/`` folder of the clone the package runs from."""
+    if any(PACKAGED_NOTEBOOKS.glob("*.ipynb")):
+        return PACKAGED_NOTEBOOKS
+    clone = clone_dir()
+    if clone is not None:
+        return clone / "notebooks"
     raise FileNotFoundError(
-        "no notebooks/ folder found next to the cca package or in the working directory; "
-        "run from a clone of the repository or pass --notebooks-dir"
+        f"the cca package at {PACKAGE_DIR} carries no notebooks (it was installed from a source "
+        "tree without notebooks/?): reinstall it from a wheel or a clone "
+        "(pip install 'cca[notebooks]'), or pass --notebooks-dir with a folder of notebooks"
     )
 
 
@@ -387,7 +406,9 @@ def run_batch(
     overrides_of = _overrides_by_notebook(notebooks, overrides or {})
     output = (output or Path("runs") / Path(str(profile)).name).resolve()
     if figures_dir is None:
-        figures_dir = REPO_DIR / "figures" if profile == "default" else output / "figures"
+        clone = clone_dir()
+        shown = clone is not None and profile == "default"  # the README's figures
+        figures_dir = clone / "figures" if clone is not None and shown else output / "figures"
     (output / "results").mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     shared_parameters = {
