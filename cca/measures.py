@@ -173,24 +173,47 @@ def _prepare(x, y, conv, method, allow_dft=False):
     return x, y, resolution
 
 
-def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CCAResult:
-    """CCA of validated 2-D layers (real or complex) by ``method`` (see the module docstring).
+@dataclass(frozen=True)
+class Sides:
+    """Both layers' orthonormal bases as the measures choose them, from :func:`fit_sides`.
 
-    ``resolution``: machine epsilon of the data's original precision (default: of ``x.dtype``),
-    for the rank decision (:mod:`cca._linalg`). ``noise``: per-neuron rounding noise norms (x's
-    first) overriding the default (``resolution`` times each neuron's uncentered norm). A side
-    with no direction above rounding is an error, except per frequency (``conv="dft"``), where
-    it contributes no correlations.
+    Everything is in the units of the (possibly power-of-two rescaled) data ``x``, ``y``:
+    ``scale`` holds the factors the neurons were multiplied by (x's first; None if none was
+    needed). ``moments`` is set on the Gram paths, ``centered`` (the centered [x y], dead
+    neurons zeroed) on the SVD path.
     """
-    warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
+
+    x: np.ndarray
+    y: np.ndarray
+    live: np.ndarray
+    bases: tuple[_linalg.Basis, _linalg.Basis]
+    path: str
+    mean: np.ndarray
+    scale: np.ndarray | None
+    moments: _linalg.Moments | None = None
+    centered: np.ndarray | None = None
+
+
+def fit_sides(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> Sides:
+    """Each side's basis of validated 2-D layers (real or complex) by ``method``.
+
+    The module docstring's paths: neurons rescaled by powers of two where their magnitudes need
+    it (one factor per layer for SVCCA, whose PCA depends on neuron scales); the Gram path in
+    the input precision, then in float64, then the SVD path, each taken when its directions are
+    trusted (``"auto"``). ``resolution``: machine epsilon of the data's original precision
+    (default: of ``x.dtype``), for the rank decision (:mod:`cca._linalg`). ``noise``: per-neuron
+    rounding noise norms (x's first) overriding the default (``resolution`` times each neuron's
+    uncentered norm). A side with no direction above rounding is an error, except per frequency
+    (``conv="dft"``), where it contributes no correlations.
+    """
     if resolution is None:
         resolution = float(np.finfo(x.dtype).eps)
     scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
-    data, scale = (x, y), None
+    scale = None
     if any(s is not None for s in scales):  # extreme magnitudes: compute on rescaled neurons
         scales = [
             np.ones(d.shape[1], d.dtype) if s is None else s
-            for s, d in zip(scales, data, strict=True)
+            for s, d in zip(scales, (x, y), strict=True)
         ]
         x, y = x * scales[0], y * scales[1]
         scale = np.concatenate(scales).astype(np.float64)
@@ -202,35 +225,42 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CC
             x.astype(dtype, copy=False), y.astype(dtype, copy=False), live, resolution
         )
         live = moments.live
-        bases = [moments.basis(side, dtype, svcca, _side(noise, side, x)) for side in "xy"]
+        bases = tuple(moments.basis(side, dtype, svcca, _side(noise, side, x)) for side in "xy")
         if method == "gram" or all(basis.trusted for basis in bases):
             _check_rank(bases, conv)
-            cross = moments.cross.astype(bases[0].whitening.dtype)
-            rho, x_directions, y_directions = _linalg.solve(*bases, cross)
-            inner = moments.block("x")[0].astype(cross.dtype) @ x_directions
             path = f"gram-{np.dtype(dtype).name}"
-            return build_result(
-                rho, x_directions, y_directions, inner, moments.mean, scale, path, conv, *data
-            )
+            return Sides(x, y, live, bases, path, moments.mean, scale, moments=moments)
     precision = np.complex128 if np.iscomplexobj(x) else np.float64
     if live is None:
         live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
-    stacked, mean = _linalg.centered_stack(
-        x.astype(precision), y.astype(precision), live
-    )
+    stacked, mean = _linalg.centered_stack(x.astype(precision), y.astype(precision), live)
     if noise is None:
         squares = np.einsum("ij,ij->j", stacked, stacked.conj()).real + len(x) * abs(mean) ** 2
         noise = _linalg.rounding_noise(squares, resolution)
     cut = x.shape[1]
-    bases = [
+    bases = (
         _linalg.data_basis(stacked[:, :cut], live[:cut], svcca, noise[:cut]),
         _linalg.data_basis(stacked[:, cut:], live[cut:], svcca, noise[cut:]),
-    ]
+    )
     _check_rank(bases, conv)
-    rho, x_directions, y_directions = _linalg.solve(*bases)
-    centered_x = stacked[:, :cut]
-    inner = centered_x.conj().T @ (centered_x @ x_directions)
-    return build_result(rho, x_directions, y_directions, inner, mean, scale, "svd", conv, *data)
+    return Sides(x, y, live, bases, "svd", mean, scale, centered=stacked)
+
+
+def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CCAResult:
+    """CCA of validated 2-D layers: :func:`fit_sides`, one small SVD, :func:`build_result`."""
+    warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
+    sides = fit_sides(x, y, method, conv, svcca, resolution, noise)
+    if sides.moments is not None:
+        cross = sides.moments.cross.astype(sides.bases[0].whitening.dtype)
+        rho, x_directions, y_directions = _linalg.solve(*sides.bases, cross)
+        inner = sides.moments.block("x")[0].astype(cross.dtype) @ x_directions
+    else:
+        rho, x_directions, y_directions = _linalg.solve(*sides.bases)
+        centered_x = sides.centered[:, : x.shape[1]]
+        inner = centered_x.conj().T @ (centered_x @ x_directions)
+    return build_result(
+        rho, x_directions, y_directions, inner, sides.mean, sides.scale, sides.path, conv, x, y
+    )
 
 
 def _side(values, side, x):

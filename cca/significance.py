@@ -42,7 +42,6 @@ from cca._validation import (
     DegenerateCCAWarning,
     as_activations,
     data_resolution,
-    live_neurons,
     reduce_space,
 )
 
@@ -166,44 +165,21 @@ class _Fitted:
 
 
 def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
-    """Each side's basis of validated float64 layers, as the measures choose it.
-
-    As :func:`cca.measures._fit` in float64: neurons rescaled by
-    :func:`cca._linalg.power_of_two_scales` where their magnitudes need it; the Gram path unless
-    ``method="svd"`` or, with ``method="auto"``, a kept direction is below its trust floor; then
-    the SVD path. Ranks use the data floor of the input's precision ``resolution``.
-    """
+    """Each side's basis of validated float64 layers, exactly as the measures choose it
+    (:func:`cca.measures.fit_sides`), with what a permutation needs: Qx, Qy and Xc^T Qx."""
+    sides = measures.fit_sides(x, y, method, svcca=svcca, resolution=resolution)
     a = x.shape[1]
-    scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
-    scale = None
-    if any(factors is not None for factors in scales):  # extreme magnitudes
-        x_scale, y_scale = (
-            np.ones(side.shape[1]) if factors is None else factors
-            for side, factors in zip((x, y), scales, strict=True)
-        )
-        x, y, scale = x * x_scale, y * y_scale, np.concatenate([x_scale, y_scale])
-    moments = None if method == "svd" else _linalg.moments_of(x, y, None, resolution)
-    if moments is None:
-        live = np.concatenate([live_neurons(x, "x"), live_neurons(y, "y")])
+    if sides.centered is None:  # Gram path: the bases Q = Xc W from the centered data
+        centered, _ = _linalg.centered_stack(sides.x, sides.y, sides.live)
+        x_whitening, y_whitening = (basis.whitening for basis in sides.bases)
+        x_basis, y_basis = centered[:, :a] @ x_whitening, centered[:, a:] @ y_whitening
+        x_inner = sides.moments.block("x")[0] @ x_whitening
     else:
-        live = moments.live
-    centered, mean = _linalg.centered_stack(x, y, live)
-    x_centered, y_centered = centered[:, :a], centered[:, a:]
-    if moments is not None:
-        bases = [moments.basis(side, np.dtype(np.float64), svcca) for side in "xy"]
-        if method == "gram" or all(basis.trusted for basis in bases):
-            x_whitening, y_whitening = bases[0].whitening, bases[1].whitening
-            return _Fitted(
-                x_centered @ x_whitening, y_centered @ y_whitening, x_whitening, y_whitening,
-                moments.block("x")[0] @ x_whitening, moments.mean, scale, "gram-float64",
-            )
-    squares = np.einsum("ij,ij->j", centered, centered) + len(x) * mean**2
-    noise = _linalg.rounding_noise(squares, resolution)
-    x_side = _linalg.data_basis(x_centered, live[:a], svcca, noise[:a])
-    y_side = _linalg.data_basis(y_centered, live[a:], svcca, noise[a:])
+        x_whitening, y_whitening = (basis.whitening for basis in sides.bases)
+        x_basis, y_basis = (basis.basis for basis in sides.bases)
+        x_inner = sides.centered[:, :a].T @ x_basis
     return _Fitted(
-        x_side.basis, y_side.basis, x_side.whitening, y_side.whitening,
-        x_centered.T @ x_side.basis, mean, scale, "svd",
+        x_basis, y_basis, x_whitening, y_whitening, x_inner, sides.mean, sides.scale, sides.path
     )
 
 
