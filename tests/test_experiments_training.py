@@ -380,3 +380,25 @@ def test_read_only_cache_serves_its_runs_and_refuses_training_clearly(tmp_path, 
         with pytest.raises(ReadOnlyCacheError, match="not writable") as error:
             train(longer_or_new, _build_dense, _no_data, cache_root=tmp_path)
         assert "Set CCA_CACHE_DIR (or pass cache_root) to a writable folder" in str(error.value)
+
+
+@pytest.mark.slow  # trains networks: 5-25 s on a busy 2-core CPU
+def test_progress_names_the_network_counts_epochs_and_says_loaded(tmp_path, monkeypatch, capfd):
+    """Issue 13, item 3: training shows which network trains, epoch e of E and the time left;
+    a resumed run says where it resumes, and a cached one says it was loaded, not trained."""
+    monkeypatch.setenv(training.PROGRESS_ENV, "lines")
+    config = {"experiment": "dense", "seed": 3, "epochs": 2}
+    train({**config, "epochs": 1}, _build_dense, _dense_data, cache_root=tmp_path, label="net A")
+    train(config, _build_dense, _dense_data, cache_root=tmp_path, label="net A")
+    train(config, _build_dense, _no_data, cache_root=tmp_path, label="net A")
+    lines = [line.removeprefix(training.PROGRESS_MARK).split(" [")[0]
+             for line in capfd.readouterr().err.splitlines()
+             if line.startswith(training.PROGRESS_MARK)]
+    assert lines == [
+        "training net A: epoch 0/1",
+        "training net A: epoch 1/1",
+        "resuming net A from the cache at epoch 1/2",
+        "training net A: epoch 1/2",
+        "training net A: epoch 2/2",
+        f"loaded net A: 2 epochs, trained earlier (cache {tmp_path}/runs/{run_key(config)})",
+    ]

@@ -33,17 +33,18 @@ def smoke_run(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("smoke")
     patch = pytest.MonkeyPatch()
     patch.setenv("CCA_CACHE_DIR", str(root / "cache"))
+    echoed: list[str] = []
     try:
         runs = runner.run_batch(
             profile="smoke",
             output=root / "run",
             figures_dir=root / "figures",
             notebooks_dir=REPO / "notebooks",
-            echo=lambda *_: None,
+            echo=echoed.append,
         )
     finally:
         patch.undo()
-    return {"root": root, "runs": {r.name: r for r in runs}}
+    return {"root": root, "runs": {r.name: r for r in runs}, "echoed": echoed}
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
@@ -111,6 +112,18 @@ def test_executed_notebooks_validate_with_nbval(smoke_run):
         env={**_environ(), **env_cache},
     )
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-2000:]
+
+
+def test_batch_run_shows_training_progress_and_cached_networks(smoke_run):
+    """Issue 13, item 3: the terminal showed only `[running] fig3_memorization` for minutes."""
+    echoed = smoke_run["echoed"]
+    trained = [ln for ln in echoed if re.match(r"  fig3_memorization: training CNN seed \d", ln)]
+    epoch_line = re.compile(r": epoch 1/\d+ \[\d\d:\d\d elapsed, \S+ left\]$")
+    assert any(epoch_line.search(ln) for ln in trained), "\n".join(echoed[:40])
+    # Figure 4's base width reuses Figure 3's generalizing networks.
+    assert any(re.match(r"  fig4_width: loaded CNN seed \d", ln) for ln in echoed), (
+        "\n".join(echoed[:80])
+    )
 
 
 def test_readme_gallery_figures_are_produced_by_notebooks(smoke_run):

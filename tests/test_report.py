@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import matplotlib
 
@@ -186,3 +187,89 @@ def test_pearson():
         stats.pearson(x, np.ones(10))
     with pytest.raises(ValueError, match="equal length"):
         stats.pearson(x, x[:5])
+
+
+EVIDENCE = [
+    {"name": "generalizing closer", "statistic": "within-memorizing minus within-generalizing",
+     "value": 0.1123456789, "null": "network-label permutations", "null_value": 0.0,
+     "p_value": 0.0041234, "units": 8, "unit": "networks", "effect": 0.1123456789,
+     "interval": [0.05123, 0.1712], "holds": True, "reason": ""},
+    {"name": "as far apart", "statistic": "TOST", "value": 0.2, "null": "margin 10%",
+     "null_value": None, "p_value": None, "units": 3, "unit": "networks", "effect": None,
+     "interval": None, "holds": None, "reason": "fewer than 4 networks per group"},
+]
+
+
+def _report() -> dict:
+    long_claim = "Figure 3: generalizing networks converge to more similar solutions " * 4
+    return {
+        "profile": "smoke", "finished": "2026-01-01 00:00:00 UTC", "seconds": 90.0,
+        "versions": {"python": "3.11"}, "failed": ["fig5_learning_rate"],
+        "interrupted": ["fig6_rnn_convergence"], "figures_dir": "../../figures",
+        "findings": [
+            {"notebook": "fig2_toy_noise", "claim": "Figure 2: PWCCA is robust.", "holds": True,
+             "measured": {"layer": "conv9", "at_ratio_0.5": {"PWCCA": 0.07123456789012345,
+                                                            "mean CCA": 0.4012345678901234},
+                          "ratios": [0.1 * i for i in range(20)]},
+             "figures": ["fig2_toy_noise.png", "fig2_toy_noise.pdf"], "notes": "a note"},
+            {"notebook": "fig3_memorization", "claim": long_claim, "holds": False,
+             "measured": {"distance": 0.35}, "figures": ["fig3_memorization.png"],
+             "evidence": EVIDENCE},
+        ],
+    }
+
+
+def test_findings_open_with_a_summary_table_of_rounded_numbers():
+    """Issue 13, item 4: findings.md printed nested dicts with 16 digits."""
+    markdown = report.findings_markdown(_report())
+    summary = markdown.split("\n## ")[0]
+    rows = [line for line in summary.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| notebook | claim | key numbers | verdict | figure |"
+    assert rows[1] == (
+        "| [fig2_toy_noise](#fig2_toy_noise) | Figure 2: PWCCA is robust. | at_ratio_0.5 › PWCCA "
+        "0.0712; at_ratio_0.5 › mean CCA 0.401 | **holds** | "
+        "[fig2_toy_noise](../../figures/fig2_toy_noise.png) |"
+    )
+    assert "| generalizing closer: 0.112 vs 0, p = 0.0041; as far apart: 0.2 |" in rows[2]
+    assert "**does not hold**" in rows[2] and rows[2].count("…") == 1  # the long claim, cut
+    assert rows[3].startswith("| fig5_learning_rate | (notebook failed") and "failed" in rows[3]
+    assert rows[4].startswith("| fig6_rnn_convergence | (interrupted") and "not run" in rows[4]
+    assert not re.search(r"\d\.\d{5,}", markdown), "a number with more than 4 decimals"
+
+
+def test_findings_give_each_notebook_a_readable_section_with_its_tests():
+    markdown = report.findings_markdown(_report())
+    sections = dict(s.split("\n", 1) for s in markdown.split("\n## ")[1:])
+    assert list(sections) == ["fig2_toy_noise", "fig3_memorization"]
+    fig2, fig3 = sections.values()
+    assert "**Verdict: holds**" in fig2 and "**Tests.**" not in fig2
+    assert "| at_ratio_0.5 › mean CCA | 0.401 |" in fig2
+    assert "| ratios | [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, … (20 values)] |" in fig2
+    assert "![fig2_toy_noise.png](../../figures/fig2_toy_noise.png)" in fig2
+    assert "fig2_toy_noise.pdf" not in fig2 and "*Notes.* a note" in fig2
+    assert "Figure 3: generalizing networks" in fig3 and "…" not in fig3  # the claim in full
+    table = [line for line in fig3.splitlines() if line.startswith("| ") and " | p | " not in line]
+    assert table[0] == (
+        "| generalizing closer | within-memorizing minus within-generalizing | 0.112 | "
+        "0 (network-label permutations) | 0.0041 | 8 networks | 0.112 [0.0512, 0.171] | holds |"
+    )
+    assert table[1] == (
+        "| as far apart | TOST | 0.2 | margin 10% | n/a | 3 networks |  | undecided: fewer than "
+        "4 networks per group |"
+    )
+
+
+def test_record_claim_stores_evidence_and_prints_its_table(tmp_path, capsys):
+    from cca.experiments.claims.evidence import Evidence, Verdict
+
+    verdict = Verdict("x", (Evidence("closer", "gap", 0.5, "chance", 0.1, 0.01, 6, "seeds",
+                                     holds=True),))
+    record = report.record_claim("demo", "x", {"gap": 0.5}, verdict.holds, [], tmp_path, "smoke",
+                                 evidence=verdict)
+    stored = json.loads((tmp_path / "demo.json").read_text())
+    assert stored["evidence"] == record["evidence"] == verdict.as_record()
+    assert "| closer | gap | 0.5 | 0.1 (chance) | 0.01 | 6 seeds |  | holds |" in (
+        capsys.readouterr().out
+    )
+    with pytest.raises(ValueError, match="evidence must be a Verdict"):
+        report.record_claim("demo", "x", {}, None, [], tmp_path, "smoke", evidence="p < 0.05")

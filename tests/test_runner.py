@@ -96,8 +96,8 @@ def test_batch_writes_notebooks_logs_results_and_findings(workspace):
     measured = {f["notebook"]: f["measured"]["x"] for f in findings["findings"]}
     assert measured == {"alpha": 6.0, "beta": 6.0}
     markdown = (out / "findings.md").read_text()
-    assert "| alpha | x is alpha | holds |" in markdown
-    assert "| beta | x is beta | does not hold |" in markdown
+    assert "| [alpha](#alpha) | x is alpha | x 6 | **holds** |" in markdown
+    assert "| [beta](#beta) | x is beta | x 6 | **does not hold** |" in markdown
 
 
 @slow
@@ -217,7 +217,7 @@ def test_a_failed_rerun_reports_no_old_verdict(workspace):
     findings = json.loads((out / "findings.json").read_text())
     assert findings["failed"] == ["alpha"] and findings["findings"] == []
     rows = [ln for ln in (out / "findings.md").read_text().splitlines() if "| alpha |" in ln]
-    assert rows == ["| alpha | (notebook failed: see its log) | failed |"]
+    assert rows == ["| alpha | (notebook failed: see its log, alpha.log) |  | failed |  |"]
 
 
 def test_an_unknown_parameter_is_an_error_naming_the_parameters(workspace, capsys):
@@ -279,9 +279,41 @@ def test_ctrl_c_stops_cleanly_reports_what_finished_and_resumes(workspace, tmp_p
     findings = json.loads((workspace["output"] / "findings.json").read_text())
     assert findings["failed"] == [] and findings["interrupted"] == ["beta", "gamma"]
     assert [f["notebook"] for f in findings["findings"]] == ["alpha"]
-    assert "| beta | (interrupted before it finished: rerun to resume) | not run |" in (
+    assert "| beta | (interrupted before it finished: rerun to resume) |  | not run |" in (
         workspace["output"] / "findings.md"
     ).read_text()
     assert not (workspace["output"] / "beta.done.json").exists()
     flag.unlink()
     assert statuses(batch(workspace)) == {"alpha": "skipped", "beta": "done", "gamma": "done"}
+
+
+PROGRESS_BODY = """\
+from cca.experiments.training import epoch_progress, report_progress
+with epoch_progress("training net seed 0", "epoch", 3, 1) as bar:
+    for _ in range(2):
+        bar.update(1)
+report_progress("loaded net seed 1: 3 epochs, trained earlier")
+print("an ordinary line")
+"""
+
+
+@slow
+def test_progress_lines_of_a_notebook_reach_the_terminal(workspace):
+    """Issue 13, item 3: a batch run showed only `[running] name` for minutes. The notebook's
+    training progress (epoch e of E, time left; loaded from the cache) is relayed, prefixed
+    with its name; its other output stays in the log."""
+    write_notebook(workspace["notebooks"], "alpha", body=PROGRESS_BODY)
+    echoed: list[str] = []
+    runs = runner.run_batch(profile=str(workspace["profile"]), output=workspace["output"],
+                            notebooks_dir=workspace["notebooks"], echo=echoed.append)
+    assert statuses(runs) == {"alpha": "done"}
+    progress = [line for line in echoed if line.startswith("  alpha: ")]
+    assert [line.split(" [")[0] for line in progress] == [
+        "  alpha: training net seed 0: epoch 1/3",
+        "  alpha: training net seed 0: epoch 2/3",
+        "  alpha: training net seed 0: epoch 3/3",
+        "  alpha: loaded net seed 1: 3 epochs, trained earlier",
+    ]
+    assert " left]" in progress[1]
+    assert not any("ordinary" in line for line in echoed)
+    assert "an ordinary line" in (workspace["output"] / "alpha.log").read_text()

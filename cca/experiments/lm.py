@@ -259,8 +259,13 @@ def train_lm(
         return _ChunkedFitData(x, y, validation=validation, batch_size=batch_size,
                                shuffle=False, chunks=_checkpoints_per_epoch(settings))
 
+    per_epoch = _checkpoints_per_epoch(settings)
+    model = config["model"]
+    label = f"{model['layers']}-layer LSTM seed {config['seed']} (width {model['width']}"
+    label += ")" if per_epoch == 1 else f", {per_epoch} checkpoints per epoch)"
     return training.train(config, build, data, callbacks=[_reset_callback()],
-                          cache_root=cache_root, verbose=verbose)
+                          cache_root=cache_root, verbose=verbose, label=label,
+                          unit="epoch" if per_epoch == 1 else "checkpoint")
 
 
 class _ChunkedFitData(training.FitData):

@@ -214,7 +214,25 @@ def train_cnn(
             batch_size=config["batch_size"],
         )
 
-    return train(config, build, data, cache_root=cache_root, verbose=verbose)
+    return train(config, build, data, cache_root=cache_root, verbose=verbose,
+                 label=cnn_label(config))
+
+
+def cnn_label(config: Mapping[str, Any]) -> str:
+    """How progress messages name the CNN of a :func:`cnn_config`.
+
+    Examples
+    --------
+    >>> cnn_label({"seed": 3, "width": 0.125, "random_labels": True,
+    ...            "optimizer": {"name": "adam", "learning_rate": 0.001}})
+    'CNN seed 3 (width 0.125, random labels, adam 0.001)'
+    """
+    rate = config["optimizer"]["learning_rate"]
+    if isinstance(rate, Mapping):  # a schedule: name its start
+        rate = rate["config"]["initial_learning_rate"]
+    labels = "random labels" if config["random_labels"] else "true labels"
+    return (f"CNN seed {config['seed']} (width {config['width']:g}, {labels}, "
+            f"{config['optimizer']['name']} {rate:g})")
 
 
 def cnn_experiment_configs(images: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -5,6 +5,8 @@
   deterministically, so rerunning a notebook does not churn git.
 - :func:`record_claim` states the paper's claim a notebook checks, the numbers it measured and
   whether the claim holds, as ``<results_dir>/<notebook>.json``, and prints a Markdown summary.
+- :func:`findings_markdown` turns the records of a batch run into ``findings.md``: a one-screen
+  summary table, then one section per notebook with its tests, numbers and figures.
 
 This module needs matplotlib but never TensorFlow.
 """
@@ -139,6 +141,7 @@ def record_claim(
     results_dir: str | os.PathLike[str],
     profile: str,
     notes: str = "",
+    evidence: Any = None,
 ) -> dict[str, Any]:
     """Record the paper's claim a notebook checks, the numbers measured and the verdict.
 
@@ -167,6 +170,10 @@ def record_claim(
         Name of the profile the notebook ran under.
     notes
         Free text: caveats, why a claim is untestable, differences from the paper's setup.
+    evidence
+        The tests behind the verdict: a :class:`~cca.experiments.claims.evidence.Verdict` or
+        a list of :class:`~cca.experiments.claims.evidence.Evidence` records (their
+        ``as_record()``); stored under ``evidence`` and shown as a table. ``None``: no tests.
 
     Returns
     -------
@@ -206,6 +213,15 @@ def record_claim(
         raise ValueError(
             f"figures must be a list of paths, got the single path {figures!r}: wrap it in a list"
         )
+    if hasattr(evidence, "as_record"):
+        evidence = evidence.as_record()
+    if evidence is not None and (
+        isinstance(evidence, str | Mapping) or not all(isinstance(e, Mapping) for e in evidence)
+    ):
+        raise ValueError(
+            "evidence must be a Verdict or a list of Evidence records (Evidence.as_record()), "
+            f"got {type(evidence).__name__}"
+        )
     record = {
         "notebook": notebook,
         "claim": claim,
@@ -217,6 +233,8 @@ def record_claim(
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
+    if evidence is not None:
+        record["evidence"] = [_json_safe(dict(test)) for test in evidence]
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{notebook}.", suffix=".json", dir=folder)
@@ -241,9 +259,199 @@ def claim_summary(record: Mapping[str, Any]) -> str:
     ]
     for key, value in _flatten_mapping(record["measured"]):
         lines.append(f"| {key} | {_format_value(value)} |")
+    if record.get("evidence"):
+        lines += ["", *evidence_table(record["evidence"])]
     if record.get("notes"):
         lines += ["", f"**Notes.** {record['notes']}"]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- findings report
+
+#: A claim is cut to this many characters in the summary table (in full in its section).
+SUMMARY_CLAIM_CHARS = 140
+
+
+def verdict_word(holds: bool | None) -> str:
+    """``holds``, ``does not hold`` or ``not testable here``."""
+    return {True: "holds", False: "does not hold"}.get(holds, "not testable here")
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits for people; ``n/a`` for None, yes/no for bools.
+
+    Examples
+    --------
+    >>> format_number(0.123456789), format_number(4), format_number(None), format_number(True)
+    ('0.123', '4', 'n/a', 'yes')
+    >>> format_number(0.00004321, digits=2)
+    '4.3e-05'
+    """
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return _cell(str(value))
+
+
+def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Markdown table of the tests behind a verdict (records of ``Evidence.as_record()``): one row
+    per test with its statistic, value against its baseline, p-value, units, effect and verdict.
+
+    Examples
+    --------
+    >>> test = {"name": "closer", "statistic": "gap", "value": 0.123456, "null": "perms",
+    ...         "null_value": 0.0, "p_value": 0.004, "units": 12, "unit": "networks",
+    ...         "effect": 0.12, "interval": [0.05, 0.2], "holds": True}
+    >>> print("\\n".join(evidence_table([test])))  # doctest: +NORMALIZE_WHITESPACE
+    | test | statistic | value | baseline | p | units | effect [interval] | verdict |
+    |---|---|---|---|---|---|---|---|
+    | closer | gap | 0.123 | 0 (perms) | 0.004 | 12 networks | 0.12 [0.05, 0.2] | holds |
+    """
+    lines = [
+        "| test | statistic | value | baseline | p | units | effect [interval] | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for test in evidence:
+        baseline = _cell(test.get("null") or "")
+        if test.get("null_value") is not None:
+            baseline = f"{format_number(test['null_value'])} ({baseline})" if baseline else (
+                format_number(test["null_value"]))
+        effect = "" if test.get("effect") is None else format_number(test["effect"])
+        if test.get("interval"):
+            low, high = test["interval"]
+            effect += f" [{format_number(low)}, {format_number(high)}]"
+        verdict = {True: "holds", False: "does not hold"}.get(test.get("holds"), "undecided")
+        if test.get("reason"):
+            verdict += f": {_cell(test['reason'])}"
+        units = f"{test.get('units', '')} {test.get('unit', '')}".strip()
+        lines.append(
+            f"| {_cell(test.get('name', ''))} | {_cell(test.get('statistic', ''))} | "
+            f"{format_number(test.get('value'))} | {baseline} | "
+            f"{format_number(test.get('p_value'), digits=2)} | {units} | {effect.strip()} | "
+            f"{verdict} |"
+        )
+    return lines
+
+
+def key_numbers(record: Mapping[str, Any], limit: int = 4) -> str:
+    """The few numbers a verdict rests on, for the summary table: each test's value, baseline
+    and p-value if the record has ``evidence``, else its first ``limit`` measured numbers.
+
+    Examples
+    --------
+    >>> key_numbers({"measured": {"layer": "conv9", "distance": {"PWCCA": 0.071234,
+    ...                                                        "mean CCA": 0.40321}}})
+    'distance › PWCCA 0.0712; distance › mean CCA 0.403'
+    """
+    if record.get("evidence"):
+        shown = []
+        for test in record["evidence"][:limit]:
+            text = f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
+            if test.get("null_value") is not None:
+                text += f" vs {format_number(test['null_value'])}"
+            if test.get("p_value") is not None:
+                text += f", p = {format_number(test['p_value'], digits=2)}"
+            shown.append(text)
+        return "; ".join(shown)
+    numbers = [(key, value) for key, value in _flatten_mapping(record.get("measured") or {},
+                                                               separator=" › ")
+               if isinstance(value, int | float) and not isinstance(value, bool)]
+    return "; ".join(f"{_cell(key)} {format_number(value)}" for key, value in numbers[:limit])
+
+
+def findings_markdown(report: Mapping[str, Any]) -> str:
+    """The findings report of a batch run as Markdown.
+
+    It opens with a summary table (notebook, claim, key numbers to 3 significant digits,
+    verdict, figure link), then gives one section per notebook: its claim, its tests as a table
+    (when the record has ``evidence``), the measured numbers, notes and figures.
+
+    Parameters
+    ----------
+    report
+        What ``findings.json`` holds: ``profile``, ``finished``, ``seconds``, ``versions``,
+        ``failed`` and ``interrupted`` (notebook names), ``findings`` (the records of
+        :func:`record_claim`) and ``figures_dir`` (the figures folder relative to the report,
+        for links; optional).
+    """
+    figures_dir = report.get("figures_dir")
+    versions = ", ".join(f"{k} {v}" for k, v in report.get("versions", {}).items())
+    findings = report["findings"]
+    lines = [
+        f"# Findings ({report['profile']} profile)",
+        "",
+        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min; {versions}.",
+        "",
+        "| notebook | claim | key numbers | verdict | figure |",
+        "|---|---|---|---|---|",
+    ]
+    for finding in findings:
+        name = finding.get("notebook", "")
+        pictures = _figure_links(finding, figures_dir)
+        lines.append(
+            f"| [{name}](#{name.lower()}) | {_shorten(str(finding.get('claim', '')))} | "
+            f"{key_numbers(finding)} | **{verdict_word(finding.get('holds'))}** | "
+            f"{pictures[0] if pictures else ''} |"
+        )
+    for name in report.get("failed", []):
+        lines.append(f"| {name} | (notebook failed: see its log, {name}.log) |  | failed |  |")
+    for name in report.get("interrupted", []):
+        lines.append(
+            f"| {name} | (interrupted before it finished: rerun to resume) |  | not run |  |"
+        )
+    for finding in findings:
+        lines += ["", f"## {finding.get('notebook')}", ""]
+        lines += [f"**Verdict: {verdict_word(finding.get('holds'))}**", ""]
+        lines += [f"**Claim.** {str(finding.get('claim', '')).strip()}", ""]
+        if finding.get("evidence"):
+            lines += ["**Tests.**", "", *evidence_table(finding["evidence"]), ""]
+        lines += ["| measured | value |", "|---|---|"]
+        for key, value in _flatten_mapping(finding.get("measured") or {}, separator=" › "):
+            lines.append(f"| {_cell(key)} | {_readable(value)} |")
+        if finding.get("notes"):
+            lines += ["", f"*Notes.* {finding['notes']}"]
+        images = [f"![{Path(link).name}]({link})" for link in _figure_paths(finding, figures_dir)]
+        if images:
+            lines += ["", *images]
+    return "\n".join(lines) + "\n"
+
+
+def _figure_paths(finding: Mapping[str, Any], figures_dir: str | None) -> list[str]:
+    pngs = [f for f in finding.get("figures") or [] if str(f).endswith(".png")]
+    return [f"{figures_dir}/{f}" if figures_dir else str(f) for f in pngs]
+
+
+def _figure_links(finding: Mapping[str, Any], figures_dir: str | None) -> list[str]:
+    return [f"[{Path(path).stem}]({path})" for path in _figure_paths(finding, figures_dir)]
+
+
+def _shorten(text: str, limit: int = SUMMARY_CLAIM_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return _cell(text)
+
+
+def _cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _readable(value: Any) -> str:
+    """A measured value for people: numbers to 3 significant digits, long lists cut."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, list) for v in value):
+            return f"({len(value)} lists of {len(value[0])} values)"
+        shown = ", ".join(_readable(v) for v in value[:8])
+        return f"[{shown}{f', … ({len(value)} values)' if len(value) > 8 else ''}]"
+    if isinstance(value, Mapping):
+        return _cell(", ".join(f"{k}: {_readable(v)}" for k, v in value.items()))
+    return format_number(value)
 
 
 def _flatten(items: Iterable[Any]) -> list[Any]:
@@ -257,12 +465,14 @@ def _flatten(items: Iterable[Any]) -> list[Any]:
     return flat
 
 
-def _flatten_mapping(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten_mapping(
+    mapping: Mapping[str, Any], prefix: str = "", separator: str = "."
+) -> list[tuple[str, Any]]:
     rows = []
     for key, value in mapping.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            rows.extend(_flatten_mapping(value, prefix=f"{name}."))
+            rows.extend(_flatten_mapping(value, prefix=f"{name}{separator}", separator=separator))
         else:
             rows.append((name, value))
     return rows

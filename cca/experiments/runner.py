@@ -4,7 +4,9 @@ A thin layer over papermill. Each notebook runs in its own process (``python -m 
 with the notebooks folder as working directory, under one profile, and writes:
 
 - ``<output>/<stem>.ipynb``: the executed notebook,
-- ``<output>/<stem>.log``: everything the notebook printed,
+- ``<output>/<stem>.log``: everything the notebook printed; its progress lines (the network
+  training, epoch e of E and the time left, or that it was loaded from the cache) are also
+  relayed to the terminal, prefixed with the notebook's name,
 - ``<output>/results/<stem>.json``: the notebook's claim check (written by
   :func:`cca.experiments.report.record_claim` in its last cell),
 - ``<output>/<stem>.done.json``: written last, with the fingerprint of the run's inputs.
@@ -54,9 +56,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cca.experiments.config import load_profile, profile_dir
+from cca.experiments.report import findings_markdown
+from cca.experiments.training import PROGRESS_ENV, PROGRESS_MARK
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PACKAGE_DIR.parent
@@ -205,19 +209,30 @@ class _Processes:
 
     def __init__(self) -> None:
         self.interrupted = threading.Event()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._running: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()
 
-    def run(self, command: list[str], **options: Any) -> int | None:
-        """Run ``command`` to its end; its exit status, or ``None`` once interrupted."""
+    def run(
+        self, command: list[str], log: IO[str], on_line: Callable[[str], Any], **options: Any
+    ) -> int | None:
+        """Run ``command`` to its end, its stdout and stderr copied to ``log`` and each of
+        their lines passed to ``on_line``; its exit status, or ``None`` once interrupted."""
         with self._lock:
             if self.interrupted.is_set():
                 return None
-            process = subprocess.Popen(command, **options)
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                encoding="utf-8", errors="replace", **options,
+            )
             self._running.add(process)
+        copier = threading.Thread(target=_copy_lines, args=(process.stdout, log, on_line),
+                                  daemon=True)
+        copier.start()
         try:
             return process.wait()
         finally:
+            # A kernel orphaned by a killed papermill may hold the pipe open: wait only briefly.
+            copier.join(timeout=10)
             with self._lock:
                 self._running.discard(process)
 
@@ -237,16 +252,41 @@ class _Processes:
                 process.kill()
 
 
+def _copy_lines(stream: IO[str], log: IO[str], on_line: Callable[[str], Any]) -> None:
+    try:
+        for line in stream:
+            log.write(line)
+            log.flush()
+            on_line(line)
+    except ValueError:  # the log was closed: the notebook ended, an orphaned kernel writes on
+        return
+
+
+def progress_relay(name: str, echo: Callable[[str], Any]) -> Callable[[str], None]:
+    """A line handler that echoes the progress lines of a notebook's output, as
+    ``  <name>: <message>``, and nothing else (see :data:`training.PROGRESS_MARK`)."""
+
+    def relay(line: str) -> None:
+        _, mark, message = line.partition(PROGRESS_MARK)
+        if mark and message.strip():
+            echo(f"  {name}: {message.strip()}")
+
+    return relay
+
+
 def run_notebook(
     notebook: Path,
     output: Path,
     parameters: dict[str, Any],
     timeout: float | None = None,
     processes: _Processes | None = None,
+    echo: Callable[[str], Any] | None = None,
 ) -> tuple[bool, str]:
     """Execute one notebook with papermill in a child process; return (succeeded, error line).
 
     ``processes`` is the batch's set of running processes, through which Ctrl-C stops them.
+    Everything the notebook prints goes to its log; ``echo`` gets its progress lines (which
+    network trains, epoch e of E, time left; which was loaded from the cache).
     """
     executed = output / f"{notebook.stem}.ipynb"
     log = output / f"{notebook.stem}.log"
@@ -269,12 +309,12 @@ def run_notebook(
         command += ["--execution-timeout", str(math.ceil(timeout))]
     # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
     # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
+    # Training in the kernel writes its progress as marked lines (training.PROGRESS_ENV).
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
+    relay = progress_relay(notebook.stem, echo or (lambda _: None))
     with log.open("w", encoding="utf-8") as handle:
-        status = (processes or _Processes()).run(
-            command, stdout=handle, stderr=subprocess.STDOUT, env=env
-        )
+        status = (processes or _Processes()).run(command, handle, relay, env=env)
     if status is None:
         return False, "interrupted before it started"
     if status == 0:
@@ -304,11 +344,18 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def write_findings(output: Path, runs: list[NotebookRun], profile: str, seconds: float) -> Path:
+def write_findings(
+    output: Path,
+    runs: list[NotebookRun],
+    profile: str,
+    seconds: float,
+    figures_dir: Path | None = None,
+) -> Path:
     """Collect every notebook's claim check into ``findings.json`` and ``findings.md``.
 
     A notebook of ``runs`` that failed or was interrupted is listed as such, and no claim check
-    of it is reported (one left by an earlier run would be a stale verdict).
+    of it is reported (one left by an earlier run would be a stale verdict). ``findings.md``
+    links the figures in ``figures_dir`` (see :func:`cca.experiments.report.findings_markdown`).
     """
     failed = [r.name for r in runs if r.status == "failed"]
     interrupted = [r.name for r in runs if r.status == "interrupted"]
@@ -330,54 +377,11 @@ def write_findings(output: Path, runs: list[NotebookRun], profile: str, seconds:
         "interrupted": interrupted,
         "findings": results,
     }
+    if figures_dir is not None:
+        report["figures_dir"] = Path(os.path.relpath(figures_dir, output)).as_posix()
     _write_json(output / "findings.json", report)
     (output / "findings.md").write_text(findings_markdown(report), encoding="utf-8")
     return output / "findings.md"
-
-
-def _verdict(holds: Any) -> str:
-    return {True: "holds", False: "does not hold"}.get(holds, "not testable here")
-
-
-def findings_markdown(report: dict[str, Any]) -> str:
-    """The findings report as Markdown: one section per claim check."""
-    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
-    lines = [
-        f"# Findings ({report['profile']} profile)",
-        "",
-        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min; {versions}.",
-        "",
-        "| notebook | claim | verdict |",
-        "|---|---|---|",
-    ]
-    for finding in report["findings"]:
-        claim = str(finding.get("claim", "")).replace("|", "/").replace("\n", " ")
-        lines.append(f"| {finding.get('notebook')} | {claim} | {_verdict(finding.get('holds'))} |")
-    for name in report["failed"]:
-        lines.append(f"| {name} | (notebook failed: see its log) | failed |")
-    for name in report.get("interrupted", []):
-        lines.append(f"| {name} | (interrupted before it finished: rerun to resume) | not run |")
-    for finding in report["findings"]:
-        lines += ["", f"## {finding.get('notebook')}", "", f"**Claim.** {finding.get('claim')}", ""]
-        lines += [f"**Verdict:** {_verdict(finding.get('holds'))}", "", "| measured | value |"]
-        lines.append("|---|---|")
-        for key, value in (finding.get("measured") or {}).items():
-            lines.append(f"| {key} | {_format_value(value)} |")
-        if finding.get("notes"):
-            lines += ["", f"*Notes.* {finding['notes']}"]
-        figures = finding.get("figures") or []
-        if figures:
-            lines += ["", "Figures: " + ", ".join(f"`{f}`" for f in figures)]
-    return "\n".join(lines) + "\n"
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
-        shown = ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in value[:12])
-        return f"[{shown}{', ...' if len(value) > 12 else ''}]"
-    return str(value).replace("|", "/")
 
 
 def run_batch(
@@ -438,7 +442,7 @@ def run_batch(
             return
         echo(f"[running] {notebook.stem} (elapsed {_clock(time.monotonic() - started)})")
         began = time.monotonic()
-        ok, error = run_notebook(notebook, output, parameters, timeout, processes)
+        ok, error = run_notebook(notebook, output, parameters, timeout, processes, echo)
         seconds = time.monotonic() - began
         if ok:
             _write_json(
@@ -465,7 +469,7 @@ def run_batch(
             pool.shutdown(cancel_futures=True)
     finished = {run.name for run in runs}
     runs += [NotebookRun(nb.stem, "interrupted") for nb, _, _ in pending if nb.stem not in finished]
-    report = write_findings(output, runs, str(profile), time.monotonic() - started)
+    report = write_findings(output, runs, str(profile), time.monotonic() - started, figures_dir)
     echo(_summary(runs, report, time.monotonic() - started))
     return runs
 

@@ -47,6 +47,14 @@ CPU the results are bitwise repeatable without ``tf.config.experimental.enable_o
 pass ``deterministic=True`` for GPUs, where some kernels are not (``benchmarks/bench_training.py``
 measures its cost).
 
+Progress
+--------
+Training shows which network it trains, epoch ``e`` of ``E``, and the time left (a tqdm bar: a
+widget in JupyterLab, a bar in a terminal); a cached network says it was loaded, a partly cached
+one where it resumes. All of it goes to stderr. With ``CCA_PROGRESS=lines`` in the environment (the
+batch runner sets it) the bar becomes one line per epoch, each starting with :data:`PROGRESS_MARK`,
+which ``cca-reproduce`` relays from the notebook to the terminal.
+
 Example
 -------
 >>> import tempfile, keras, numpy as np
@@ -71,6 +79,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -87,6 +96,10 @@ DEFAULT_CACHE = Path("~/.cache/cca-reproduce")
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
+#: Environment variable: ``lines`` turns progress bars into marked lines, for logs.
+PROGRESS_ENV = "CCA_PROGRESS"
+#: Start of every progress line in ``lines`` mode; the batch runner relays these lines.
+PROGRESS_MARK = "[cca progress] "
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -295,6 +308,8 @@ def train(
     cache_root: str | Path | None = None,
     verbose: bool | None = None,
     deterministic: bool = False,
+    label: str | None = None,
+    unit: str = "epoch",
 ) -> TrainedRun:
     """Train a network described by ``config``, or load it from the cache; resume if interrupted.
 
@@ -316,11 +331,18 @@ def train(
     cache_root
         Cache folder; default ``$CCA_CACHE_DIR`` or ``~/.cache/cca-reproduce``.
     verbose
-        Show Keras's progress bar and one line per epoch. Default: only when stdout is a terminal
-        and the ``CI`` environment variable is unset.
+        Show Keras's per-batch progress bar too (the epoch progress is always shown, as one
+        line per epoch then). Default: only when stdout is a terminal and the ``CI``
+        environment variable is unset.
     deterministic
         Call ``tf.config.experimental.enable_op_determinism()`` first (process-wide, irreversible;
         needed for repeatability on GPU, a no-op in effect on CPU).
+    label
+        What the progress messages call the network, e.g. ``"CNN width 0.125, seed 3"``;
+        default: the config's ``experiment``, seed and cache key.
+    unit
+        What one of ``config["epochs"]`` is, in the progress messages (e.g. ``"checkpoint"``
+        when an epoch is split into several checkpoints).
 
     Returns
     -------
@@ -336,23 +358,103 @@ def train(
     config = json.loads(canonical_json(config))
     key = run_key(config)
     folder = cache_dir(cache_root) / "runs" / key
+    label = label or f"{config.get('experiment', 'network')} seed {seed} ({key[:8]})"
     manifest = _complete_manifest(folder, epochs)
     if manifest is not None:
-        return _run_from_manifest(folder, manifest, epochs, build_model)
+        return _loaded(label, unit, folder, manifest, epochs, build_model)
     if verbose is None:
         verbose = sys.stdout.isatty() and not os.environ.get("CI")
     with _write_lock(folder, epochs):
         manifest = _valid_manifest(folder)
         if manifest is not None and manifest["epochs_done"] >= epochs:
-            return _run_from_manifest(folder, manifest, epochs, build_model)
+            return _loaded(label, unit, folder, manifest, epochs, build_model)
         if deterministic:
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
-        manifest = _train_epochs(
-            folder, config, seed, epochs, manifest, build_model, data, callbacks, verbose
-        )
+        if manifest is not None:
+            report_progress(f"resuming {label} from the cache at {unit} "
+                            f"{manifest['epochs_done']}/{epochs}")
+        with epoch_progress(f"training {label}", unit, epochs,
+                            0 if manifest is None else manifest["epochs_done"],
+                            lines=verbose) as bar:
+            manifest = _train_epochs(
+                folder, config, seed, epochs, manifest, build_model, data, callbacks, verbose,
+                bar.update,
+            )
         return _run_from_manifest(folder, manifest, epochs, build_model)
+
+
+def _loaded(
+    label: str,
+    unit: str,
+    folder: Path,
+    manifest: dict[str, Any],
+    epochs: int,
+    build_model: Callable[[], Any],
+) -> TrainedRun:
+    report_progress(f"loaded {label}: {epochs} {unit}s, trained earlier (cache {folder})")
+    return _run_from_manifest(folder, manifest, epochs, build_model)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def progress_lines() -> bool:
+    """Whether progress is written as marked lines (``CCA_PROGRESS=lines``) rather than bars."""
+    return os.environ.get(PROGRESS_ENV) == "lines"
+
+
+def report_progress(message: str) -> None:
+    """Write one progress message to stderr (marked with :data:`PROGRESS_MARK` in lines mode).
+
+    Examples
+    --------
+    >>> report_progress("loaded cnn seed 0")  # on stderr: loaded cnn seed 0
+    """
+    print((PROGRESS_MARK if progress_lines() else "") + message, file=sys.stderr, flush=True)
+
+
+class _MarkedLines(io.TextIOBase):
+    """A stream for tqdm that writes each new state of a bar as one marked line."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.last = ""
+
+    def write(self, text: str) -> int:
+        for part in re.split(r"[\r\n]", text):
+            line = part.strip()
+            if line and line != self.last:
+                self.last = line
+                self.stream.write(f"{PROGRESS_MARK}{line}\n")
+        self.stream.flush()
+        return len(text)
+
+
+def epoch_progress(description: str, unit: str, total: int, done: int, lines: bool = False) -> Any:
+    """A tqdm progress bar over ``total`` epochs, ``done`` of them already done.
+
+    In lines mode (``lines=True`` or ``CCA_PROGRESS=lines``) every update is one line on
+    stderr, ``<PROGRESS_MARK><description>: epoch e/E [mm:ss elapsed, mm:ss left]``; otherwise it is
+    ``tqdm.auto``'s bar (a widget in JupyterLab, a bar in a terminal).
+
+    Examples
+    --------
+    >>> with epoch_progress("training demo", "epoch", 2, 0) as bar:  # a bar on stderr
+    ...     bar.update(1)
+    ...     bar.update(1)
+    """
+    if lines or progress_lines():
+        from tqdm.std import tqdm
+
+        line = "{desc}: " + unit + " {n_fmt}/{total_fmt} [{elapsed} elapsed, {remaining} left]"
+        return tqdm(total=total, initial=done, desc=description, file=_MarkedLines(sys.stderr),
+                    mininterval=0, miniters=1, unit=unit, bar_format=line)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc=description, unit=unit, miniters=1,
+                file=sys.stderr)
 
 
 def _check_config(config: Mapping[str, Any]) -> tuple[int, int]:
@@ -378,6 +480,7 @@ def _train_epochs(
     data: FitData | Callable[[], FitData],
     callbacks: Sequence[Any],
     verbose: bool,
+    epoch_done: Callable[[int], Any],
 ) -> dict[str, Any]:
     import keras
 
@@ -400,8 +503,6 @@ def _train_epochs(
         _assign(model.optimizer.variables, _load_npz(folder, _manifest_optimizer(manifest),
                                                      manifest), what="optimizer")
     for epoch in range(manifest["epochs_done"], epochs):
-        if verbose:
-            print(f"run {folder.name}: epoch {epoch + 1}/{epochs}", flush=True)
         keras.utils.set_random_seed(_epoch_seed(seed, epoch + 1))
         result = model.fit(
             **fit_data.epoch_inputs(seed, epoch + 1),
@@ -415,6 +516,7 @@ def _train_epochs(
         record = {name: float(values[-1]) for name, values in result.history.items()}
         manifest["history"].append(record)
         _save_epoch(folder, manifest, model, epoch=epoch + 1)
+        epoch_done(1)
     return manifest
 
 
