@@ -11,8 +11,11 @@ JOBS ?= 1
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
+# Exact versions of everything installed (make lock regenerates it from pyproject.toml).
+LOCK := requirements.lock
+UPGRADE ?=
 
-.PHONY: reproduce test data venv lint clean-venv
+.PHONY: reproduce test data venv lint lock clean-venv
 
 reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
@@ -27,11 +30,18 @@ data:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e ".[test]"
+	$(VENV)/bin/python -m pip install --quiet -r $(LOCK)
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: keeps the other pins (UPGRADE=--upgrade: newest).
+lock: venv
+	$(VENV)/bin/python -m pip install --quiet "uv>=0.5"
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 $(UPGRADE) \
+		-o $(LOCK)
 
 lint: venv
 	$(VENV)/bin/ruff check cca tests benchmarks notebooks

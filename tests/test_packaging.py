@@ -4,6 +4,7 @@ an installed wheel carries the notebooks and profiles ``cca-reproduce`` runs."""
 import json
 import os
 import re
+import shutil
 import site
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,17 +24,55 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+def _declared(*extras: str) -> list[Requirement]:
+    """The requirements of the project and of ``extras``, self-references (cca[...]) left out."""
+    project = PYPROJECT["project"]
+    found = [*project["dependencies"]]
+    for extra in extras:
+        found += project["optional-dependencies"][extra]
+    return [Requirement(r) for r in found if Requirement(r).name != "cca"]
+
+
+def _locked() -> dict[str, str]:
+    """``{normalized name: version}`` of requirements.lock."""
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith(("#", " ")):
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: {line!r} is not an exact pin"
+            pins[canonicalize_name(name)] = version.split(";")[0].strip()
+    return pins
+
+
 def test_binder_environment_lists_every_runtime_dependency():
     """Binder builds environment.yml, then postBuild installs the package with --no-deps: a
-    dependency missing from environment.yml breaks `import cca` there (issue 13: threadpoolctl)."""
-    project = PYPROJECT["project"]
-    extras = project["optional-dependencies"]
-    needed = {_name(r) for r in project["dependencies"] + extras["experiments"]}
-    needed |= {_name(r) for r in extras["notebooks"] if not r.startswith("cca")}
+    dependency missing from environment.yml breaks `import cca` there (issue 13: threadpoolctl).
+    environment.yml lists packages itself or installs requirements.lock."""
+    needed = {canonicalize_name(r.name) for r in _declared("experiments", "notebooks")}
     environment = (ROOT / "environment.yml").read_text()
-    listed = {_name(line.lstrip(" -")) for line in environment.splitlines() if "- " in line}
+    entries = [line.strip().removeprefix("- ").strip() for line in environment.splitlines()
+               if line.strip().startswith("- ")]
+    listed = {canonicalize_name(_name(entry)) for entry in entries if not entry.startswith("-r")}
+    if "-r requirements.lock" in entries:
+        listed |= set(_locked())
     assert "--no-deps" in (ROOT / "postBuild").read_text()
     assert needed <= listed, f"missing from environment.yml: {sorted(needed - listed)}"
+
+
+def test_lock_pins_every_declared_dependency_within_its_range():
+    """Issue 13, item 5: `make` and Binder install requirements.lock; it must pin every
+    dependency pyproject.toml declares (test extra included) at a version its range allows.
+    After changing pyproject.toml, `make lock` regenerates it."""
+    pins = _locked()
+    assert "uv pip compile pyproject.toml" in (ROOT / "requirements.lock").read_text()
+    for requirement in _declared("experiments", "notebooks", "test"):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is declared in pyproject.toml but not locked: make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {name}=={pins[name]}, outside {requirement}: make lock"
+        )
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOCK := requirements.lock" in makefile and "install --quiet -r $(LOCK)" in makefile
 
 
 def test_every_subpackage_is_listed_for_the_wheel():
@@ -50,10 +91,16 @@ def test_installed_wheel_runs_a_notebook_from_another_folder(tmp_path):
     """Issue 13, item 2: after `pip install`, cca-reproduce found no notebooks outside a clone.
     The wheel is built and installed offline into a fresh venv that reuses this one's
     site-packages for the dependencies; the run starts in an unrelated folder."""
+    source = tmp_path / "source"  # a copy, so the build leaves no build/ in the checkout
+    for folder in ("cca", "notebooks"):
+        shutil.copytree(ROOT / folder, source / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+                    str(source)], check=True, capture_output=True, cwd=tmp_path)
     (wheel,) = wheels.glob("cca-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
