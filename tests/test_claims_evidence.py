@@ -107,3 +107,27 @@ def test_bad_arguments():
         evidence.sign_flip([1.0, np.nan], name="n", statistic_text="s", baseline_text="b")
     with pytest.raises(ValueError, match="alpha"):
         evidence.decide(0.01, 0.001, alpha=1.5)
+
+
+def chance_results(related, units, seed=0):
+    """One permutation null per unit: y a noisy map of x (related) or independent of it."""
+    rng = np.random.default_rng(seed)
+    results = []
+    for unit in range(units):
+        x = rng.normal(size=(300, 4))
+        noise = rng.normal(size=(300, 4))
+        y = x @ rng.normal(size=(4, 4)) + 0.2 * noise if related else noise
+        results.append(evidence.permutation_null(x, y, "mean_cca_distance", 99, unit))
+    return results
+
+
+@pytest.mark.parametrize("units", [1, 6])
+def test_against_chance_fails_on_null_and_holds_on_planted_effect(units):
+    close = dict(share=0.5, alternative="less", name="close", statistic_text="d")
+    far = dict(share=0.5, alternative="greater", name="far", statistic_text="d")
+    unrelated, related = chance_results(False, units), chance_results(True, units)
+    assert evidence.against_chance(unrelated, unit="seeds", **close).holds is False
+    assert evidence.against_chance(related, unit="seeds", **close).holds is True
+    assert evidence.against_chance(unrelated, unit="seeds", **far).holds is True
+    unit = evidence.against_chance(related, unit="seeds", **close).unit
+    assert unit == ("row permutations" if units == 1 else "seeds")  # one unit: its permutations

@@ -301,25 +301,19 @@ def bottom_up_convergence(
     offsets = _common_offsets(by_reference, measure)
     options = dict(statistic=statistic, threshold=threshold, start=start)
     about = _statistic_text(statistic, threshold, start)
+    over_runs = dict(unit="runs", alternative="greater", alpha=alpha, seed=seed)
     tests = []
     rhos_at = {}
     for offset in offsets:
-        rhos = []
-        for curves, at in zip(by_reference, per_run_epochs, strict=True):
-            index = _length(curves) - 1 - offset
-            rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
-        rhos_at[offset] = rhos
+        rhos_at[offset] = _rank_correlations(by_reference, per_run_epochs, offset, options)
         tests.append(
             evidence.sign_flip(
-                rhos,
+                rhos_at[offset],
                 name=f"{measure} bottom-up, reference: {_reference_label(offset)}",
                 statistic_text=f"mean over runs of Spearman(depth, {about}) under {measure}",
                 baseline_text="no depth order (correlation 0)",
-                unit="runs",
-                alternative="greater",
-                alpha=alpha,
                 threshold=min_rank_correlation,
-                seed=seed,
+                **over_runs,
             )
         )
     last = min(offsets)
@@ -327,34 +321,45 @@ def bottom_up_convergence(
         if other == measure or not all(other in run for run in runs):
             continue
         others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
-        differences = []
-        for curves, own, at in zip(others, rhos_at[last], per_run_epochs, strict=True):
-            index = _length(curves) - 1 - last
-            if index not in curves:
-                raise ValueError(
-                    f"{other!r} curves need the reference checkpoint {index} that {measure!r} "
-                    f"uses; found references {sorted(curves)}."
-                )
-            differences.append(
-                own - depth_rank_correlation(curves[index], at, reference=index, **options)
-            )
+        theirs = _rank_correlations(others, per_run_epochs, last, options, (other, measure))
         tests.append(
             evidence.sign_flip(
-                differences,
+                [own - other_rho for own, other_rho in zip(rhos_at[last], theirs, strict=True)],
                 name=f"{other} shows the order less clearly than {measure}",
                 statistic_text=(
                     f"mean over runs of Spearman(depth, {about}) under {measure} minus under "
                     f"{other}; reference: {_reference_label(last)}"
                 ),
                 baseline_text="both measures show the order equally (difference 0)",
-                unit="runs",
-                alternative="greater",
-                alpha=alpha,
                 threshold=min_contrast,
-                seed=seed,
+                **over_runs,
             )
         )
     return evidence.Verdict(CLAIM, tuple(tests))
+
+
+def _rank_correlations(
+    by_reference: list[dict[int, Curves]],
+    per_run_epochs: list[np.ndarray],
+    offset: int,
+    options: dict[str, Any],
+    names: tuple[str, str] | None = None,
+) -> list[float]:
+    """Per run, :func:`depth_rank_correlation` against the checkpoint ``offset`` from its end.
+
+    ``names``: (this measure, the measure whose references it must share), for the error when a
+    run lacks that reference.
+    """
+    rhos = []
+    for curves, at in zip(by_reference, per_run_epochs, strict=True):
+        index = _length(curves) - 1 - offset
+        if index not in curves and names is not None:
+            raise ValueError(
+                f"{names[0]!r} curves need the reference checkpoint {index} that {names[1]!r} "
+                f"uses; found references {sorted(curves)}."
+            )
+        rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
+    return rhos
 
 
 def _by_reference(run: Mapping[str, Any], measure: str, position: int) -> dict[int, Curves]:

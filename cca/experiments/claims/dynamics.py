@@ -18,7 +18,7 @@ Figure 1 d-f, :func:`directions_against_noise`
     the noise baseline, the chance level of its distance to the final layer (the set's datapoints
     permuted, :func:`cca.permutation_test`): the top set must end clearly below it, the bottom set
     at it. Units: networks; with one network, the test is over that network's row permutations
-    and says so (see :mod:`._chance`).
+    and says so (see :func:`.evidence.against_chance`).
 
 Thresholds are module constants, declared with the checks and passed as parameters.
 """
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import cca
-from cca.experiments.claims import _chance, evidence
+from cca.experiments.claims import evidence
 
 #: Pre-declared: performance has converged at the first checkpoint from which every later
 #: checkpoint is within this of the final value: (kind, tolerance); "absolute" for accuracy,
@@ -220,7 +220,7 @@ def directions_against_noise(
     Each set's distance to the final layer, ``1 - mean CCA(H_set, final)``, is compared with its
     chance level, the same distance with the set's datapoints permuted (a random subspace of the
     same size and the same variances: what a set unrelated to the layer gets). Two tests
-    (see :mod:`._chance`):
+    (see :func:`.evidence.against_chance`):
 
     1. ``"stable directions below the noise level"``: top distance <= ``(1 - stable_share)`` x its
        chance level;
@@ -275,18 +275,18 @@ def directions_against_noise(
     for early_layer, mid_layer, final_layer in layers:
         sets = _direction_sets(early_layer, mid_layer, n_directions)
         for label, subset in sets.items():
-            results[label].append(_chance.permutation_null(
+            results[label].append(evidence.permutation_null(
                 subset, final_layer, "mean_cca_distance", n_permutations, seed
             ))
     statistic = f"{n_directions} early-vs-mid directions: 1 - mean CCA with the final layer"
     common = dict(unit="networks", alpha=alpha, seed=seed)
     tests = (
-        _chance.against_chance(
+        evidence.against_chance(
             results["top"], share=stable_share, alternative="less",
             name="stable directions below the noise level",
             statistic_text=f"top {statistic}", **common,
         ),
-        _chance.against_chance(
+        evidence.against_chance(
             results["bottom"], share=noise_share, alternative="greater",
             name="unstable directions at the noise level",
             statistic_text=f"bottom {statistic}", **common,

@@ -198,16 +198,15 @@ def check_a9_mean_cca_svcca(
     alpha, n_permutations, seed
         Significance level, permutation test size and seed.
     """
-    matrices = _measure_matrices(distances, reference, controls, layers)
-    gen, mem = _check_groups(matrices[reference], generalizing, memorizing)
+    matrices, gen, mem = _measures_and_groups(distances, generalizing, memorizing, reference,
+                                              controls, layers)
     tests: list[Evidence] = []
     for control in controls:
         tests.append(_generalizing_closer(
             matrices[control], gen, mem, alpha, n_permutations, seed,
             name=f"{control}: generalizing closer than memorizing"))
-        tests.append(_weaker_gap(matrices[reference], matrices[control], gen, mem, reference,
-                                 control, alpha, n_permutations, seed,
-                                 name=f"{control}: smaller relative gap than {reference}"))
+        tests.append(_weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations,
+                                 seed))
     return Verdict(
         f"Appendix A9: {' and '.join(controls)} show Figure 3's order (generalizing closer) with "
         f"a smaller gap than {reference}",
@@ -239,22 +238,13 @@ def check_a5_cosine_euclidean(
 
     Parameters
     ----------
-    distances
-        ``{measure name: matrix or {layer: matrix}}`` holding ``reference`` and ``controls``.
-    generalizing, memorizing
-        Disjoint network indices.
-    reference, controls
-        Measure names (keys of ``distances``).
-    layers
-        Layers averaged for every measure given per layer.
-    alpha, n_permutations, seed
-        Significance level, permutation test size and seed.
+    distances, generalizing, memorizing, reference, controls, layers, alpha, n_permutations, seed
+        As in :func:`check_a9_mean_cca_svcca`.
     """
-    matrices = _measure_matrices(distances, reference, controls, layers)
-    gen, mem = _check_groups(matrices[reference], generalizing, memorizing)
+    matrices, gen, mem = _measures_and_groups(distances, generalizing, memorizing, reference,
+                                              controls, layers)
     tests = tuple(
-        _weaker_gap(matrices[reference], matrices[control], gen, mem, reference, control, alpha,
-                    n_permutations, seed, name=f"{control}: smaller relative gap than {reference}")
+        _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed)
         for control in controls
     )
     return Verdict(
@@ -331,8 +321,7 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
                     holds=holds, reason=reason)
 
 
-def _weaker_gap(reference_matrix, control_matrix, gen, mem, reference, control, alpha,
-                n_permutations, seed, *, name) -> Evidence:
+def _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed) -> Evidence:
     """The reference's relative gap exceeds the control's: a permutation test on their contrast.
 
     Each measure's matrix is divided by its mean between-group distance; the relative gap is
@@ -340,11 +329,12 @@ def _weaker_gap(reference_matrix, control_matrix, gen, mem, reference, control, 
     of the two gaps is that statistic on the difference of the scaled matrices, tested by
     permuting the network labels (exchangeable when both measures separate the groups alike).
     """
+    reference_matrix, control_matrix = matrices[reference], matrices[control]
     scaled = [matrix / stats.between_groups(matrix, gen, mem).mean
               for matrix in (reference_matrix, control_matrix)]
     return evidence.group_difference(
         scaled[0] - scaled[1], gen, mem,
-        name=name,
+        name=f"{control}: smaller relative gap than {reference}",
         statistic_text=(f"relative gap (within memorizing - within generalizing) / between: "
                         f"{reference} ({relative_gap(reference_matrix, gen, mem):.3g}) minus "
                         f"{control} ({relative_gap(control_matrix, gen, mem):.3g})"),
@@ -381,7 +371,10 @@ def _as_matrix(distances: Distances, layers: Sequence[str] | None, name: str) ->
     return matrix - np.diag(np.diag(matrix))
 
 
-def _measure_matrices(distances, reference, controls, layers) -> dict[str, np.ndarray]:
+def _measures_and_groups(
+    distances, generalizing, memorizing, reference, controls, layers
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Each measure's checked matrix, and the checked groups (validated on the reference's)."""
     missing = [m for m in (reference, *controls) if m not in distances]
     if missing:
         raise ValueError(f"distances has no measure {missing}; found {list(distances)}. Pass "
@@ -391,7 +384,7 @@ def _measure_matrices(distances, reference, controls, layers) -> dict[str, np.nd
     shapes = {m.shape for m in matrices.values()}
     if len(shapes) != 1:
         raise ValueError(f"every measure must compare the same networks; found shapes {shapes}.")
-    return matrices
+    return matrices, *_check_groups(matrices[reference], generalizing, memorizing)
 
 
 def _check_groups(matrix, generalizing, memorizing) -> tuple[np.ndarray, np.ndarray]:

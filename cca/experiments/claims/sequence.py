@@ -35,7 +35,6 @@ several seeds, each seed is tested on its own and all must hold (seeds are not p
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -137,7 +136,7 @@ def steps_related_to_last(
             at = acts.shape[1] // 2 if step is None else _check_step(step, acts.shape[1])
             x, last = acts[:, at, :], acts[:, -1, :]
             for name in (measure, *baselines):
-                result = _chance(x, last, name, n_permutations, seed)
+                result = evidence.permutation_null(x, last, name, n_permutations, seed)
                 tests.append(
                     _related_test(result, name, claimed=name == measure, step=at, label=prefix
                                   + layer, min_share=min_above_chance, alpha=alpha, n=len(x))
@@ -228,13 +227,6 @@ def repeated_input_perturbs(
                                min_change, f"{prefix}{layer}, repeat from step {start}")
                 )
     return evidence.Verdict(A4_CLAIM, tuple(tests))
-
-
-def _chance(x: np.ndarray, last: np.ndarray, name: str, n_permutations: int,
-            seed: int) -> cca.PermutationResult:
-    with warnings.catch_warnings():  # the check reads the chance level itself
-        warnings.simplefilter("ignore", cca.ChanceLevelWarning)
-        return cca.permutation_test(x, last, name, n_permutations=n_permutations, seed=seed)
 
 
 def _related_test(

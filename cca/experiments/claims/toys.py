@@ -17,7 +17,7 @@ Appendix A2, :func:`rotation_invariance`
     of unrelated states of the same shape (datapoints of one side permuted,
     :func:`cca.permutation_test`). Units: independent draws of the toy (seeds: a new rotation and
     new initial states each); with one draw, the test is over that draw's row permutations and
-    says so (see :mod:`._chance`).
+    says so (see :func:`.evidence.against_chance`).
 
 Thresholds are module constants, declared with the checks and passed as parameters.
 """
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cca.experiments.claims import _chance, evidence
+from cca.experiments.claims import evidence
 
 #: Figure 2, pre-declared: PWCCA is "robust" when its distance is at most this share of mean
 #: CCA's, averaged over the sweep (the ordering alone would allow PWCCA just below SVCCA).
@@ -156,7 +156,7 @@ def rotation_invariance(
     the final states by mean CCA, cosine and Euclidean distance (:func:`cca.mean_cca_distance`,
     :func:`cca.cosine_distance`, :func:`cca.euclidean_distance`), each against its chance level:
     the same distance with the datapoints of the final step permuted (unrelated states of the
-    same shape, :func:`cca.permutation_test`). Three tests (see :mod:`._chance`):
+    same shape, :func:`cca.permutation_test`). Three tests (see :func:`.evidence.against_chance`):
 
     1. ``"CCA near identical"``: CCA distance <= ``(1 - close_share)`` x its chance level;
     2. ``"cosine far"``: cosine distance >= ``(1 - far_share)`` x its chance level;
@@ -210,19 +210,19 @@ def rotation_invariance(
     unit = "seeds"
     results = {
         label: [
-            _chance.permutation_null(run[step], run[-1], measure, n_permutations, seed)
+            evidence.permutation_null(run[step], run[-1], measure, n_permutations, seed)
             for run in states
         ]
         for label, measure in _ROTATION_MEASURES.items()
     }
     common = dict(unit=unit, alpha=alpha, seed=seed)
     tests = (
-        _chance.against_chance(
+        evidence.against_chance(
             results["CCA"], share=close_share, alternative="less", name="CCA near identical",
             statistic_text=f"mean CCA distance, step {step} vs the final step", **common,
         ),
         *(
-            _chance.against_chance(
+            evidence.against_chance(
                 results[label], share=far_share, alternative="greater", name=f"{label} far",
                 statistic_text=f"{label} distance, step {step} vs the final step", **common,
             )
