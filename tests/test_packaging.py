@@ -132,3 +132,52 @@ def test_installed_wheel_runs_a_notebook_from_another_folder(tmp_path):
     assert [f["notebook"] for f in findings["findings"]] == ["fig2_toy_noise"]
     assert (run / "figures" / "fig2_toy_noise.png").exists()
     assert not (Path(purelib) / "figures").exists()
+
+
+@pytest.mark.slow
+def test_emulated_binder_install_imports_cca_and_runs_a_notebook(tmp_path):
+    """Issue 13, item 1: Binder installs the lock (environment.yml), then runs postBuild. The
+    emulation gives a fresh venv exactly the locked distributions, at the locked versions (linked
+    from this venv, so nothing is downloaded; cca itself is not among them), runs postBuild there
+    in a copy of the project, and then imports cca and runs the smoke Figure 2 notebook."""
+    from importlib import metadata
+
+    venv = tmp_path / "binder"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = Path(subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip())
+    for name, version in _locked().items():
+        distribution = metadata.distribution(name)
+        assert distribution.version == version, f"{name}: this venv has {distribution.version}"
+        root = Path(distribution.locate_file(""))
+        for top in {Path(str(f)).parts[0] for f in distribution.files or []} - {".."}:
+            if not (purelib / top).exists() and (root / top).exists():
+                (purelib / top).symlink_to(root / top)
+    (venv / "bin" / "pip").write_text(  # Binder's pip, acting on this environment
+        f"#!/bin/sh\nexec {sys.executable} -m pip --disable-pip-version-check -q "
+        f"--python {python} \"$@\"\n"
+    )
+    (venv / "bin" / "pip").chmod(0o755)
+    project = tmp_path / "project"
+    for folder in ("cca", "notebooks"):
+        shutil.copytree(ROOT / folder, project / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "postBuild"):
+        shutil.copy2(ROOT / name, project / name)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+           "CCA_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("PYTHONPATH", None)
+    subprocess.run(["bash", "postBuild"], cwd=project, env=env, check=True, capture_output=True)
+    located = subprocess.run([python, "-c", "import cca; print(cca.__file__)"], cwd=tmp_path,
+                             env=env, check=True, capture_output=True, text=True).stdout
+    assert located.startswith(str(project)), f"cca imported from {located}"
+    completed = subprocess.run(
+        [venv / "bin" / "cca-reproduce", "--profile", "smoke", "--only", "fig2"],
+        cwd=project, env=env, capture_output=True, text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    findings = json.loads((project / "runs" / "smoke" / "findings.json").read_text())
+    assert [f["notebook"] for f in findings["findings"]] == ["fig2_toy_noise"]
