@@ -273,3 +273,23 @@ def test_record_claim_stores_evidence_and_prints_its_table(tmp_path, capsys):
     )
     with pytest.raises(ValueError, match="evidence must be a Verdict"):
         report.record_claim("demo", "x", {}, None, [], tmp_path, "smoke", evidence="p < 0.05")
+
+
+def test_record_claim_parts_get_their_own_files_and_sections(tmp_path, capsys):
+    main = report.record_claim("fig3", "main claim", {"gap": 1}, True, [], tmp_path, "smoke",
+                               figure="Fig 3")
+    part = report.record_claim("fig3", "appendix claim", {"gap": 2}, False, [], tmp_path,
+                               "smoke", figure="A9", part="a9")
+    assert (main["figure"], "part" in main) == ("Fig 3", False)
+    assert (part["figure"], part["part"]) == ("A9", "a9")
+    assert json.loads((tmp_path / "fig3.a9.json").read_text())["claim"] == "appendix claim"
+    assert [p.name for p in report.result_files(tmp_path, "fig3")] == ["fig3.json", "fig3.a9.json"]
+    assert "### fig3.a9: DOES NOT HOLD" in capsys.readouterr().out
+    markdown = report.findings_markdown({**_report(), "findings": [main, part]})
+    assert "[fig3.a9](#fig3a9)" in markdown and "\n## fig3.a9\n" in markdown
+
+
+@pytest.mark.parametrize("part", ["", "A9", "a.9", "a/9", 9])
+def test_record_claim_rejects_bad_part_names(tmp_path, part):
+    with pytest.raises(ValueError, match="part must be a short name"):
+        report.record_claim("fig3", "x", {}, None, [], tmp_path, "smoke", part=part)

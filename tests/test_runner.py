@@ -207,13 +207,24 @@ def cli_arguments(ws: dict[str, Path]) -> list[str]:
 
 @slow
 def test_a_failed_rerun_reports_no_old_verdict(workspace):
-    """Issue 15, item 8: alpha held, then failed on a rerun; its old verdict must not show."""
-    write_notebook(workspace["notebooks"], "alpha")
+    """Issue 15, item 8: alpha held, then failed on a rerun; its old verdicts must not show,
+    its further claims (record_claim's ``part``) included."""
+    part = (
+        "Path(results_dir).mkdir(parents=True, exist_ok=True)\n"
+        "(Path(results_dir) / 'alpha.extra.json').write_text(json.dumps("
+        "{'notebook': 'alpha', 'part': 'extra', 'claim': 'more', 'measured': {}, 'holds': True,"
+        " 'figures': [], 'profile': profile}))"
+    )
+    write_notebook(workspace["notebooks"], "alpha", body=part)
     assert statuses(batch(workspace)) == {"alpha": "done"}
+    out = workspace["output"]
+    findings = json.loads((out / "findings.json").read_text())["findings"]
+    names = [(f["notebook"], f.get("part")) for f in findings]
+    assert names == [("alpha", None), ("alpha", "extra")]
     write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('now broken')")
     assert statuses(batch(workspace)) == {"alpha": "failed"}
-    out = workspace["output"]
     assert not (out / "results" / "alpha.json").exists()
+    assert not (out / "results" / "alpha.extra.json").exists()
     findings = json.loads((out / "findings.json").read_text())
     assert findings["failed"] == ["alpha"] and findings["findings"] == []
     rows = [ln for ln in (out / "findings.md").read_text().splitlines() if "| alpha |" in ln]

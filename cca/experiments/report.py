@@ -142,11 +142,14 @@ def record_claim(
     profile: str,
     notes: str = "",
     evidence: Any = None,
+    figure: str = "",
+    part: str | None = None,
 ) -> dict[str, Any]:
     """Record the paper's claim a notebook checks, the numbers measured and the verdict.
 
-    Writes ``<results_dir>/<notebook>.json`` (atomically) and prints a Markdown summary: the
-    claim, a table of the measured numbers and the verdict.
+    Writes ``<results_dir>/<notebook>.json`` (atomically; ``<notebook>.<part>.json`` for a
+    further claim of the same notebook, see ``part``) and prints a Markdown summary: the claim,
+    a table of the measured numbers and the verdict.
 
     Parameters
     ----------
@@ -174,6 +177,13 @@ def record_claim(
         The tests behind the verdict: a :class:`~cca.experiments.claims.evidence.Verdict` or
         a list of :class:`~cca.experiments.claims.evidence.Evidence` records (their
         ``as_record()``); stored under ``evidence`` and shown as a table. ``None``: no tests.
+    figure
+        The paper's figure the claim is about, as the results table names it, e.g. ``"Fig 3"``
+        or ``"A9"``.
+    part
+        ``None`` for the notebook's main claim. A notebook that checks more than one claim
+        (Figure 3 with Appendices A5, A9 and A10, say) records each further one under its own
+        short name, e.g. ``part="a9"``: lower-case letters, digits and ``_`` only.
 
     Returns
     -------
@@ -196,6 +206,16 @@ def record_claim(
         raise ValueError(
             f"notebook must be a bare notebook stem such as 'fig2_toy_noise', got {notebook!r}"
         )
+    if part is not None and not (
+        isinstance(part, str) and part and all(c.islower() or c.isdigit() or c == "_" for c in part)
+        and part.isascii()
+    ):
+        raise ValueError(
+            f"part must be a short name of lower-case letters, digits and '_', such as 'a9', "
+            f"got {part!r}"
+        )
+    if not isinstance(figure, str):
+        raise ValueError(f"figure must be a string such as 'Fig 3', got {type(figure).__name__}")
     if not isinstance(measured, Mapping):
         raise ValueError(
             f"measured must be a mapping {{name: value}}, got {type(measured).__name__}"
@@ -224,6 +244,8 @@ def record_claim(
         )
     record = {
         "notebook": notebook,
+        **({"part": part} if part is not None else {}),
+        "figure": figure,
         "claim": claim,
         "measured": _json_safe(dict(measured)),
         "holds": holds,
@@ -237,20 +259,34 @@ def record_claim(
         record["evidence"] = [_json_safe(dict(test)) for test in evidence]
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{notebook}.", suffix=".json", dir=folder)
+    name = record_name(record)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".json", dir=folder)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(record, stream, indent=2, allow_nan=False)
         stream.write("\n")
-    os.replace(temporary, folder / f"{notebook}.json")
+    os.replace(temporary, folder / f"{name}.json")
     print(claim_summary(record))
     return record
+
+
+def record_name(record: Mapping[str, Any]) -> str:
+    """A record's name: its notebook, plus ``.<part>`` for a notebook's further claims."""
+    part = record.get("part")
+    return f"{record['notebook']}.{part}" if part else str(record["notebook"])
+
+
+def result_files(results_dir: str | os.PathLike[str], notebook: str) -> list[Path]:
+    """The claim records a notebook wrote to ``results_dir``: its main one first, then its parts."""
+    folder = Path(results_dir)
+    main = folder / f"{notebook}.json"
+    return [main] * main.exists() + sorted(folder.glob(f"{notebook}.*.json"))
 
 
 def claim_summary(record: Mapping[str, Any]) -> str:
     """Markdown summary of a record from :func:`record_claim`: claim, measured numbers, verdict."""
     verdict = {True: "HOLDS", False: "DOES NOT HOLD", None: "NOT TESTABLE at this profile"}
     lines = [
-        f"### {record['notebook']}: {verdict[record['holds']]} (profile {record['profile']})",
+        f"### {record_name(record)}: {verdict[record['holds']]} (profile {record['profile']})",
         "",
         f"**Claim.** {record['claim']}",
         "",
@@ -391,10 +427,11 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for finding in findings:
-        name = finding.get("notebook", "")
+        name = record_name(finding)
+        anchor = name.lower().replace(".", "")
         pictures = _figure_links(finding, figures_dir)
         lines.append(
-            f"| [{name}](#{name.lower()}) | {_shorten(str(finding.get('claim', '')))} | "
+            f"| [{name}](#{anchor}) | {_shorten(str(finding.get('claim', '')))} | "
             f"{key_numbers(finding)} | **{verdict_word(finding.get('holds'))}** | "
             f"{pictures[0] if pictures else ''} |"
         )
@@ -405,7 +442,7 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
             f"| {name} | (interrupted before it finished: rerun to resume) |  | not run |  |"
         )
     for finding in findings:
-        lines += ["", f"## {finding.get('notebook')}", ""]
+        lines += ["", f"## {record_name(finding)}", ""]
         lines += [f"**Verdict: {verdict_word(finding.get('holds'))}**", ""]
         lines += [f"**Claim.** {str(finding.get('claim', '')).strip()}", ""]
         if finding.get("evidence"):

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cca.experiments.config import load_profile, profile_dir
-from cca.experiments.report import findings_markdown
+from cca.experiments.report import findings_markdown, result_files
 from cca.experiments.training import PROGRESS_ENV, PROGRESS_MARK
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -362,12 +362,14 @@ def write_findings(
     unfinished = {*failed, *interrupted}
     results = []
     for result_file in sorted((output / "results").glob("*.json")):
-        if result_file.stem in unfinished:
-            continue
         try:
-            results.append(json.loads(result_file.read_text(encoding="utf-8")))
+            record = json.loads(result_file.read_text(encoding="utf-8"))
         except ValueError:
             continue
+        if isinstance(record, dict) and record.get("notebook") not in unfinished:
+            results.append(record)
+    # A notebook's main claim first, then its further claims (record_claim's ``part``).
+    results.sort(key=lambda r: (str(r.get("notebook")), "part" in r, str(r.get("part"))))
     report = {
         "profile": profile,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -477,7 +479,8 @@ def run_batch(
 def _forget_result(notebook: Path, output: Path) -> None:
     """Remove a notebook's done marker and claim check, so that only its rerun can report."""
     (output / f"{notebook.stem}.done.json").unlink(missing_ok=True)
-    (output / "results" / f"{notebook.stem}.json").unlink(missing_ok=True)
+    for result in result_files(output / "results", notebook.stem):
+        result.unlink(missing_ok=True)
 
 
 def _clock(seconds: float) -> str:
