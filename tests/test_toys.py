@@ -124,3 +124,24 @@ def test_distances_to_final():
     assert result["gap"].shape == (5,) and result["gap"][-1] == 0
     with pytest.raises(ValueError, match="trajectory"):
         toys.distances_to_final(states[0], {"gap": lambda a, b: 0.0})
+
+
+def test_relative_euclidean_distance_is_scale_free_and_matches_cosine_for_equal_norms():
+    rng = np.random.default_rng(0)
+    states = toys.rnn_trajectory(n_neurons=8, n_datapoints=200, n_steps=4, seed=2)
+    first, final = states[0] - states[0].mean(0), states[-1] - states[-1].mean(0)
+    value = toys.relative_euclidean_distance(states[0], states[-1])
+    written_out = np.linalg.norm(first - final) / np.sqrt(
+        (np.linalg.norm(first) ** 2 + np.linalg.norm(final) ** 2) / 2
+    )
+    assert value == pytest.approx(written_out, rel=1e-12)
+    assert toys.relative_euclidean_distance(1e200 * states[0], 1e200 * states[-1]) == (
+        pytest.approx(value, rel=1e-12)
+    )
+    x = rng.normal(size=(50, 3))
+    cosine = 1 - np.sum(x * -x) / np.sum(x * x)
+    assert toys.relative_euclidean_distance(x, -x) == pytest.approx(np.sqrt(cosine * 2))
+    with pytest.raises(ValueError, match="constant"):
+        toys.relative_euclidean_distance(np.ones((5, 2)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="one shape"):
+        toys.relative_euclidean_distance(x, x[:, :2])

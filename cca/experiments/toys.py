@@ -280,6 +280,39 @@ def distances_to_final(
     }
 
 
+def relative_euclidean_distance(x: np.ndarray, y: np.ndarray) -> float:
+    """Euclidean distance relative to the two representations' root-mean-square norm (A2).
+
+    ``|X - Y|_F / sqrt((|X|_F^2 + |Y|_F^2) / 2)``, each neuron centred first: the
+    :func:`cca.euclidean_distance` of the two divided by their RMS norm, so that it is unitless
+    and lies in [0, 2] like the cosine distance (it equals ``sqrt(2 * cosine distance)`` when
+    the two norms are equal, as for the rotation RNN, whose steps all have the final step's
+    norm). Figure A2 plots it next to cosine distance.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    >>> relative_euclidean_distance(x, -x)
+    2.0
+    """
+    x, y = (np.asarray(layer, dtype=float) for layer in (x, y))
+    if x.ndim != 2 or x.shape != y.shape:
+        raise ValueError(
+            "x and y must be (datapoints, neurons) arrays of one shape, neuron j of x compared "
+            f"with neuron j of y; got shapes {x.shape} and {y.shape}"
+        )
+    x, y = x - x.mean(axis=0), y - y.mean(axis=0)
+    scale = max(np.abs(x).max(initial=0.0), np.abs(y).max(initial=0.0))
+    if scale == 0 or not np.isfinite(scale):
+        raise ValueError(
+            "relative Euclidean distance needs finite representations that vary over the "
+            "datapoints; both are constant (or hold NaN/inf)"
+        )
+    x, y = x / scale, y / scale
+    rms = np.sqrt((np.sum(x**2) + np.sum(y**2)) / 2)
+    return float(np.linalg.norm(x - y) / rms)
+
+
 def _check_positive_int(value: int, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
