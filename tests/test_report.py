@@ -293,3 +293,36 @@ def test_record_claim_parts_get_their_own_files_and_sections(tmp_path, capsys):
 def test_record_claim_rejects_bad_part_names(tmp_path, part):
     with pytest.raises(ValueError, match="part must be a short name"):
         report.record_claim("fig3", "x", {}, None, [], tmp_path, "smoke", part=part)
+
+
+def _claim(name, holds, part=None, reason=""):
+    evidence = [{"name": "closer", "statistic": "gap", "value": 0.25, "null": "chance",
+                 "null_value": 0.5, "p_value": 0.03125, "units": 5, "unit": "seeds",
+                 "effect": -0.25, "interval": [-0.3, -0.2], "holds": holds, "reason": reason}]
+    return {"notebook": name, **({"part": part} if part else {}), "figure": name.upper(),
+            "claim": f"{name} | claim", "measured": {}, "holds": holds,
+            "figures": [f"{name}.png", f"{name}.pdf"], "profile": "default",
+            "evidence": evidence}
+
+
+def test_readme_results_table_one_row_per_claim_with_tests_and_reasons():
+    findings = {"findings": [_claim("a", True), _claim("a", None, "b", "too few seeds")],
+                "failed": ["c"], "interrupted": []}
+    table = report.readme_results_table(findings)
+    lines = table.splitlines()
+    assert lines[0] == report.README_TABLE_START and lines[-1] == report.README_TABLE_END
+    assert lines[3] == ('| <img src="figures/a.png" width="300"> A | a \\| claim | closer: 0.25 vs '
+                        '0.5, p = 0.031 (5 seeds) | **holds** |')
+    assert lines[4].endswith("| **undecided (closer: too few seeds)** |")
+    assert lines[5] == "| c | (the notebook failed in this run) |  | **failed** |"
+    readme = f"intro\n{report.README_TABLE_START}\nold\n{report.README_TABLE_END}\noutro\n"
+    assert report.replace_readme_table(readme, table) == f"intro\n{table}outro\n"
+    with pytest.raises(ValueError, match="marker lines"):
+        report.replace_readme_table("no table here", table)
+
+
+def test_verdict_text_names_what_failed():
+    assert report.verdict_text(_claim("a", False, reason="p = 0.2 > 0.05")) == (
+        "does not hold (closer: p = 0.2 > 0.05)"
+    )
+    assert report.verdict_text({"holds": None}) == "undecided"

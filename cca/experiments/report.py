@@ -284,7 +284,7 @@ def result_files(results_dir: str | os.PathLike[str], notebook: str) -> list[Pat
 
 def claim_summary(record: Mapping[str, Any]) -> str:
     """Markdown summary of a record from :func:`record_claim`: claim, measured numbers, verdict."""
-    verdict = {True: "HOLDS", False: "DOES NOT HOLD", None: "NOT TESTABLE at this profile"}
+    verdict = {True: "HOLDS", False: "DOES NOT HOLD", None: "UNDECIDED"}
     lines = [
         f"### {record_name(record)}: {verdict[record['holds']]} (profile {record['profile']})",
         "",
@@ -309,8 +309,22 @@ SUMMARY_CLAIM_CHARS = 140
 
 
 def verdict_word(holds: bool | None) -> str:
-    """``holds``, ``does not hold`` or ``not testable here``."""
-    return {True: "holds", False: "does not hold"}.get(holds, "not testable here")
+    """``holds``, ``does not hold`` or ``undecided`` (a None verdict: too few data to decide)."""
+    return {True: "holds", False: "does not hold"}.get(holds, "undecided")
+
+
+def verdict_text(record: Mapping[str, Any]) -> str:
+    """The verdict of a record in words, with the reasons of the tests that failed or could not
+    decide (from its ``evidence``), e.g. ``"undecided: fewer than 4 networks per group"``."""
+    word = verdict_word(record.get("holds"))
+    if record.get("holds") is True:
+        return word
+    reasons = []
+    for test in record.get("evidence") or []:
+        if test.get("holds") is not True:
+            reason = test.get("reason") or verdict_word(test.get("holds"))
+            reasons.append(f"{test.get('name', 'test')}: {reason}")
+    return f"{word} ({'; '.join(reasons)})" if reasons else word
 
 
 def format_number(value: Any, digits: int = 3) -> str:
@@ -398,6 +412,65 @@ def key_numbers(record: Mapping[str, Any], limit: int = 4) -> str:
                                                                separator=" › ")
                if isinstance(value, int | float) and not isinstance(value, bool)]
     return "; ".join(f"{_cell(key)} {format_number(value)}" for key, value in numbers[:limit])
+
+
+README_TABLE_START = "<!-- results table: generated from findings/default.json, do not edit -->"
+README_TABLE_END = "<!-- end of results table -->"
+
+
+def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures") -> str:
+    """The README's results table, generated from a run's findings (``findings.json``).
+
+    One row per claim record: the paper's figure with its thumbnails, the claim as the check
+    states it, each test's value against its baseline with its p-value and units, and the
+    verdict with the reasons of any test that failed or could not decide. Notebooks that failed
+    or were interrupted get a row saying so. The rows are framed by :data:`README_TABLE_START`
+    and :data:`README_TABLE_END`, so a script can replace them and a test can compare them.
+    """
+    lines = [
+        README_TABLE_START,
+        "| figure | the paper's claim, as tested | our run: each test, value vs baseline "
+        "| verdict |",
+        "|---|---|---|---|",
+    ]
+    for finding in report["findings"]:
+        images = " ".join(
+            f'<img src="{figures_dir}/{name}" width="300">'
+            for name in dict.fromkeys(finding.get("figures") or [])
+            if str(name).endswith(".png")
+        )
+        label = finding.get("figure") or record_name(finding)
+        tests = [
+            f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
+            + (f" vs {format_number(test['null_value'])}" if test.get("null_value") is not None
+               else "")
+            + (f", p = {format_number(test['p_value'], digits=2)}"
+               if test.get("p_value") is not None else "")
+            + (f" ({test['units']} {test['unit']})" if test.get("units") else "")
+            for test in finding.get("evidence") or []
+        ]
+        numbers = "; ".join(tests) if tests else key_numbers(finding)
+        lines.append(
+            f"| {images} {label} | {_cell(str(finding.get('claim', '')))} | {numbers} | "
+            f"**{_cell(verdict_text(finding))}** |"
+        )
+    for name in report.get("failed", []):
+        lines.append(f"| {name} | (the notebook failed in this run) |  | **failed** |")
+    for name in report.get("interrupted", []):
+        lines.append(f"| {name} | (interrupted before it finished) |  | **not run** |")
+    lines.append(README_TABLE_END)
+    return "\n".join(lines) + "\n"
+
+
+def replace_readme_table(readme: str, table: str) -> str:
+    """``readme`` with the block between the table markers replaced by ``table``."""
+    start, end = readme.find(README_TABLE_START), readme.find(README_TABLE_END)
+    if start < 0 or end < start:
+        raise ValueError(
+            f"the README has no results table framed by {README_TABLE_START!r} and "
+            f"{README_TABLE_END!r}: add the two marker lines where the table goes"
+        )
+    return readme[:start] + table + readme[end + len(README_TABLE_END) + 1:]
 
 
 def findings_markdown(report: Mapping[str, Any]) -> str:

@@ -1,0 +1,47 @@
+"""Commit a run's findings: findings/<profile>.json and .md, and the README's results table.
+
+The README's numbers must come from the committed findings, never be typed by hand. This copies
+``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at the
+repository's figures/), writes the matching ``findings/<profile>.md`` and, for the default
+profile, regenerates the README's results table from it. ``tests/test_readme.py`` fails when
+the README, the two files and each other disagree.
+
+Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cca.experiments import report
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str]) -> None:
+    run = Path(argv[0]) if argv else REPO / "runs" / "default"
+    source = run / "findings.json"
+    if not source.exists():
+        raise SystemExit(f"{source} does not exist: run `make reproduce` first")
+    findings = json.loads(source.read_text(encoding="utf-8"))
+    if findings.get("failed") or findings.get("interrupted"):
+        print(f"warning: {source} lists failed or interrupted notebooks: "
+              f"{findings.get('failed')} {findings.get('interrupted')}")
+    findings["figures_dir"] = "../figures"
+    folder = REPO / "findings"
+    folder.mkdir(exist_ok=True)
+    profile = Path(str(findings["profile"])).name
+    (folder / f"{profile}.json").write_text(json.dumps(findings, indent=2) + "\n", encoding="utf-8")
+    (folder / f"{profile}.md").write_text(report.findings_markdown(findings), encoding="utf-8")
+    print(f"wrote findings/{profile}.json and findings/{profile}.md")
+    if profile == "default":
+        readme = REPO / "README.md"
+        table = report.readme_results_table(findings)
+        readme.write_text(report.replace_readme_table(readme.read_text(), table))
+        print("regenerated the README's results table")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
