@@ -115,3 +115,11 @@ def test_a6_controls():
         {"PWCCA": pwcca, "cosine": width_distances(7, [0.9] * 5, between=0.95),
          "Euclidean": width_distances(8, [30.0] * 5, between=32.0, pair_noise=0.3)}, WIDTH_OF)
     assert flat.holds is True and len(flat.tests) == 2
+
+
+def test_figure4a_names_mismatched_initialization():
+    # the shape check ran after the matrices were read, so a wrong initialization matrix was
+    # reported as a generic "distances" error that did not say which argument was wrong
+    trained = width_distances(0, TRAINED)
+    with pytest.raises(ValueError, match="trained and initialization must compare the same"):
+        width.check_figure4a(trained, trained[:-1, :-1], WIDTH_OF)

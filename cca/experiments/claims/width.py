@@ -112,11 +112,11 @@ def check_figure4a(
     >>> check_figure4a(trained, initial, width_of).holds
     True
     """
-    widths, after = within_width_distances(trained, width_of)
-    _, before = within_width_distances(initialization, width_of)
     if np.shape(trained) != np.shape(initialization):
         raise ValueError(f"trained and initialization must compare the same networks; found "
                          f"shapes {np.shape(trained)} and {np.shape(initialization)}.")
+    widths, after = within_width_distances(trained, width_of)
+    _, before = within_width_distances(initialization, width_of)
     options = dict(alternative="less", alpha=alpha, n_permutations=n_permutations, seed=seed)
     return Verdict(
         "Figure 4a: wider networks converge to more similar solutions (within-width distance "
