@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from cca.experiments.training import TrainedRun, atomic_write
+from cca.experiments.files import atomic_write
+from cca.experiments.training import TrainedRun
 
 SPATIAL_MODES = ("full", "mean")
 

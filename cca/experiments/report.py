@@ -14,17 +14,18 @@ This module needs matplotlib but never TensorFlow.
 from __future__ import annotations
 
 import datetime as _dt
-import json
+import io
 import math
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from cca.experiments.files import atomic_write, write_json
 
 PNG_DPI = 150
 
@@ -120,14 +121,9 @@ def save_figure(fig: Any, name: str, figures_dir: str | os.PathLike[str]) -> lis
         ("pdf", {"metadata": {"CreationDate": None, "ModDate": None}}),
     ):
         target = folder / f"{name}.{fmt}"
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{fmt}", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                fig.savefig(stream, format=fmt, bbox_inches="tight", **options)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        rendered = io.BytesIO()
+        fig.savefig(rendered, format=fmt, bbox_inches="tight", **options)
+        atomic_write(target, rendered.getvalue())
         written.append(target)
     return written
 
@@ -253,18 +249,13 @@ def record_claim(
         "profile": profile,
         "notes": notes,
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": versions(),
     }
     if evidence is not None:
         record["evidence"] = [_json_safe(dict(test)) for test in evidence]
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = record_name(record)
-    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".json", dir=folder)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(record, stream, indent=2, allow_nan=False)
-        stream.write("\n")
-    os.replace(temporary, folder / f"{name}.json")
+    write_json(folder / f"{record_name(record)}.json", record, allow_nan=False)
     print(claim_summary(record))
     return record
 
@@ -619,20 +610,17 @@ def _json_safe(value: Any) -> Any:
     )
 
 
-def _versions() -> dict[str, str]:
-    """Versions of Python, NumPy, this package, and TensorFlow/Keras if already imported."""
+def versions() -> dict[str, str]:
+    """Versions of Python, this package and the libraries a result depends on (those installed).
+
+    Read from the installed distributions' metadata, so nothing is imported for it.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        package_version = version("cca")
-    except PackageNotFoundError:
-        package_version = "unknown"
-    versions = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "cca": package_version,
-    }
-    for module in ("tensorflow", "keras"):
-        if module in sys.modules:
-            versions[module] = getattr(sys.modules[module], "__version__", "unknown")
-    return versions
+    found = {"python": platform.python_version()}
+    for name in ("cca", "numpy", "scipy", "tensorflow", "keras", "papermill"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found

@@ -46,7 +46,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -59,7 +58,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from cca.experiments.config import load_profile, profile_dir
-from cca.experiments.report import findings_markdown, result_files
+from cca.experiments.files import write_json
+from cca.experiments.report import findings_markdown, result_files, versions
 from cca.experiments.training import PROGRESS_ENV, PROGRESS_MARK
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -326,24 +326,6 @@ def run_notebook(
     return False, (errors or lines or ["papermill failed with no output"])[-1][:300]
 
 
-def _write_json(path: Path, data: Any) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version(), "cca": package_version()}
-    for name in ("numpy", "scipy", "tensorflow", "keras", "papermill"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
 def write_findings(
     output: Path,
     runs: list[NotebookRun],
@@ -374,14 +356,14 @@ def write_findings(
         "profile": profile,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "seconds": round(seconds, 1),
-        "versions": _versions(),
+        "versions": versions(),
         "failed": failed,
         "interrupted": interrupted,
         "findings": results,
     }
     if figures_dir is not None:
         report["figures_dir"] = Path(os.path.relpath(figures_dir, output)).as_posix()
-    _write_json(output / "findings.json", report)
+    write_json(output / "findings.json", report, default=str)
     (output / "findings.md").write_text(findings_markdown(report), encoding="utf-8")
     return output / "findings.md"
 
@@ -447,9 +429,10 @@ def run_batch(
         ok, error = run_notebook(notebook, output, parameters, timeout, processes, echo)
         seconds = time.monotonic() - began
         if ok:
-            _write_json(
+            write_json(
                 output / f"{notebook.stem}.done.json",
                 {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
+                default=str,
             )
         status = "done" if ok else "interrupted" if processes.interrupted.is_set() else "failed"
         runs.append(NotebookRun(notebook.stem, status, seconds, output / f"{notebook.stem}.log",

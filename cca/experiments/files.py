@@ -1,0 +1,54 @@
+"""Files that readers never see half-written: the one atomic write of the experiment code.
+
+The training cache (checkpoints, manifests), the activation cache, the figures, the claim records
+and the runner's findings are all written through :func:`atomic_write`: a temporary file in the
+same folder, flushed and fsynced, then renamed over the target, so that an interrupted job leaves
+the old file or the new one, never a part of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` (bytes, or text as UTF-8) to ``path`` atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "note.txt"
+    >>> atomic_write(target, "done")
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def write_json(path: str | os.PathLike[str], data: Any, **options: Any) -> None:
+    """Write ``data`` as indented JSON (plus a final newline) atomically; ``options`` go to
+    :func:`json.dumps` (e.g. ``default=str``, ``allow_nan=False``)."""
+    atomic_write(path, json.dumps(data, indent=2, **options) + "\n")
