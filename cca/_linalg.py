@@ -1,6 +1,6 @@
 """Numerical core of CCA, shared by the in-memory measures and the streaming accumulator.
 
-Notation (PAPER.md, Section 2.1 of the paper): X (n x a) and Y (n x b) are centered; a *whitening*
+Notation (paper, Section 2.1): X (n x a) and Y (n x b) are centered; a *whitening*
 W (a x r) maps centered neurons to an orthonormal basis Q = X W of X's column space (Q^T Q = I).
 The canonical correlations are the singular values of Qx^T Qy = Wx^T (X^T Y) Wy, and with
 Qx^T Qy = U diag(rho) V^T the canonical directions are A = Wx U and B = Wy V: the canonical

@@ -13,7 +13,7 @@ Speed. Permuting the rows of y leaves X^T X, Y^T Y and the column means unchange
 whitening and orthonormal basis Qx = Xc Wx, Qy = Yc Wy (and the SVCCA principal directions): the
 permuted layer's basis is P Qy. So one permutation costs one product Qx^T (P Qy), of
 n x rank(x) x rank(y), and the SVD of that small matrix, whose singular values are the canonical
-correlations (PAPER.md, "CCA"). PWCCA's inner products <h_i, z_j> = (Xc^T Qx U)_ji need only U,
+correlations (paper, Section 2.1). PWCCA's inner products <h_i, z_j> = (Xc^T Qx U)_ji need only U,
 since x is not permuted. Linear CKA needs only ||Xc^T P Yc||_F (or <K, P L P^T> with the n x n
 kernels, when n^2 is below a b); cosine and Euclidean distance one pass over the data. The bases
 come from :mod:`cca._linalg` as the measures' own: the Gram path in float64 where its directions are

@@ -1,5 +1,5 @@
 """Mean CCA, SVCCA, PWCCA and the CCA result: agreement with a plain float64 reference, invariances
-(paper, Section 2; PAPER.md "Properties that must hold"), closed forms and the Figure 2 toy."""
+(paper, Section 2), closed forms and the Figure 2 toy."""
 
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """The paper's CNN (Section 3, Figures 1, 3, 4, 5) in the Keras functional API, and its training.
 
-Architecture (Morcos et al. 2018, Appendix A.1; PAPER.md): 11 convolutional layers, 3x3 kernels,
+Architecture (Morcos et al. 2018, Appendix A.1): 11 convolutional layers, 3x3 kernels,
 channels ``64, 64, 128, 128, 128, 256, 256, 256, 512, 512, 512`` times a width multiplier, strides
 ``1, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1``, each followed by batch normalization and a ReLU. The classifier
 head, not described in the paper, is ours: global average pooling, a dense layer to the classes
