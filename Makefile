@@ -15,10 +15,16 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UPGRADE ?=
 
-.PHONY: reproduce test data venv lint lock clean-venv
+.PHONY: reproduce publish test data venv lint lock clean-venv
 
 reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
+
+# After `make reproduce`: commit its notebooks (with outputs) and findings, and regenerate the
+# README's results table from them.
+publish: venv
+	$(VENV)/bin/python scripts/publish_notebooks.py runs/$(PROFILE)
+	$(VENV)/bin/python scripts/publish_findings.py runs/$(PROFILE)
 
 test: data venv
 	$(VENV)/bin/ruff check cca tests benchmarks notebooks
