@@ -159,3 +159,34 @@ def test_bad_inputs():
         convergence.bottom_up_convergence([{"cka": run["pwcca"]}], EPOCHS)
     with pytest.raises(ValueError, match="statistic must be one of"):
         convergence.convergence_statistics({"a": [1.0, 0.0]}, [0, 1], statistic="median")
+
+
+def test_figure6_and_a8_split_the_tests_without_changing_them():
+    rng = np.random.default_rng(9)
+    top_down = BOTTOM_UP[::-1]  # far from PWCCA's order in every run
+    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": top_down, "euclidean": top_down}
+    runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    figure6, a8 = convergence.figure6_and_a8(verdict)
+    assert figure6.claim == convergence.FIGURE6_CLAIM and a8.claim == convergence.A8_CLAIM
+    assert [t.name for t in a8.tests] == [
+        "cosine shows the order less clearly than pwcca",
+        "euclidean shows the order less clearly than pwcca",
+    ]
+    assert [t.name for t in figure6.tests] == [
+        *(f"pwcca bottom-up, reference: {label}" for label in (
+            "last checkpoint", "1 checkpoint before the last", "2 checkpoints before the last")),
+        "mean_cca shows the order less clearly than pwcca",
+    ]
+    assert set(figure6.tests) | set(a8.tests) == set(verdict.tests)
+    # Mean CCA shows the order as PWCCA does (6d not reproduced); cosine and Euclidean do not.
+    assert figure6.holds is False and a8.holds is True
+    with pytest.raises(ValueError, match="bottom_up_convergence"):
+        convergence.figure6_and_a8(figure6)
+
+
+def test_a8_without_cosine_or_euclidean_is_undecided():
+    rng = np.random.default_rng(10)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
+    figure6, a8 = convergence.figure6_and_a8(convergence.bottom_up_convergence(runs, EPOCHS))
+    assert figure6.holds is True and a8.tests == () and a8.holds is None

@@ -31,6 +31,11 @@ Weaker measures (6d, A8). For each other measure given (mean CCA, cosine, Euclid
 per-run difference "correlation under PWCCA minus correlation under that measure", at the last
 checkpoint as reference, is tested the same way (sign flip over runs, above
 ``min_contrast``): the paper's claim that the measure shows the order less clearly.
+
+One check, two records. :func:`bottom_up_convergence` returns all these tests in one verdict;
+:func:`figure6_and_a8` splits it into Figure 6's claim (the PWCCA order at every reference, and
+mean CCA's contrast, 6d) and Appendix A8's (the cosine and Euclidean contrasts), without changing
+any test, so each claim gets its own record.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from cca.experiments.claims import evidence
 #: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
 MEASURE = "pwcca"
 CONTRASTS = ("mean_cca", "cosine", "euclidean")
+#: The contrasts of Appendix A8; the others (mean CCA) belong to Figure 6 (6d).
+A8_MEASURES = ("cosine", "euclidean")
 #: Pre-declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
 REFERENCES = (-1, -2, -3)
 STATISTICS = ("area", "first_within")
@@ -65,6 +72,15 @@ CLAIM = (
     "Figure 6 / A8: LSTM layers converge to their final representation bottom-up under PWCCA, "
     "whatever the reference checkpoint; mean CCA (6d), cosine and Euclidean distance (A8) show "
     "the order less clearly"
+)
+
+FIGURE6_CLAIM = (
+    "Figure 6: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint; unweighted mean CCA shows the order less clearly (6d)"
+)
+A8_CLAIM = (
+    "Appendix A8: cosine and Euclidean distance show Figure 6's bottom-up order less clearly "
+    "than PWCCA"
 )
 
 Curves = Mapping[str, Any]  # {layer: distances at each checkpoint}, layers input first
@@ -325,7 +341,7 @@ def bottom_up_convergence(
         tests.append(
             evidence.sign_flip(
                 [own - other_rho for own, other_rho in zip(rhos_at[last], theirs, strict=True)],
-                name=f"{other} shows the order less clearly than {measure}",
+                name=_contrast_name(other, measure),
                 statistic_text=(
                     f"mean over runs of Spearman(depth, {about}) under {measure} minus under "
                     f"{other}; reference: {_reference_label(last)}"
@@ -336,6 +352,60 @@ def bottom_up_convergence(
             )
         )
     return evidence.Verdict(CLAIM, tuple(tests))
+
+
+def figure6_and_a8(
+    verdict: evidence.Verdict, a8_measures: Sequence[str] = A8_MEASURES
+) -> tuple[evidence.Verdict, evidence.Verdict]:
+    """Split a :func:`bottom_up_convergence` verdict into Figure 6's claim and Appendix A8's.
+
+    Figure 6 (:data:`FIGURE6_CLAIM`) keeps the order tests at every reference and the contrasts
+    with measures not in ``a8_measures`` (mean CCA, 6d); Appendix A8 (:data:`A8_CLAIM`) gets the
+    contrasts with the measures in ``a8_measures`` (cosine, Euclidean). The tests are unchanged.
+    A8's contrasts compare each measure with PWCCA's order, so they fail where PWCCA shows no
+    order either. Without those measures in the runs, A8's verdict has no test and is undecided.
+
+    Parameters
+    ----------
+    verdict : Verdict
+        What :func:`bottom_up_convergence` returned.
+    a8_measures : sequence of str
+        Measures whose contrasts are Appendix A8's (default cosine and Euclidean distance).
+
+    Returns
+    -------
+    (Verdict, Verdict)
+        Figure 6's verdict and Appendix A8's.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...                       for i, tau in enumerate(taus, 1)}}
+    >>> runs = [{**run([0.5, 1, 2]), "cosine": run([1, 1, 1])["pwcca"]}] * 5
+    >>> figure6, a8 = figure6_and_a8(bottom_up_convergence(runs, epochs))
+    >>> [t.name for t in figure6.tests]
+    ['pwcca bottom-up, reference: last checkpoint']
+    >>> [t.name for t in a8.tests]
+    ['cosine shows the order less clearly than pwcca']
+    """
+    if not isinstance(verdict, evidence.Verdict) or verdict.claim != CLAIM:
+        raise ValueError(
+            "verdict must be what bottom_up_convergence returned (claim "
+            f"{CLAIM!r}); found {getattr(verdict, 'claim', type(verdict).__name__)!r}."
+        )
+    prefixes = tuple(_contrast_name(other, "") for other in a8_measures)
+    a8 = tuple(test for test in verdict.tests if test.name.startswith(prefixes))
+    rest = tuple(test for test in verdict.tests if not test.name.startswith(prefixes))
+    return evidence.Verdict(FIGURE6_CLAIM, rest), evidence.Verdict(A8_CLAIM, a8)
+
+
+_CONTRAST = " shows the order less clearly than "
+
+
+def _contrast_name(other: str, measure: str) -> str:
+    return f"{other}{_CONTRAST}{measure}"
 
 
 def _rank_correlations(

@@ -1,0 +1,112 @@
+"""Figure layouts that the notebooks draw from the package: each returns a matplotlib Figure.
+
+The notebooks save what these return with :func:`cca.experiments.report.save_figure`. This module
+needs matplotlib but never TensorFlow.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cca.experiments.report import COLOURS
+
+#: Axis titles of the distances of :func:`cca.experiments.analysis.distance_function`.
+LABELS = {
+    "pwcca": "PWCCA distance",
+    "mean_cca": "mean CCA distance",
+    "svcca": "SVCCA distance",
+    "cosine": "cosine distance",
+    "euclidean": "Euclidean distance",
+}
+#: Line style of each seed, in order (repeated when there are more seeds), and its name.
+LINE_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot"}
+
+Run = tuple[str, int]  # (model, seed)
+
+
+def plot_convergence_curves(
+    curves: Mapping[Run, Mapping[str, Mapping[str, Sequence[float]]]],
+    epochs: Mapping[Run, Sequence[float]],
+    measures: Sequence[str],
+    *,
+    ylabel: str = "distance to final epoch",
+) -> Any:
+    """Each layer's distance to its final representation over training, per model and measure.
+
+    The layout of the paper's Figure 6 (blog figure 2: PWCCA in a-c, unweighted mean CCA in d)
+    and of Appendix A8 (cosine and Euclidean distance): one row per model, one column per
+    measure; within an axes, colour marks the layer (input first) and line style the seed.
+
+    Parameters
+    ----------
+    curves : mapping of (model, seed) to mapping
+        ``{(model, seed): {measure: {layer: distance at each checkpoint}}}``, one entry per
+        training run, as :func:`cca.experiments.lm.convergence_curves` returns for each run.
+        Rows follow the models' first appearance in this mapping.
+    epochs : mapping of (model, seed) to array-like
+        Epoch of each checkpoint of each run (:func:`cca.experiments.lm.checkpoint_epochs`).
+    measures : sequence of str
+        The measures to draw, one column each; every run must have them.
+    ylabel : str
+        Label of the y axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(models) x len(measures)`` axes; the layers of the first seed of a model carry the
+        legend labels.
+
+    Examples
+    --------
+    >>> epochs = {("lstm3", 0): [0, 1, 2]}
+    >>> curves = {("lstm3", 0): {"pwcca": {"lstm1": [0.5, 0.1, 0.0], "lstm2": [0.6, 0.3, 0.0]}}}
+    >>> fig = plot_convergence_curves(curves, epochs, ["pwcca"])
+    >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_title()
+    (['lstm1', 'lstm2'], 'lstm3: PWCCA distance')
+    """
+    import matplotlib.pyplot as plt
+
+    _check_curves(curves, epochs, measures)
+    models = list(dict.fromkeys(model for model, _ in curves))
+    seeds = {model: [seed for m, seed in curves if m == model] for model in models}
+    fig, axes = plt.subplots(
+        len(models), len(measures), figsize=(4.4 * len(measures), 3.2 * len(models)),
+        squeeze=False,
+    )
+    for row, model in zip(axes, models, strict=True):
+        styles = dict(zip(seeds[model], itertools.cycle(LINE_STYLES), strict=False))
+        for ax, measure in zip(row, measures, strict=True):
+            for seed, style in styles.items():
+                for i, (layer, curve) in enumerate(curves[model, seed][measure].items()):
+                    ax.plot(epochs[model, seed], curve, style, color=COLOURS[i % len(COLOURS)],
+                            marker=".", label=layer if seed == seeds[model][0] else None)
+            ax.set(title=f"{model}: {LABELS.get(measure, measure)}", xlabel="epoch",
+                   ylabel=ylabel)
+            key = ", ".join(f"seed {seed} {LINE_STYLES[style]}" for seed, style in styles.items())
+            ax.legend(title=key, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _check_curves(curves, epochs, measures) -> None:
+    if not curves:
+        raise ValueError("curves is empty: give {(model, seed): {measure: {layer: curve}}}.")
+    if not measures:
+        raise ValueError("measures is empty: name at least one measure to draw.")
+    for run, by_measure in curves.items():
+        if run not in epochs:
+            raise ValueError(f"epochs has no entry for run {run!r}; it has {sorted(epochs)}.")
+        missing = [measure for measure in measures if measure not in by_measure]
+        if missing:
+            raise ValueError(
+                f"run {run!r} has no curves for {missing}; it has {sorted(by_measure)}."
+            )
+        for measure in measures:
+            for layer, curve in by_measure[measure].items():
+                if len(curve) != len(epochs[run]):
+                    raise ValueError(
+                        f"run {run!r}, {measure}, {layer}: {len(curve)} distances for "
+                        f"{len(epochs[run])} epochs; give one distance per checkpoint."
+                    )
