@@ -88,3 +88,14 @@ def test_too_few_rates_is_undecided():
     json.dumps(verdict.as_record(), allow_nan=False)
     with pytest.raises(ValueError, match="one learning rate per network"):
         learning_rate.check_figure5(np.zeros((3, 3)), RATE_OF, TRAINED)
+
+
+def test_cluster_test_gives_no_effect_interval_from_the_null():
+    """The relabellings' 95% range is the null's spread, not an interval of the effect (observed
+    minus null mean): it is stated with the null and the effect carries no interval."""
+    verdict = learning_rate.check_figure5(
+        rate_distances(0, [0.40, 0.42, 0.42, 0.43]), RATE_OF, TRAINED, n_permutations=500)
+    clusters = verdict["clusters follow the learning rate"]
+    assert clusters.interval is None
+    assert "95% of them between" in clusters.null
+    assert clusters.effect == pytest.approx(clusters.value - clusters.null_value)

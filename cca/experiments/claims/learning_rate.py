@@ -157,15 +157,18 @@ def _cluster_test(d, codes, relabelled, linkage, alpha, smallest, left_out, name
     null = np.array([analysis.adjusted_rand_index(clusters, order) for order in relabelled])
     p_value = float((1 + np.sum(null >= observed - 1e-12)) / (1 + len(null)))
     holds, reason = evidence.decide(p_value, smallest, alpha)
+    low, high = np.quantile(null, [0.025, 0.975])
+    # The relabellings' range describes the null, not the effect: it goes in the null's text,
+    # and the effect has no interval (Evidence.interval is an interval of the effect).
     return Evidence(
         name,
         f"adjusted Rand index of {linkage}-linkage clusters ({n_rates}) vs learning rates; "
         f"{left_out}",
         observed,
-        f"learning rates permuted over networks ({len(null)} relabellings)",
+        f"learning rates permuted over networks ({len(null)} relabellings; 95% of them "
+        f"between {low:.3g} and {high:.3g})",
         float(null.mean()), p_value, len(codes), "networks",
         effect=observed - float(null.mean()),
-        interval=(float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975))),
         holds=holds, reason=reason,
     )
 
