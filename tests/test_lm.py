@@ -90,14 +90,6 @@ def test_probe_windows_are_fixed_and_disjoint():
         lm.probe_windows(ids, 100, 20)
 
 
-def test_convergence_epochs_and_bottom_up_order():
-    curves = {"lstm1": np.array([0.9, 0.05, 0.0]), "lstm2": np.array([0.9, 0.3, 0.0])}
-    epochs = lm.convergence_epochs(curves, threshold=0.1)
-    assert epochs == {"lstm1": 1, "lstm2": 2}
-    assert lm.is_bottom_up(epochs)
-    assert not lm.is_bottom_up({"lstm1": 2, "lstm2": 1})
-
-
 def test_repeat_token_and_distances_to_last_step():
     windows = np.arange(20).reshape(2, 10)
     repeated = lm.repeat_token(windows, start=3, length=4)

@@ -18,8 +18,8 @@ in the paper's Figure 3, or pass ``conv="mean"`` through the measure's options).
   final state (Figure 1 a-c).
 - :func:`direction_stability`: CCA directions found between an early and a mid-training
   checkpoint, top ("stable") and bottom ("unstable"), tracked over training (Figure 1 d-f).
-- :func:`cluster_networks`, :func:`adjusted_rand_index`, :func:`label_permutation_test`:
-  hierarchical clustering of a distance matrix against known labels (Figure 5).
+- :func:`cluster_networks`, :func:`adjusted_rand_index`: hierarchical clustering of a distance
+  matrix against known labels (Figure 5; tested by :mod:`cca.experiments.claims.learning_rate`).
 
 Two thin conveniences tie these to the cached CNNs, so the four notebooks do not repeat them:
 :func:`train_networks` (a group of CNNs from a profile's ``images`` table, through
@@ -389,66 +389,6 @@ def adjusted_rand_index(labels_a: Sequence[Any], labels_b: Sequence[Any]) -> flo
     return float((sum_cells - expected) / (maximum - expected))
 
 
-def label_separation(distances: np.ndarray, labels: Sequence[Any]) -> float:
-    """Mean distance between networks of different labels minus that of equal labels.
-
-    Positive when networks sharing a label (e.g. a learning rate, Figure 5) are closer.
-    """
-    matrix = np.asarray(distances, dtype=float)
-    values = np.asarray(list(labels))
-    rows, cols = np.triu_indices(len(values), k=1)
-    same = values[rows] == values[cols]
-    return float(matrix[rows[~same], cols[~same]].mean() - matrix[rows[same], cols[same]].mean())
-
-
-def label_permutation_test(
-    distances: np.ndarray,
-    labels: Sequence[Any],
-    n_permutations: int = 10_000,
-    seed: int | None = 0,
-) -> stats.PermutationResult:
-    """One-sided permutation test that networks sharing a label are closer (Figure 5).
-
-    The statistic is :func:`label_separation`; the null shuffles the labels over networks (the
-    networks, not the dependent pair distances, are exchangeable under the null), and
-    ``p = (1 + #{null >= observed}) / (1 + n_permutations)``.
-
-    Parameters
-    ----------
-    distances
-        Symmetric (networks, networks) distance matrix.
-    labels
-        One label per network, with at least one label shared by two networks and two labels.
-    n_permutations
-        Number of random relabellings.
-    seed
-        Seed of the relabellings.
-    """
-    matrix = np.asarray(distances, dtype=float)
-    values = np.asarray(list(labels))
-    if matrix.ndim != 2 or matrix.shape != (len(values), len(values)):
-        raise ValueError(
-            f"distances must be (networks, networks) with one label per network: got shape "
-            f"{matrix.shape} and {len(values)} labels"
-        )
-    _, counts = np.unique(values, return_counts=True)
-    if len(counts) < 2 or counts.max() < 2:
-        raise ValueError(
-            f"labels must hold at least two distinct labels and one label shared by two "
-            f"networks, got {values.tolist()}"
-        )
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) or (
-        n_permutations < 1
-    ):
-        raise ValueError(f"n_permutations must be a positive int, got {n_permutations!r}")
-    observed = label_separation(matrix, values)
-    rng = np.random.default_rng(seed)
-    null = np.array([label_separation(matrix, rng.permutation(values))
-                     for _ in range(n_permutations)])
-    p_value = (1 + np.sum(null >= observed - 1e-12)) / (1 + n_permutations)
-    return stats.PermutationResult(observed, float(p_value), n_permutations, False)
-
-
 def subsample_neurons(activations: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     """A random subset of ``count`` neurons (columns), e.g. Figure 4's 128 final-layer filters.
 
@@ -589,39 +529,3 @@ def plot_group_profile(
     ax.set_ylabel(ylabel)
 
 
-def compare_groups(
-    matrices: Mapping[str, np.ndarray],
-    layers: Sequence[str],
-    group_a: Sequence[int],
-    group_b: Sequence[int],
-    n_permutations: int = 10_000,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Figure 3's numbers over a set of layers: within a, within b, between, and a test.
-
-    The distance matrices of ``layers`` are averaged into one, then the mean +- std of the
-    within-a, within-b and between pairs are taken, and :func:`cca.experiments.stats.
-    permutation_test` asks whether group a is tighter than group b (one-sided, network labels
-    shuffled).
-
-    Returns
-    -------
-    dict
-        ``within_a``, ``within_a_std``, ``within_b``, ``within_b_std``, ``between``,
-        ``between_std``, ``p_a_tighter`` (p-value of "within a < within b"), ``n_splits``.
-    """
-    missing = [layer for layer in layers if layer not in matrices]
-    if not layers or missing:
-        raise ValueError(f"layers must be a non-empty list of keys of matrices; missing {missing}")
-    mean = np.mean([matrices[layer] for layer in layers], axis=0)
-    within_a = stats.within_group(mean, group_a)
-    within_b = stats.within_group(mean, group_b)
-    between = stats.between_groups(mean, group_a, group_b)
-    test = stats.permutation_test(mean, group_a, group_b, alternative="less",
-                                  n_permutations=n_permutations, seed=seed)
-    return {
-        "within_a": within_a.mean, "within_a_std": within_a.std,
-        "within_b": within_b.mean, "within_b_std": within_b.std,
-        "between": between.mean, "between_std": between.std,
-        "p_a_tighter": test.p_value, "n_splits": test.n_permutations,
-    }

@@ -495,37 +495,3 @@ def convergence_curves(
     }
 
 
-def convergence_epochs(
-    curves: Mapping[str, np.ndarray], threshold: float
-) -> dict[str, int | None]:
-    """First epoch at which each layer's distance to its final representation is <= threshold.
-
-    Parameters
-    ----------
-    curves
-        ``{layer: distances at epochs 0, 1, ...}`` to the final epoch (Figure 6's curves).
-    threshold
-        The fixed distance that counts as "converged".
-
-    Returns
-    -------
-    dict
-        ``{layer: epoch}``; ``None`` for a layer that never gets within ``threshold`` (the last
-        epoch always does for distance 0 to itself, so ``None`` only arises for noisy measures).
-    """
-    result: dict[str, int | None] = {}
-    for name, curve in curves.items():
-        below = np.flatnonzero(np.asarray(curve) <= threshold)
-        result[name] = int(below[0]) if below.size else None
-    return result
-
-
-def is_bottom_up(epochs: Mapping[str, int | None], strict: bool = False) -> bool:
-    """Whether layers (in the mapping's order, input first) converge in bottom-up order.
-
-    ``strict=False`` allows ties (two layers converging in the same epoch); a layer that never
-    converges counts as converging after every other.
-    """
-    values = [math.inf if e is None else e for e in epochs.values()]
-    pairs = list(zip(values, values[1:], strict=False))
-    return all(a < b for a, b in pairs) if strict else all(a <= b for a, b in pairs)
