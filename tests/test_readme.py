@@ -28,3 +28,30 @@ def test_readme_quickstart_runs_and_streaming_matches():
     assert namespace["top"].shape == (len(x), 10)
     assert 0.0 <= cca.pwcca_distance(x, y) <= 1.0
     assert np.isfinite(cca.linear_cka(x, y, debiased=True))
+
+
+FINDINGS = README.parent / "findings" / "default.json"
+
+
+def test_readme_results_table_is_generated_from_the_committed_findings():
+    """The README's numbers come from findings/default.json (scripts/publish_findings.py)."""
+    import json
+
+    from cca.experiments import report
+
+    findings = json.loads(FINDINGS.read_text(encoding="utf-8"))
+    text = README.read_text(encoding="utf-8")
+    start = text.index(report.README_TABLE_START)
+    end = text.index(report.README_TABLE_END) + len(report.README_TABLE_END) + 1
+    assert text[start:end] == report.readme_results_table(findings), (
+        "the README's results table differs from findings/default.json: run "
+        "`python scripts/publish_findings.py` after `make reproduce`"
+    )
+    markdown = (FINDINGS.with_suffix(".md")).read_text(encoding="utf-8")
+    assert markdown == report.findings_markdown(findings)
+    assert findings["profile"] == "default" and not findings["failed"]
+    assert all(record.get("evidence") for record in findings["findings"]), (
+        "every committed claim must carry its evidence"
+    )
+    shown = set(re.findall(r'src="figures/([^"]+)"', text[start:end]))
+    assert all((README.parent / "figures" / name).exists() for name in shown)
