@@ -283,8 +283,13 @@ def test_ctrl_c_stops_cleanly_reports_what_finished_and_resumes(workspace, tmp_p
         assert time.monotonic() < deadline and process.poll() is None, "beta never started"
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
+    interrupted_at = time.monotonic()
+    # Beyond the notebook's own 120 s hang: a slow stop shows in the message, not as a timeout.
+    out, err = process.communicate(timeout=180)
+    stopped_after = time.monotonic() - interrupted_at
+    assert process.returncode == 130, (
+        f"exit {process.returncode} after {stopped_after:.0f} s\n{out}{err}"
+    )
     assert "Traceback" not in err, err
     assert "INTERRUPTED: beta, gamma did not finish; finished: alpha." in out
     findings = json.loads((workspace["output"] / "findings.json").read_text())
