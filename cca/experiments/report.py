@@ -306,7 +306,8 @@ def verdict_word(holds: bool | None) -> str:
 
 def verdict_text(record: Mapping[str, Any]) -> str:
     """The verdict of a record in words, with the reasons of the tests that failed or could not
-    decide (from its ``evidence``), e.g. ``"undecided: fewer than 4 networks per group"``."""
+    decide (from its ``evidence``), e.g. ``"undecided (as far apart: fewer than 4 networks per
+    group)"``."""
     word = verdict_word(record.get("holds"))
     if record.get("holds") is True:
         return word
@@ -379,6 +380,18 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _test_text(test: Mapping[str, Any], units: bool = False) -> str:
+    """One evidence test for a table cell: ``name: value vs baseline, p = ...`` (and its units)."""
+    text = f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
+    if test.get("null_value") is not None:
+        text += f" vs {format_number(test['null_value'])}"
+    if test.get("p_value") is not None:
+        text += f", p = {format_number(test['p_value'], digits=2)}"
+    if units and test.get("units"):
+        text += f" ({test['units']} {test['unit']})"
+    return text
+
+
 def key_numbers(record: Mapping[str, Any], limit: int = 4) -> str:
     """The few numbers a verdict rests on, for the summary table: each test's value, baseline
     and p-value if the record has ``evidence``, else its first ``limit`` measured numbers.
@@ -390,15 +403,7 @@ def key_numbers(record: Mapping[str, Any], limit: int = 4) -> str:
     'distance › PWCCA 0.0712; distance › mean CCA 0.403'
     """
     if record.get("evidence"):
-        shown = []
-        for test in record["evidence"][:limit]:
-            text = f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
-            if test.get("null_value") is not None:
-                text += f" vs {format_number(test['null_value'])}"
-            if test.get("p_value") is not None:
-                text += f", p = {format_number(test['p_value'], digits=2)}"
-            shown.append(text)
-        return "; ".join(shown)
+        return "; ".join(_test_text(test) for test in record["evidence"][:limit])
     numbers = [(key, value) for key, value in _flatten_mapping(record.get("measured") or {},
                                                                separator=" › ")
                if isinstance(value, int | float) and not isinstance(value, bool)]
@@ -431,15 +436,7 @@ def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures"
             if str(name).endswith(".png")
         )
         label = finding.get("figure") or record_name(finding)
-        tests = [
-            f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
-            + (f" vs {format_number(test['null_value'])}" if test.get("null_value") is not None
-               else "")
-            + (f", p = {format_number(test['p_value'], digits=2)}"
-               if test.get("p_value") is not None else "")
-            + (f" ({test['units']} {test['unit']})" if test.get("units") else "")
-            for test in finding.get("evidence") or []
-        ]
+        tests = [_test_text(test, units=True) for test in finding.get("evidence") or []]
         numbers = "; ".join(tests) if tests else key_numbers(finding)
         lines.append(
             f"| {images} {label} | {_cell(str(finding.get('claim', '')))} | {numbers} | "
