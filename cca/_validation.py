@@ -26,6 +26,17 @@ class DegenerateCCAWarning(UserWarning):
     """
 
 
+class GramPathWarning(UserWarning):
+    """A result from dask arrays is less accurate than ``method="auto"`` would be in memory.
+
+    A layer's equilibrated covariance has eigenvalues below 1e-6 of the largest (nearly dependent
+    neurons), where the in-memory functions switch from the Gram matrix to SVDs of the data. On
+    dask arrays only the Gram matrix is computed, so expect errors of about 1e-16 / (that ratio)
+    in the smallest canonical correlations. ``method="gram"`` accepts this without the warning;
+    for the SVD path, pass the layers in memory (``x.compute()``).
+    """
+
+
 def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     """Convert ``value`` to a finite float32/float64 array of shape (n, d) or (n, h, w, c).
 
@@ -36,6 +47,13 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     """
     if value is None:
         raise ValueError(f"{name} is None; pass the layer's activations as an array.")
+    if is_dask_array(value):
+        raise ValueError(
+            f"{name} is a dask array, and this function needs the whole layer in memory. Only "
+            "the CCA measures (cca, canonical_correlations, mean_cca, svcca, pwcca and their "
+            "distances), linear_cka (debiased=False) and CCAAccumulator.update reduce dask arrays "
+            f"chunk by chunk. If the layer fits in memory, pass {name}.compute()."
+        )
     if isinstance(value, np.ma.MaskedArray):
         if np.ma.count_masked(value):
             raise ValueError(
@@ -54,44 +72,65 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
         ) from error
     if array.dtype.kind == "O":
         array = _numbers_from_objects(array, name)
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must hold real numbers; found dtype {array.dtype}. "
-            "Pass a numeric (integer or floating point) array of activations."
-        )
-    if array.ndim not in (2, 4):
-        raise ValueError(
-            f"{name} must be 2-D (datapoints, neurons) or 4-D (datapoints, height, width, "
-            f"channels); found {array.ndim}-D with shape {array.shape}. Reshape it, e.g. "
-            f"{name}.reshape(len({name}), -1) for one neuron per column."
-        )
-    if array.shape[0] < min_rows:
-        raise ValueError(
-            f"{name} must have at least {min_rows} datapoints (rows); found {array.shape[0]}. "
-            "Similarity measures need several datapoints, many more than neurons."
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} has no neurons (shape {array.shape}); pass at least one neuron.")
+    check_layout(array.dtype, array.shape, name, min_rows)
     finite = np.isfinite(array)
     if not finite.all():
         bad = array[~finite]
-        raise ValueError(
-            f"{name} contains {bad.size} non-finite value(s) (NaN or infinity, first: {bad[0]}). "
-            "Remove or replace those datapoints before comparing representations."
-        )
+        raise ValueError(nonfinite_message(name, bad.size, bad[0]))
     wide = array.dtype.kind == "f" and array.dtype.itemsize >= 8  # float32 cannot reach the limit
     largest = max(array.max(), -array.min()) if wide else 0
     if largest > MAX_MAGNITUDE:
-        raise ValueError(
-            f"{name} holds values up to {np.format_float_scientific(largest, 3, trim='-')} in "
-            "magnitude, "
-            f"beyond what the measures compute with in float64 (at most {MAX_MAGNITUDE:.0e}). "
-            "Rescale the layer (divide it by a constant): every similarity is invariant to "
-            "scaling a whole layer."
-        )
+        raise ValueError(magnitude_message(name, largest))
     if array.dtype != np.float32:
         array = array.astype(np.float64, copy=False)
     return array
+
+
+def is_dask_array(value: object) -> bool:
+    """Whether ``value`` is a dask array (recognised by its class, without importing dask)."""
+    return type(value).__module__.startswith("dask.array") and hasattr(value, "chunks")
+
+
+def check_layout(dtype: np.dtype, shape: tuple, name: str, min_rows: int = 2) -> None:
+    """Raise ValueError unless an array of ``dtype`` and ``shape`` can be a layer: real numbers,
+    2-D or 4-D, at least ``min_rows`` datapoints and one neuron."""
+    if dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} must hold real numbers; found dtype {dtype}. "
+            "Pass a numeric (integer or floating point) array of activations."
+        )
+    if len(shape) not in (2, 4):
+        raise ValueError(
+            f"{name} must be 2-D (datapoints, neurons) or 4-D (datapoints, height, width, "
+            f"channels); found {len(shape)}-D with shape {shape}. Reshape it, e.g. "
+            f"{name}.reshape(len({name}), -1) for one neuron per column."
+        )
+    if shape[0] < min_rows:
+        raise ValueError(
+            f"{name} must have at least {min_rows} datapoints (rows); found {shape[0]}. "
+            "Similarity measures need several datapoints, many more than neurons."
+        )
+    if 0 in shape:
+        raise ValueError(f"{name} has no neurons (shape {shape}); pass at least one neuron.")
+
+
+def nonfinite_message(name: str, count: int, first: float) -> str:
+    """The error for ``count`` NaN or infinite values in ``name``, ``first`` the first of them."""
+    return (
+        f"{name} contains {count} non-finite value(s) (NaN or infinity, first: {first}). "
+        "Remove or replace those datapoints before comparing representations."
+    )
+
+
+def magnitude_message(name: str, largest: float) -> str:
+    """The error for values of ``name`` up to ``largest`` in magnitude, beyond MAX_MAGNITUDE."""
+    return (
+        f"{name} holds values up to {np.format_float_scientific(largest, 3, trim='-')} in "
+        "magnitude, "
+        f"beyond what the measures compute with in float64 (at most {MAX_MAGNITUDE:.0e}). "
+        "Rescale the layer (divide it by a constant): every similarity is invariant to "
+        "scaling a whole layer."
+    )
 
 
 # Largest magnitude accepted: float64 reaches 1.8e308, and sums over many datapoints need room.
@@ -199,11 +238,16 @@ def live_neurons(array: np.ndarray, name: str, suspects: np.ndarray | None = Non
         live = ~suspects
         live[suspects] = np.ptp(array[:, suspects], axis=0) > 0
     if not live.any():
-        raise ValueError(
-            f"every neuron of {name} is constant over the {array.shape[0]} datapoints (dead "
-            "neurons); similarity is undefined. Check the layer, or compare another one."
-        )
+        raise ValueError(dead_layer_message(name, array.shape[0]))
     return live
+
+
+def dead_layer_message(name: str, n: int) -> str:
+    """The error for a layer ``name`` whose every neuron is constant over its ``n`` datapoints."""
+    return (
+        f"every neuron of {name} is constant over the {n} datapoints (dead neurons); similarity "
+        "is undefined. Check the layer, or compare another one."
+    )
 
 
 def warn_if_degenerate(n: int, n_x: int, n_y: int, stacklevel: int = 3) -> None:

@@ -13,6 +13,7 @@ from cca._validation import (
     check_conv,
     check_flag,
     check_same_rows,
+    is_dask_array,
     live_neurons,
     reduce_space,
 )
@@ -74,8 +75,21 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
     >>> q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
     >>> round(cca.linear_cka(x, 3 * x @ q + 1), 6)
     1.0
+
+    On dask arrays (``debiased=False``) the Gram blocks are computed chunk by chunk where the
+    chunks live (:mod:`cca._dask`).
     """
     debiased = check_flag(debiased, "debiased")
+    if is_dask_array(x) or is_dask_array(y):
+        if debiased:
+            raise ValueError(
+                "debiased CKA needs every datapoint's kernel diagonal, which is not reduced "
+                "chunk by chunk: on dask arrays use debiased=False, or pass x.compute() and "
+                "y.compute() if they fit in memory."
+            )
+        from cca import _dask  # imports dask, which only dask input needs
+
+        return _dask.linear_cka(x, y, conv)
     x, y = _prepare_pair(x, y, conv)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")

@@ -17,6 +17,12 @@ combination of others plus an offset, adds no direction even after float32 round
 correlations and measures do not change. All paths use the same floors, so ``"auto"`` is never
 less accurate than ``"gram"``. Neurons of extreme size (1e-150 to 1e150) are rescaled by exact
 powers of two first.
+
+Dask arrays (``pip install "cca[dask]"``) are reduced chunk by chunk where they live: the Gram
+matrix and means of each block of rows on the workers, merged exactly, then the small solve here
+(:mod:`cca._dask`), in memory independent of the number of datapoints. That is the Gram path in
+float64 (``"svd"`` and ``conv="dft"`` need the data in memory; where ``"auto"`` would take the SVD
+path, a :class:`cca.GramPathWarning` says so).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from cca._validation import (
     check_method,
     check_same_rows,
     data_resolution,
+    is_dask_array,
     live_neurons,
     reduce_space,
     warn_if_degenerate,
@@ -152,10 +159,20 @@ class CCAResult:
     def _centered(self, data, mean, name) -> np.ndarray:
         if data is None:
             raise ValueError(
-                f"this result has no {name} data (it came from a streaming accumulator); "
+                f"this result has no {name} data (it was computed from moments, by a "
+                "CCAAccumulator or from dask arrays); "
                 f"use project_{name}(data) to get the variates of any data."
             )
         return data - mean
+
+
+def _on_dask(x, y, conv, method, svcca=None) -> CCAResult | None:
+    """The result for dask input (:mod:`cca._dask`); None when neither layer is a dask array."""
+    if not (is_dask_array(x) or is_dask_array(y)):
+        return None
+    from cca import _dask  # imports dask, which only dask input needs
+
+    return _dask.fit(x, y, conv, method, svcca)
 
 
 def _prepare(x, y, conv, method, allow_dft=False):
@@ -380,7 +397,17 @@ def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") 
     >>> y = np.hstack([x[:, :2], rng.normal(size=(1000, 3))])
     >>> np.round(cca.cca(x, y).correlations, 1)
     array([1. , 1. , 0.1, 0.1, 0. ])
+
+    Dask arrays are reduced chunk by chunk where they live (see :mod:`cca.measures`):
+
+    >>> import dask.array as da
+    >>> chunked = cca.cca(da.from_array(x, chunks=300), da.from_array(y, chunks=300))
+    >>> bool(np.allclose(chunked.correlations, cca.cca(x, y).correlations, rtol=0, atol=1e-10))
+    True
     """
+    on_dask = _on_dask(x, y, conv, method)
+    if on_dask is not None:
+        return on_dask
     x, y, resolution = _prepare(x, y, conv, method)
     return _fit(x, y, method, conv, resolution=resolution)
 
@@ -405,6 +432,9 @@ def canonical_correlations(
     >>> cca.canonical_correlations(x, 2 * x + 1)
     array([1., 1., 1.])
     """
+    on_dask = _on_dask(x, y, conv, method)
+    if on_dask is not None:
+        return on_dask.correlations
     x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
     if conv == "dft":
         fits = _per_frequency(x, y, method, resolution)
@@ -481,6 +511,9 @@ def svcca(
     1.0
     """
     check_keep(keep, rule)
+    on_dask = _on_dask(x, y, conv, method, svcca=(keep, rule))
+    if on_dask is not None:
+        return on_dask.mean_cca
     x, y, resolution = _prepare(x, y, conv, method)
     check_keep_fits(keep, x.shape[1], y.shape[1])
     return _fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution).mean_cca
@@ -529,6 +562,9 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     >>> round(cca.pwcca(x, x[:, :3] @ rng.normal(size=(3, 3))), 2)
     1.0
     """
+    on_dask = _on_dask(x, y, conv, method)
+    if on_dask is not None:
+        return on_dask.pwcca
     x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
     if conv != "dft":
         return _fit(x, y, method, resolution=resolution).pwcca

@@ -18,6 +18,9 @@ well-conditioned).
 The SVD fallback of ``method="auto"`` needs the data, so the accumulator cannot take it: on layers
 whose equilibrated covariance has eigenvalues below 1e-6 of the largest, expect errors of about
 1e-16 / (that ratio) in the smallest correlations.
+
+``update`` also takes dask arrays: their blocks of rows are reduced to these statistics on the
+workers and merged there, and only the merged statistics come back (:mod:`cca._dask`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from cca._validation import (
     check_keep_fits,
     check_same_rows,
     data_resolution,
+    dead_layer_message,
+    is_dask_array,
     reduce_space,
     warn_if_degenerate,
 )
@@ -60,6 +65,13 @@ class CCAAccumulator:
     >>> left, right = cca.CCAAccumulator().update(x[:400], y[:400]), cca.CCAAccumulator()
     >>> bool(np.isclose(left.merge(right.update(x[400:], y[400:])).mean_cca(), cca.mean_cca(x, y)))
     True
+
+    A dask array is reduced chunk by chunk where its chunks live (``pip install "cca[dask]"``):
+
+    >>> import dask.array as da
+    >>> acc = cca.CCAAccumulator().update(da.from_array(x, chunks=300), y)
+    >>> bool(np.isclose(acc.pwcca(), cca.pwcca(x, y), rtol=0, atol=1e-10))
+    True
     """
 
     def __init__(self, conv: str | None = None) -> None:
@@ -76,18 +88,25 @@ class CCAAccumulator:
         self._resolution = 0.0  # machine epsilon of the coarsest precision fed
 
     def update(self, x: object, y: object) -> CCAAccumulator:
-        """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator."""
+        """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator.
+
+        x and y may be dask arrays (or one of them): the batch is then reduced on the workers,
+        block of rows by block of rows, and only its statistics are merged here.
+        """
+        if is_dask_array(x) or is_dask_array(y):
+            from cca import _dask  # imports dask, which only dask input needs
+
+            x, y = _dask.layers(x, y, self.conv, min_rows=1)
+            self._check_layers(x.shape[-1], y.shape[-1])
+            self._absorb_part(_dask.statistics(x, y, self.conv))
+            return self
         raw_x, raw_y = x, y
         x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
         check_same_rows(x, y)
         check_conv(self.conv, x, y, allow_dft=False)
         batch = np.hstack([reduce_space(x, self.conv), reduce_space(y, self.conv)])
         batch = batch.astype(np.float64, copy=False)
-        if self._n_x is not None and (batch.shape[1], x.shape[-1]) != (len(self._mean), self._n_x):
-            raise ValueError(
-                f"this batch has {x.shape[-1]} + {batch.shape[1] - x.shape[-1]} neurons; earlier "
-                f"batches had {self._n_x} + {len(self._mean) - self._n_x}. Feed the same layers."
-            )
+        self._check_layers(x.shape[-1], batch.shape[1] - x.shape[-1])
         if self._scale is None:
             magnitude = np.abs(batch).max(axis=0)
             self._scale = np.ldexp(1.0, -np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1])
@@ -112,23 +131,44 @@ class CCAAccumulator:
             )
         merged = CCAAccumulator(self.conv)
         for part in (self, other):
-            if part.n_samples:
-                merged._absorb(
-                    part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x,
-                    part._scale, part._resolution,
-                )
+            merged._absorb_part(part)
         return merged
 
+    def _check_layers(self, n_x: int, n_y: int, what: str = "this batch has") -> None:
+        """ValueError unless ``what`` (a batch, another accumulator) of n_x + n_y neurons fits
+        the data so far."""
+        if self._n_x is not None and (n_x, n_y) != (self._n_x, len(self._mean) - self._n_x):
+            raise ValueError(
+                f"{what} {n_x} + {n_y} neurons; earlier batches had {self._n_x} + "
+                f"{len(self._mean) - self._n_x}. Feed the same layers."
+            )
+
+    def _absorb_part(self, part: CCAAccumulator) -> None:
+        """Merge another accumulator's statistics into this one."""
+        if part.n_samples:
+            self._check_layers(part._n_x, len(part._mean) - part._n_x, "the other data have")
+            self._absorb(
+                part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x,
+                part._scale, part._resolution,
+            )
+
     def _absorb(self, n, mean, gram, low, high, n_x, scale, resolution) -> None:
-        """Merge statistics of data stored times ``scale`` (Chan, Golub & LeVeque, exact)."""
+        """Merge statistics of data stored times ``scale`` (Chan, Golub & LeVeque, exact).
+
+        The merged statistics keep each neuron's smaller factor, so a part of larger values
+        (merged from elsewhere) does not overflow; the factors are powers of two, so exact.
+        """
         self._resolution = max(self._resolution, resolution)
         if self._n_x is None:
             self.n_samples, self._mean, self._gram = n, mean.copy(), gram.copy()
             self._low, self._high, self._n_x, self._scale = low.copy(), high.copy(), n_x, scale
             return
-        if (len(mean), n_x) != (len(self._mean), self._n_x):
-            raise ValueError("the two accumulators hold different layers (neuron counts differ).")
-        ratio = self._scale / scale  # a power of two: exact
+        common = np.minimum(self._scale, scale)
+        if np.any(common != self._scale):
+            ratio = common / self._scale
+            self._mean, self._gram = self._mean * ratio, self._gram * np.outer(ratio, ratio)
+            self._low, self._high, self._scale = self._low * ratio, self._high * ratio, common
+        ratio = common / scale
         mean, gram = mean * ratio, gram * np.outer(ratio, ratio)
         low, high = low * ratio, high * ratio
         total = self.n_samples + n
@@ -145,7 +185,9 @@ class CCAAccumulator:
         self._low, self._high = np.minimum(self._low, low), np.maximum(self._high, high)
         self.n_samples = total
 
-    def _moments(self) -> _linalg.Moments:
+    def _moments(self, warn: bool = True) -> _linalg.Moments:
+        """The statistics as :class:`cca._linalg.Moments`, dead neurons zeroed; ``warn``: issue
+        :class:`cca.DegenerateCCAWarning` when there are too few datapoints for CCA."""
         if self.n_samples < 2:
             raise ValueError(
                 f"the accumulator holds {self.n_samples} datapoint(s); feed at least 2 by update()."
@@ -153,12 +195,10 @@ class CCAAccumulator:
         live = self._high > self._low
         for name, part in (("x", live[: self._n_x]), ("y", live[self._n_x :])):
             if not part.any():
-                raise ValueError(
-                    f"every neuron of {name} is constant over the {self.n_samples} datapoints; "
-                    "similarity is undefined."
-                )
+                raise ValueError(dead_layer_message(name, self.n_samples))
         gram = np.where(np.outer(live, live), self._gram, 0.0)
-        warn_if_degenerate(self.n_samples, self._n_x, len(live) - self._n_x, stacklevel=4)
+        if warn:
+            warn_if_degenerate(self.n_samples, self._n_x, len(live) - self._n_x, stacklevel=4)
         return _linalg.Moments(
             self.n_samples, self._mean, gram, live, self._n_x, self._resolution
         )
@@ -169,6 +209,12 @@ class CCAAccumulator:
         ``svcca=(keep, rule)`` reduces each layer to its top principal directions first (as
         :func:`cca.svcca`).
         """
+        return self._solve(svcca)[0]
+
+    def _solve(self, svcca: tuple | None = None) -> tuple[CCAResult, bool]:
+        """The result of :meth:`cca` and whether the Gram path trusts both layers' directions
+        (no kept eigenvalue below :data:`cca._linalg.TRUST_FLOOR`, where ``method="auto"`` of the
+        in-memory functions would take the SVD path instead)."""
         moments, scale = self._moments(), self._scale
         if svcca is not None:  # PCA is not invariant to per-neuron scales
             moments, scale = _linalg.common_scale(moments, scale)
@@ -176,10 +222,11 @@ class CCAAccumulator:
         bases = [moments.basis(side, float64, svcca) for side in "xy"]
         rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
         inner = moments.block("x")[0] @ x_directions
-        return build_result(
+        result = build_result(
             rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64",
             self.conv, n=moments.n,
         )
+        return result, all(basis.trusted for basis in bases)
 
     def canonical_correlations(self) -> np.ndarray:
         """Canonical correlations of all data so far, as :func:`cca.canonical_correlations`."""

@@ -1,0 +1,176 @@
+"""Dask arrays in the measures: statistics per block of rows on the workers, the small solve here.
+
+A pair of dask arrays of activations (rows are datapoints) is reduced block of rows by block of
+rows. Each block's statistics, those :class:`cca.CCAAccumulator` keeps (count, column means,
+centered Gram matrix of [x y], column minima and maxima), are computed where the block lives and
+merged pairwise in a tree on the workers, exactly (Chan, Golub & LeVeque 1979; see
+:mod:`cca.streaming`). Only the merged statistics, (a + b) x (a + b) numbers, reach the client:
+its memory depends on the numbers of neurons and of blocks, never on the number of datapoints.
+The solve is then the accumulator's, the Gram path in float64, so the results equal the in-memory
+ones wherever that path is exact (float64 input with well-conditioned layers: to ~1e-12).
+
+Each block is also screened on its worker for NaN, infinity and values beyond float64's range;
+the client raises the in-memory functions' own errors, with the counts over the whole array.
+Shapes, dtypes and ``conv`` are checked before anything is computed. A block needs all neurons of
+its rows, so x and y are rechunked to one chunk along every axis but the first, and to the same
+row chunks (x's; a NumPy partner is split like the dask one).
+
+This module imports dask; the measures import it only when they meet a dask array, so
+``import cca`` never imports dask.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import dask
+import dask.array as da
+import numpy as np
+
+from cca import _linalg
+from cca._validation import (
+    MAX_MAGNITUDE,
+    GramPathWarning,
+    as_activations,
+    check_conv,
+    check_keep_fits,
+    check_layout,
+    check_method,
+    check_same_rows,
+    is_dask_array,
+    magnitude_message,
+    nonfinite_message,
+)
+from cca.measures import CCAResult
+from cca.streaming import CCAAccumulator
+
+
+def layers(x: object, y: object, conv: str | None, min_rows: int = 2) -> tuple[da.Array, da.Array]:
+    """Validate two layers (dask arrays, or one a NumPy array) without computing them; return
+    them as dask arrays with the same row chunks and one chunk along every other axis."""
+    for name, value in (("x", x), ("y", y)):
+        if is_dask_array(value):
+            if any(math.isnan(size) for size in value.shape):
+                raise ValueError(
+                    f"{name} is a dask array of unknown size (shape {value.shape}), e.g. after "
+                    f"boolean indexing; call {name}.compute_chunk_sizes() first."
+                )
+            check_layout(value.dtype, value.shape, name, min_rows)
+    x = x if is_dask_array(x) else as_activations(x, "x", min_rows)
+    y = y if is_dask_array(y) else as_activations(y, "y", min_rows)
+    check_same_rows(x, y)
+    check_conv(conv, x, y, allow_dft=False)
+    rows = x.chunks[0] if is_dask_array(x) else y.chunks[0]
+    return _rechunked(x, rows), _rechunked(y, rows)
+
+
+def _rechunked(layer, rows: tuple[int, ...]) -> da.Array:
+    """``layer`` as a dask array of row chunks ``rows`` and whole rows in each chunk."""
+    chunks = (rows, *layer.shape[1:])
+    if is_dask_array(layer):
+        return layer.rechunk(chunks)
+    return da.from_array(layer, chunks=chunks)
+
+
+def statistics(x: da.Array, y: da.Array, conv: str | None) -> CCAAccumulator:
+    """The accumulator of aligned dask layers (from :func:`layers`), reduced on the workers."""
+    blocks = [
+        dask.delayed(_block_statistics)(x_block, y_block, conv)
+        for x_block, y_block, size in zip(
+            x.to_delayed().ravel(), y.to_delayed().ravel(), x.chunks[0], strict=True
+        )
+        if size  # an empty chunk holds nothing to merge
+    ]
+    while len(blocks) > 1:  # neighbours merge, so the first bad value is the first in row order
+        pairs = [blocks[i : i + 2] for i in range(0, len(blocks), 2)]
+        blocks = [dask.delayed(_merge)(*pair) if len(pair) == 2 else pair[0] for pair in pairs]
+    (accumulator, screen), = dask.compute(blocks[0])
+    for name in ("x", "y"):
+        count, first, largest = screen[name]
+        if count:
+            raise ValueError(nonfinite_message(name, count, first))
+        if largest > MAX_MAGNITUDE:
+            raise ValueError(magnitude_message(name, largest))
+    return accumulator
+
+
+def accumulate(x: object, y: object, conv: str | None, min_rows: int = 2) -> CCAAccumulator:
+    """:func:`layers` then :func:`statistics`."""
+    return statistics(*layers(x, y, conv, min_rows), conv)
+
+
+def _screen(block: np.ndarray) -> tuple[int, float | None, float]:
+    """(number of NaN or infinite values, the first of them, largest magnitude of a float64
+    block) for the in-memory errors of :func:`cca._validation.as_activations`."""
+    finite = np.isfinite(block)
+    count = int(block.size - np.count_nonzero(finite))
+    first = block[~finite][0].item() if count else None
+    wide = block.dtype.kind == "f" and block.dtype.itemsize >= 8 and not count
+    largest = float(max(block.max(), -block.min())) if wide else 0.0
+    return count, first, largest
+
+
+def _block_statistics(x: np.ndarray, y: np.ndarray, conv: str | None):
+    """On a worker: (the block's accumulator, or None if a check fails; its screens)."""
+    screen = {"x": _screen(x), "y": _screen(y)}
+    if any(count or largest > MAX_MAGNITUDE for count, _, largest in screen.values()):
+        return None, screen
+    return CCAAccumulator(conv).update(x, y), screen
+
+
+def _merge(left, right):
+    """On a worker: two blocks' (accumulator, screens), left before right, merged."""
+    (left_statistics, left_screen), (right_statistics, right_screen) = left, right
+    screen = {
+        name: (
+            left_screen[name][0] + right_screen[name][0],
+            left_screen[name][1] if left_screen[name][0] else right_screen[name][1],
+            max(left_screen[name][2], right_screen[name][2]),
+        )
+        for name in ("x", "y")
+    }
+    if left_statistics is None or right_statistics is None:
+        return None, screen
+    return left_statistics.merge(right_statistics), screen
+
+
+def fit(x: object, y: object, conv: str | None, method: str, svcca=None) -> CCAResult:
+    """:func:`cca.cca` of layers of which one at least is a dask array (``svcca=(keep, rule)``:
+    of their top principal directions, as :func:`cca.svcca`)."""
+    check_method(method)
+    if method == "svd":
+        raise ValueError(
+            "method='svd' needs the layers in memory (thin SVDs of the whole data); on dask "
+            "arrays the measures compute the Gram matrix chunk by chunk. Use method='auto' or "
+            "'gram', or pass x.compute() and y.compute() if they fit in memory."
+        )
+    if conv == "dft":
+        raise ValueError(
+            "conv='dft' (CCA per spatial frequency) needs the layers in memory; pass "
+            "x.compute() and y.compute(), or use conv='mean' or 'positions' on dask arrays."
+        )
+    x, y = layers(x, y, conv)
+    if svcca is not None:
+        check_keep_fits(svcca[0], x.shape[-1], y.shape[-1])
+    result, trusted = statistics(x, y, conv)._solve(svcca)
+    if method == "auto" and not trusted:
+        warnings.warn(
+            "a layer is nearly rank-deficient (equilibrated covariance eigenvalues below 1e-6 of "
+            "the largest): in memory, method='auto' would use SVDs of the data; on dask arrays "
+            "the Gram matrix gives the smallest correlations to about 1e-16 / that ratio. Pass "
+            "method='gram' to accept this, or the layers in memory for the SVD path.",
+            GramPathWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def linear_cka(x: object, y: object, conv: str | None) -> float:
+    """:func:`cca.linear_cka` (``debiased=False``) of layers of which one is a dask array:
+    ||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F) from the merged centered Gram matrix."""
+    accumulator = accumulate(x, y, conv)
+    moments, _ = _linalg.common_scale(accumulator._moments(warn=False), accumulator._scale)
+    cross_sq = np.linalg.norm(moments.cross) ** 2
+    norms = np.linalg.norm(moments.block("x")[0]) * np.linalg.norm(moments.block("y")[0])
+    return float(min(cross_sq / norms, 1.0))
