@@ -1,9 +1,9 @@
 """Training throughput of the default-profile LSTM language models on this machine.
 
 Measures tokens/s of stateful truncated-BPTT training (the path of
-:func:`cca.experiments.lm.train_lm`) for each model of the profile's ``text.toml``, side by side
-in one run, and from it estimates the training time of the whole RNN set of the profile (every
-model x seed of ``[convergence]``, from an empty cache, validation passes included).
+:func:`cca.experiments.lm_training.train_lm`) for each model of the profile's ``text.toml``, side
+by side in one run, and from it estimates the training time of the whole RNN set of the profile
+(every model x seed of ``[convergence]``, from an empty cache, validation passes included).
 
 Usage::
 
@@ -18,21 +18,22 @@ import time
 
 import numpy as np
 
-from cca.experiments import lm, text, training
+from cca.experiments import lm_training, text, training
 from cca.experiments.config import load_profile
+from cca.experiments.lm_model import build_lm
 
 
 def tokens_per_second(settings: dict, model: str, batches: int) -> float:
     """Training tokens/s of one model of the profile, after a warm-up of 5 batches."""
     import keras
 
-    config = lm.lm_config(settings, model, seed=0)
-    corpus = lm.corpus_from_config(config["corpus"])
+    config = lm_training.lm_config(settings, model, seed=0)
+    corpus = lm_training.corpus_from_config(config["corpus"])
     batch_size, seq_len = config["training"]["batch_size"], config["training"]["seq_len"]
     x, y = text.stateful_windows(corpus.train, batch_size, seq_len)
     batches = min(batches, len(x) // batch_size - 5)
-    network = lm.build_lm(**lm.model_arguments(config), batch_size=batch_size, seq_len=seq_len,
-                          stateful=True)
+    network = build_lm(**lm_training.model_arguments(config), batch_size=batch_size,
+                       seq_len=seq_len, stateful=True)
     network.compile(training.make_optimizer(config["training"]["optimizer"]),
                     keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     warm = 5 * batch_size
@@ -51,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_profile(args.profile)["text"]
     convergence = settings["convergence"]
-    corpus = lm.corpus_from_config(settings["corpus"])
+    corpus = lm_training.corpus_from_config(settings["corpus"])
     print(f"profile {args.profile}: {len(corpus.train):,} training + {len(corpus.valid):,} "
           f"validation tokens, vocabulary {len(corpus.vocabulary)}")
     speeds = {}
@@ -63,7 +64,7 @@ def main() -> None:
         print(f"{model} / {first} time per token: {speeds[first] / speeds[model]:.2f}x")
     total = 0.0
     for model in convergence["models"]:
-        epochs = lm.lm_config(settings, model, 0)["epochs"]
+        epochs = lm_training.lm_config(settings, model, 0)["epochs"]
         # a validation pass costs about a third of a training pass per token (forward only)
         per_run = epochs * (len(corpus.train) + len(corpus.valid) / 3) / speeds[model]
         total += per_run * len(convergence["seeds"])

@@ -18,11 +18,11 @@ import time
 import keras
 import numpy as np
 
-from cca.experiments import activations, analysis, models, stats
+from cca.experiments import activations, analysis, cnn_groups, models, stats
 from cca.experiments.config import load_profile
 
 images = load_profile("default")["images"]
-probe = analysis.probe_inputs(images, "train", 500, images["probe_seed"])
+probe = cnn_groups.probe_inputs(images, "train", 500, images["probe_seed"])
 widths = [0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0]
 seeds = [0, 1, 2]
 for w in widths:

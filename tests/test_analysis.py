@@ -1,4 +1,4 @@
-"""Tests of the many-network analyses behind the CNN figures (cca.experiments.analysis)."""
+"""Tests of the analyses across networks, checkpoints and steps (cca.experiments.analysis)."""
 
 from __future__ import annotations
 
@@ -166,34 +166,13 @@ def test_subsample_neurons_is_reproducible_and_checked():
         analysis.subsample_neurons(x, 11)
 
 
-def test_plot_group_profile_draws_three_series_with_layer_ticks():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 3], [4, 4, 3, 0]], dtype=float)
-    profile = analysis.group_profile({"conv1": d, "conv2": d / 2}, [0, 1], [2, 3])
-    fig, ax = plt.subplots()
-    analysis.plot_group_profile(ax, profile)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["conv1", "conv2"]
-    assert len(ax.containers) == 3
-    plt.close(fig)
-
-
-@pytest.mark.slow
-def test_networks_probe_and_activations_on_a_tiny_cnn(tmp_path, monkeypatch):
-    monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path))
-    images = {"dataset": "fashion_mnist", "train_subset": 64, "width": 0.0625, "depth": 3,
-              "learning_rate": 1e-3, "batch_size": 32, "epochs": 1, "validation_size": 32,
-              "probe_size": 40}
-    runs = analysis.train_networks(images, [0, 1])
-    assert analysis.train_networks(images, [1])[0].key == runs[1].key  # cache hit, same run
-    probe = analysis.probe_inputs(images, "train", seed=3)
-    assert probe.shape == (40, 28, 28, 1)
-    assert analysis.probe_inputs(images, "test", 10).shape == (10, 28, 28, 1)
-    acts = analysis.network_activations(runs, probe, ["conv3", "softmax"], epoch=0)
-    assert [a.shape for a in acts["conv3"]] == [(40, 8), (40, 8)]
-    assert np.allclose(acts["softmax"][0].sum(axis=1), 1, atol=1e-5)
-    with pytest.raises(ValueError, match="seeds"):
-        analysis.train_networks(images, [])
+def test_distances_to_last_step_sees_a_linear_map_of_the_last_step():
+    rng = np.random.default_rng(0)
+    final = rng.normal(size=(200, 6))
+    acts = np.stack([rng.normal(size=(200, 6)), final @ rng.normal(size=(6, 6)), final], axis=1)
+    d = analysis.distances_to_last_step(acts, ["mean_cca", "cosine"])
+    assert d["mean_cca"][-1] == pytest.approx(0, abs=1e-6)
+    assert d["mean_cca"][1] == pytest.approx(0, abs=1e-6)  # a linear map of the last step
+    assert d["mean_cca"][0] > 0.5 and d["cosine"][1] > 0.1
+    with pytest.raises(ValueError, match="n_sequences, steps, units"):
+        analysis.distances_to_last_step(final, ["cosine"])

@@ -1,4 +1,4 @@
-"""Figure 6 / A8 layout: one axes per model and measure, one line per seed and layer."""
+"""Figure layouts: Figure 3's group profile panel; Figure 6 / A8, one axes per model and measure."""
 
 import matplotlib
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cca.experiments import plotting  # noqa: E402
+from cca.experiments import analysis, plotting  # noqa: E402
 from cca.experiments.report import COLOURS  # noqa: E402
 
 EPOCHS = np.arange(5) / 2
@@ -63,3 +63,15 @@ def test_refuses_curves_without_the_measure_or_with_the_wrong_length():
         plotting.plot_convergence_curves(curves, {run: EPOCHS[:-1] for run in curves}, ["pwcca"])
     with pytest.raises(ValueError, match="epochs has no entry"):
         plotting.plot_convergence_curves(curves, {}, ["pwcca"])
+
+
+def test_plot_group_profile_draws_three_series_with_layer_ticks():
+    d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 3], [4, 4, 3, 0]], dtype=float)
+    profile = analysis.group_profile({"conv1": d, "conv2": d / 2}, [0, 1], [2, 3])
+    fig, ax = plt.subplots()
+    plotting.plot_group_profile(ax, profile)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["conv1", "conv2"]
+    assert len(ax.containers) == 3
+    assert [t.get_text() for t in ax.legend().get_texts()] == [
+        "generalizing (within)", "memorizing (within)", "generalizing vs memorizing"]
+    plt.close(fig)

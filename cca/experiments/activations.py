@@ -4,10 +4,14 @@ The similarity measures compare two layers on the *same* datapoints (rows), so e
 probe set (training or test datapoints, :func:`probe_indices`) and reads every layer on it.
 
 - :func:`layer_activations` works on any Keras functional model and any layer names (the CNN's
-  ``conv1`` .. ``conv11``, ``logits``, ``softmax``; an LSTM's layers), in batches, in inference
-  mode. ``spatial="full"`` keeps the layer's shape ``(n, ...)``; ``spatial="mean"`` averages
-  every axis between the first (datapoints) and the last (channels/neurons), giving ``(n, c)``: for
-  conv layers this is the per-channel spatial average of Figure 3 of Morcos et al. (2018).
+  ``conv1`` .. ``conv11``, ``logits``, ``softmax``; an LSTM's ``lstm1`` ..), in batches, in
+  inference mode. ``spatial="full"`` keeps the layer's shape ``(n, ...)``: for an LSTM language
+  model, ``(sequences, steps, units)``, the state after every step (Appendices A3, A4);
+  ``spatial="mean"`` averages every axis between the first (datapoints) and the last
+  (channels/neurons), giving ``(n, c)``: for conv layers this is the per-channel spatial average
+  of Figure 3 of Morcos et al. (2018). Each input row is read from a zero state, so a stateful
+  model (which would carry state from one batch to the next) is refused: read a stateless copy
+  (:func:`cca.experiments.lm_training.load_lm`).
 - :func:`cached_activations` reads a :class:`~cca.experiments.training.TrainedRun` at a saved
   epoch and stores the result next to the cached model, in
   ``<run>/activations/epoch_XXXX-<probe name>-<spatial>-<probe digest>.npz``, so a rerun of an
@@ -60,9 +64,10 @@ def layer_activations(
     Parameters
     ----------
     model
-        A Keras functional model (layers reachable by ``model.get_layer(name)``).
+        A Keras functional model (layers reachable by ``model.get_layer(name)``), not stateful.
     x
-        Inputs, datapoints along the first axis.
+        Inputs, datapoints along the first axis (for a language model: int token ids of shape
+        ``(sequences, steps)``, each sequence read from a zero state).
     layer_names
         Layers to read; each layer's (single) output is returned.
     spatial
@@ -97,6 +102,13 @@ def layer_activations(
         raise ValueError(f"layers {unknown} not in the model; it has {known}")
     if len(x) == 0:
         raise ValueError("x holds no datapoints")
+    stateful = [layer.name for layer in model.layers if getattr(layer, "stateful", False)]
+    if stateful:
+        raise ValueError(
+            f"layers {stateful} are stateful: their state would carry over from one batch to the "
+            "next; read a stateless copy of the model (for a language model, "
+            "cca.experiments.lm_training.load_lm)"
+        )
     reader = keras.Model(model.input, [model.get_layer(name).output for name in names])
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for start in range(0, len(x), batch_size):

@@ -1,11 +1,13 @@
-"""Comparing the representations of many networks: the analyses behind the CNN figures.
+"""Comparing representations across networks, checkpoints and time steps: the shared analyses.
 
-The measures of :mod:`cca` compare two layers. The paper's CNN figures compare many: every pair
-of networks of a group at one layer (Figures 3, 4, 5), one network's layer over training
-(Figure 1). These helpers do that bookkeeping for any distance, so one code path serves PWCCA
-and its controls (mean CCA, SVCCA: Appendix A9; cosine and Euclidean: A5, A6). NumPy/SciPy only;
-activations come in as arrays, rows are datapoints (conv layers already averaged over space, as
-in the paper's Figure 3, or pass ``conv="mean"`` through the measure's options).
+How far apart are two networks, or one layer at two moments? The measures of :mod:`cca` compare
+two layers. The paper's figures compare many: every pair of networks of a group at one layer
+(Morcos et al. 2018, Figures 3, 4, 5), one network's layer over training (Figures 1 and 6), one
+LSTM layer over the steps of a sequence (Appendix A3). These functions do that bookkeeping for
+any distance, so one code path serves PWCCA and its controls (mean CCA, SVCCA: Appendix A9;
+cosine and Euclidean: A5, A6, A8). NumPy/SciPy only; activations come in as arrays, rows are
+datapoints (conv layers already averaged over space, as in the paper's Figure 3, or pass
+``conv="mean"`` through the measure's options).
 
 - :func:`distance_function` names a measure: ``"pwcca"``, ``"mean_cca"``, ``"svcca"``,
   ``"cka"``, ``"cosine"``, ``"euclidean"``.
@@ -14,19 +16,20 @@ in the paper's Figure 3, or pass ``conv="mean"`` through the measure's options).
 - :func:`group_profile`: per layer, within-group and between-group mean +- std (Figure 3).
 - :func:`mean_distance_to_others`: each network's mean distance to the rest of its group
   (Figure 4b, against test accuracy).
-- :func:`distances_to_reference`, :func:`sorted_correlations`: a layer over training against its
-  final state (Figure 1 a-c).
+- :func:`distances_to_reference`, :func:`sorted_correlations`: a layer over training against a
+  reference checkpoint (Figure 1 a-c; Figure 6's curves are built on it in
+  :mod:`cca.experiments.claims.convergence`).
 - :func:`direction_stability`: CCA directions found between an early and a mid-training
   checkpoint, top ("stable") and bottom ("unstable"), tracked over training (Figure 1 d-f).
+- :func:`distances_to_last_step`: an LSTM layer at each step of a sequence against the last
+  step (Appendix A3, A4).
 - :func:`cluster_networks`, :func:`adjusted_rand_index`: hierarchical clustering of a distance
   matrix against known labels (Figure 5; tested by :mod:`cca.experiments.claims.learning_rate`).
+- :func:`subsample_neurons`: the same number of neurons from layers of different widths
+  (Figure 4).
 
-Two thin conveniences tie these to the cached CNNs, so the four notebooks do not repeat them:
-:func:`train_networks` (a group of CNNs from a profile's ``images`` table, through
-:func:`cca.experiments.models.train_cnn` and its cache) and :func:`network_activations` (their
-layers on one probe set, through :func:`cca.experiments.activations.cached_activations`).
-:func:`plot_group_profile` draws a Figure 3 panel. TensorFlow and matplotlib are imported only
-when these are called.
+The networks and their activations come from :mod:`cca.experiments.cnn_groups` (CNNs) and
+:mod:`cca.experiments.lm_probes` (LSTMs); the panels are drawn by :mod:`cca.experiments.plotting`.
 """
 
 from __future__ import annotations
@@ -43,9 +46,6 @@ from scipy.spatial.distance import squareform
 
 import cca
 from cca.experiments import stats
-from cca.experiments.activations import cached_activations, probe_indices
-from cca.experiments.models import cnn_config, load_cnn_data, train_cnn
-from cca.experiments.training import TrainedRun
 
 Distance = Callable[[np.ndarray, np.ndarray], float]
 
@@ -313,6 +313,40 @@ def direction_stability(
     return result
 
 
+def distances_to_last_step(
+    activations: np.ndarray, measures: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Distance of a layer's representation at each step to the one at the last step (Appendix A3).
+
+    Parameters
+    ----------
+    activations
+        One layer over sequences, shape ``(n_sequences, steps, units)`` (e.g.
+        :func:`cca.experiments.activations.layer_activations` of an LSTM layer); the datapoints
+        are the sequences.
+    measures
+        Names for :func:`distance_function`.
+
+    Returns
+    -------
+    dict
+        ``{measure: distances, one per step}`` (0 at the last step).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(50, 3, 2))
+    >>> distances_to_last_step(x, ["cosine"])["cosine"].shape
+    (3,)
+    """
+    array = np.asarray(activations)
+    if array.ndim != 3:
+        raise ValueError(
+            f"activations must have shape (n_sequences, steps, units), got {array.shape}"
+        )
+    steps = [array[:, t, :] for t in range(array.shape[1])]
+    return {m: distances_to_reference(steps, steps[-1], m) for m in measures}
+
+
 def cluster_networks(
     distances: np.ndarray, n_clusters: int, method: str = "average"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -404,128 +438,3 @@ def subsample_neurons(activations: np.ndarray, count: int, seed: int = 0) -> np.
         )
     chosen = np.sort(np.random.default_rng(seed).choice(array.shape[1], count, replace=False))
     return array[:, chosen]
-
-
-def train_networks(
-    images: Mapping[str, Any],
-    seeds: Sequence[int],
-    *,
-    random_labels: bool = False,
-    width: float | None = None,
-    learning_rate: float | None = None,
-    epochs: int | None = None,
-) -> list[TrainedRun]:
-    """Train (or load from the cache) one CNN per seed, all else as the profile says.
-
-    Parameters
-    ----------
-    images
-        A profile's ``images`` table (``load_profile(name)["images"]``).
-    seeds
-        One network per seed.
-    random_labels, width, learning_rate, epochs
-        Overrides of :func:`cca.experiments.models.cnn_config`. Networks with equal configs
-        (e.g. the generalizing group of Figure 3 and the base width of Figure 4) are trained once;
-        asking for more epochs of a cached network extends it.
-    """
-    if isinstance(seeds, int) or not len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
-    return [
-        train_cnn(cnn_config(images, seed=int(seed), random_labels=random_labels, width=width,
-                             learning_rate=learning_rate, epochs=epochs))
-        for seed in seeds
-    ]
-
-
-def probe_inputs(
-    images: Mapping[str, Any], split: str = "train", size: int | None = None, seed: int = 0
-) -> np.ndarray:
-    """A fixed probe set of images, from the training subset or the test set.
-
-    The training probe is drawn from the profile's training subset, which generalizing and
-    memorizing networks share (only their labels differ), so it is training data for both
-    (Figure 3); the test probe is drawn from the test set (appendix A10).
-
-    Parameters
-    ----------
-    images
-        A profile's ``images`` table.
-    split
-        ``"train"`` or ``"test"``.
-    size
-        Number of datapoints; default the table's ``probe_size``.
-    seed
-        Seed of the draw (the table's ``probe_seed`` is a good choice).
-    """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    data = load_cnn_data(cnn_config(images, seed=0))
-    pool = data.x_train if split == "train" else data.x_test
-    return pool[probe_indices(len(pool), int(size or images["probe_size"]), seed)]
-
-
-def network_activations(
-    runs: Sequence[TrainedRun],
-    x: np.ndarray,
-    layers: Sequence[str],
-    *,
-    epoch: int | None = None,
-    probe_name: str = "probe",
-) -> dict[str, list[np.ndarray]]:
-    """Layers of several networks on the probe ``x``: ``{layer: [one array per network]}``.
-
-    Conv layers are averaged over space (the paper's Figure 3); activations are cached next to
-    each network (float32) and returned as float64.
-
-    Parameters
-    ----------
-    runs
-        Trained networks (:func:`train_networks`).
-    x
-        Probe inputs (:func:`probe_inputs`).
-    layers
-        Layer names, e.g. ``["conv1", ..., "conv11", "logits", "softmax"]``.
-    epoch
-        Checkpoint to read (0 is the initialization); default each network's last.
-    probe_name
-        Label of the probe in the cache file names.
-    """
-    per_run = [
-        cached_activations(run, x, list(layers), epoch=epoch, probe_name=probe_name,
-                           spatial="mean", dtype="float32")
-        for run in runs
-    ]
-    return {layer: [acts[layer].astype(np.float64) for acts in per_run] for layer in layers}
-
-
-def plot_group_profile(
-    ax: Any,
-    profile: GroupProfile,
-    names: tuple[str, str] = ("generalizing", "memorizing"),
-    ylabel: str = "PWCCA distance",
-) -> None:
-    """Draw one Figure 3 panel: distance per layer, within each group and between, mean +- std.
-
-    Parameters
-    ----------
-    ax
-        A matplotlib Axes.
-    profile
-        From :func:`group_profile`.
-    names
-        Names of group a and group b, for the legend.
-    ylabel
-        The measure, for the y axis.
-    """
-    positions = np.arange(len(profile.layers))
-    for (mean, std, label, marker) in (
-        (profile.within_a, profile.within_a_std, f"{names[0]} (within)", "o"),
-        (profile.within_b, profile.within_b_std, f"{names[1]} (within)", "s"),
-        (profile.between, profile.between_std, f"{names[0]} vs {names[1]}", "^"),
-    ):
-        ax.errorbar(positions, mean, yerr=std, label=label, marker=marker, capsize=3)
-    ax.set_xticks(positions, profile.layers, rotation=60, ha="right")
-    ax.set_xlabel("layer")
-    ax.set_ylabel(ylabel)
-
-

@@ -1,16 +1,27 @@
-"""Figure layouts that the notebooks draw from the package: each returns a matplotlib Figure.
+"""Figure layouts that the notebooks draw from the package: what does each figure show, and how?
 
-The notebooks save what these return with :func:`cca.experiments.report.save_figure`. This module
-needs matplotlib but never TensorFlow.
+- :func:`plot_group_profile`: one panel of Figure 3 of Morcos et al. (2018) (and of Appendices
+  A5, A6, A9, A10): distance per layer within two groups of networks and between them, drawn on
+  a given matplotlib Axes.
+- :func:`plot_convergence_curves`: Figure 6 and Appendix A8, each LSTM layer's distance to its
+  final representation over training; returns a matplotlib Figure.
+
+The notebooks save their figures with :func:`cca.experiments.report.save_figure`. This module
+needs matplotlib (imported when drawing) but never TensorFlow.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from cca.experiments.report import COLOURS
+
+if TYPE_CHECKING:
+    from cca.experiments.analysis import GroupProfile
 
 #: Axis titles of the distances of :func:`cca.experiments.analysis.distance_function`.
 LABELS = {
@@ -24,6 +35,47 @@ LABELS = {
 LINE_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot"}
 
 Run = tuple[str, int]  # (model, seed)
+
+
+def plot_group_profile(
+    ax: Any,
+    profile: GroupProfile,
+    names: tuple[str, str] = ("generalizing", "memorizing"),
+    ylabel: str = "PWCCA distance",
+) -> None:
+    """Draw one Figure 3 panel: distance per layer, within each group and between, mean +- std.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    profile : GroupProfile
+        From :func:`cca.experiments.analysis.group_profile`.
+    names : tuple of str
+        Names of group a and group b, for the legend.
+    ylabel : str
+        The measure, for the y axis.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from cca.experiments.analysis import group_profile
+    >>> d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 3], [4, 4, 3, 0]], dtype=float)
+    >>> fig, ax = plt.subplots()
+    >>> plot_group_profile(ax, group_profile({"conv1": d}, [0, 1], [2, 3]))
+    >>> len(ax.containers)
+    3
+    """
+    positions = np.arange(len(profile.layers))
+    for (mean, std, label, marker) in (
+        (profile.within_a, profile.within_a_std, f"{names[0]} (within)", "o"),
+        (profile.within_b, profile.within_b_std, f"{names[1]} (within)", "s"),
+        (profile.between, profile.between_std, f"{names[0]} vs {names[1]}", "^"),
+    ):
+        ax.errorbar(positions, mean, yerr=std, label=label, marker=marker, capsize=3)
+    ax.set_xticks(positions, profile.layers, rotation=60, ha="right")
+    ax.set_xlabel("layer")
+    ax.set_ylabel(ylabel)
 
 
 def plot_convergence_curves(
@@ -43,10 +95,12 @@ def plot_convergence_curves(
     ----------
     curves : mapping of (model, seed) to mapping
         ``{(model, seed): {measure: {layer: distance at each checkpoint}}}``, one entry per
-        training run, as :func:`cca.experiments.lm.convergence_curves` returns for each run.
+        training run: the curves against the final checkpoint of
+        :func:`cca.experiments.claims.convergence.curves_to_references`.
         Rows follow the models' first appearance in this mapping.
     epochs : mapping of (model, seed) to array-like
-        Epoch of each checkpoint of each run (:func:`cca.experiments.lm.checkpoint_epochs`).
+        Epoch of each checkpoint of each run
+        (:func:`cca.experiments.lm_training.checkpoint_epochs`).
     measures : sequence of str
         The measures to draw, one column each; every run must have them.
     ylabel : str

@@ -93,14 +93,15 @@ def curves_to_references(
 ) -> dict[str, dict[int, dict[str, np.ndarray]]]:
     """Distance of each layer at each checkpoint to its representation at several references.
 
-    Like :func:`cca.experiments.lm.convergence_curves` (which uses the last checkpoint only), for
-    each reference checkpoint in ``references``.
+    Each curve is :func:`cca.experiments.analysis.distances_to_reference` of a layer's series
+    against the layer at one reference checkpoint; the curves against the last checkpoint are
+    those Figure 6 and Appendix A8 draw.
 
     Parameters
     ----------
     representations : mapping of str to sequence of ndarray
         ``{layer: [representation at each checkpoint]}`` from
-        :func:`cca.experiments.lm.probe_representations`, layers input first.
+        :func:`cca.experiments.lm_probes.probe_representations`, layers input first.
     measures : sequence of str
         Names for :func:`cca.experiments.analysis.distance_function` (``"pwcca"``,
         ``"mean_cca"``, ``"cosine"``, ``"euclidean"``, ...).
@@ -157,7 +158,7 @@ def convergence_statistics(
     curves : mapping of str to array-like
         ``{layer: distance to the reference at each checkpoint}`` (0 at the reference).
     epochs : array-like
-        Epoch of each checkpoint (e.g. :func:`cca.experiments.lm.checkpoint_epochs`).
+        Epoch of each checkpoint (e.g. :func:`cca.experiments.lm_training.checkpoint_epochs`).
     reference : int
         Index of the reference checkpoint (negative: from the end). It and every later
         checkpoint are left out.
@@ -267,8 +268,8 @@ def bottom_up_convergence(
     Parameters
     ----------
     runs : sequence of mapping
-        One per run: ``{measure: {layer: curve}}`` (curves against the last checkpoint, as
-        :func:`cca.experiments.lm.convergence_curves` returns) or ``{measure: {reference index:
+        One per run: ``{measure: {layer: curve}}`` (curves against the last checkpoint, the largest
+        reference of :func:`curves_to_references`) or ``{measure: {reference index:
         {layer: curve}}}`` (against several, as :func:`curves_to_references` returns). Layers
         input first. Every run must give ``measure`` at the same reference offsets from its end.
     epochs : array-like, or sequence of array-like
@@ -488,7 +489,7 @@ def _as_epochs(epochs: Any) -> np.ndarray:
     if epochs.ndim != 1 or len(epochs) < 2 or not np.all(np.diff(epochs) > 0):
         raise ValueError(
             "epochs must be a 1-D increasing array with one epoch per checkpoint (e.g. "
-            f"lm.checkpoint_epochs(run)); found {epochs!r}."
+            f"lm_training.checkpoint_epochs(run)); found {epochs!r}."
         )
     return epochs
 

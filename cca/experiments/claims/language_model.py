@@ -50,7 +50,8 @@ def models_beat_unigram(
     ----------
     perplexities : mapping of str to sequence of float
         ``{model: final validation perplexity of each seed}`` (e.g. ``{"lstm3": [55.4, 56.5]}``
-        from :func:`cca.experiments.lm.perplexity_gap` or ``lm.validation_perplexity(run)[-1]``).
+        from :func:`cca.experiments.lm_training.perplexity_gap` or
+        ``lm_training.validation_perplexity(run)[-1]``).
         A diverged run (NaN or infinite perplexity) counts as not beating the baseline (ratio 0
         is replaced by a value far below the threshold).
     unigram_perplexity : float

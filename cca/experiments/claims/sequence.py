@@ -94,7 +94,8 @@ def steps_related_to_last(
     ----------
     activations : mapping, or sequence of mappings (one per seed)
         ``{layer: activations}`` of shape ``(n_sequences, steps, units)``, as
-        :func:`cca.experiments.lm.layer_activations` returns; rows are the datapoints.
+        :func:`cca.experiments.activations.layer_activations` returns for an LSTM; rows are the
+        datapoints.
     step : int, optional
         The step compared with the last one (default: the middle step, ``steps // 2``).
     measure : str
@@ -168,7 +169,7 @@ def repeated_input_perturbs(
         ``{layer: activations (n_sequences, steps, units)}`` on the unchanged sequences.
     repeated : mapping, or sequence of mappings (one per seed)
         ``{start: {layer: activations}}`` on the same sequences with the token at ``start``
-        repeated ``repeat_length`` times (:func:`cca.experiments.lm.repeat_token`).
+        repeated ``repeat_length`` times (:func:`cca.experiments.lm_probes.repeat_token`).
     repeat_length : int
         Number of steps the input is repeated.
     measure : str
@@ -360,7 +361,7 @@ def _check_activations(acts: Any, layer: str) -> np.ndarray:
     if acts.ndim != 3 or acts.shape[1] < 2:
         raise ValueError(
             f"activations of {layer!r} must have shape (n_sequences, steps >= 2, units), as "
-            f"lm.layer_activations returns; found {acts.shape}."
+            f"activations.layer_activations returns; found {acts.shape}."
         )
     return acts
 
