@@ -3,13 +3,15 @@
 Usage::
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/bench_training.py [--profile default] [--examples 512]
-        [--determinism]
+        [--repeats 2] [--determinism]
 
-For every width multiplier the profile's CNN set uses, it times one epoch of ``fit`` (after a
-warm-up epoch that traces the graph) and one ``evaluate`` pass, in examples per second, then
-estimates the profile's total CNN training time from an empty cache: for each distinct run
-(equal configs are one cache entry), ``epochs x (train_subset / train rate + validation_size /
-eval rate)``. ``--determinism`` also times the base width with
+For every width multiplier the profile's CNN set uses, it times ``fit`` and ``evaluate`` in
+examples per second (after a warm-up that traces the graph; best of ``--repeats`` epochs) on two
+paths side by side: the model compiled as before, and compiled through XLA
+(``jit_compile=True``, the profiles' ``images.jit_compile``), and prints their ratio. Then it
+estimates the profile's total CNN training time from an empty cache on both paths: for each
+distinct run (equal configs are one cache entry), ``epochs x (train_subset / train rate +
+validation_size / eval rate)``. ``--determinism`` also times the base width with
 ``tf.config.experimental.enable_op_determinism()`` and without it, in alternating fresh processes
 (it cannot be switched off), and prints the ratio. Numbers depend on what else runs on the CPU:
 the load average is printed alongside.
@@ -33,8 +35,10 @@ from cca.experiments.training import make_optimizer, run_key
 
 
 def throughput(dataset: str, width: float, depth: int, batch_size: int, examples: int,
-               learning_rate: float = 1e-3) -> tuple[float, float]:
-    """(training, evaluation) examples per second of the CNN on random inputs."""
+               learning_rate: float = 1e-3, jit_compile: bool = False,
+               repeats: int = 1) -> tuple[float, float]:
+    """(training, evaluation) examples per second of the CNN on random inputs: the best of
+    ``repeats`` timed epochs (the least disturbed by other jobs on the machine)."""
 
     import keras
 
@@ -45,15 +49,19 @@ def throughput(dataset: str, width: float, depth: int, batch_size: int, examples
     y = rng.integers(classes, size=examples).astype("int32")
     model = build_cnn(shape, classes, width=width, depth=depth)
     model.compile(make_optimizer({"name": "adam", "learning_rate": learning_rate}),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+                  "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
     model.fit(x[: 4 * batch_size], y[: 4 * batch_size], batch_size=batch_size, verbose=0)
     model.evaluate(x[:256], y[:256], batch_size=256, verbose=0)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, verbose=0)
-    train_rate = examples / (time.perf_counter() - start)
-    start = time.perf_counter()
-    model.evaluate(x, y, batch_size=256, verbose=0)
-    return train_rate, examples / (time.perf_counter() - start)
+    train_rate = eval_rate = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, verbose=0)
+        train_rate = max(train_rate, examples / (time.perf_counter() - start))
+        start = time.perf_counter()
+        model.evaluate(x, y, batch_size=256, verbose=0)
+        eval_rate = max(eval_rate, examples / (time.perf_counter() - start))
+    return train_rate, eval_rate
 
 
 def distinct_runs(images: dict) -> dict[str, dict]:
@@ -71,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="default")
     parser.add_argument("--examples", type=int, default=512, help="examples per timed epoch")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="timed epochs per width and path; the best counts")
     parser.add_argument("--determinism", action="store_true",
                         help="also time the base width with op determinism (fresh process)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -89,22 +99,22 @@ def main() -> None:
     widths = sorted({config["width"] for config in runs.values()})
     print(f"profile {args.profile!r}: {len(runs)} distinct CNN runs, widths {widths}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    rates = {}
+    rates: dict[bool, dict[float, tuple[float, float]]] = {False: {}, True: {}}
     for width in widths:
-        rates[width] = throughput(images["dataset"], width, images["depth"],
-                                  images["batch_size"], args.examples)
-        print(f"  width {width:<7g} train {rates[width][0]:8.1f} ex/s   "
-              f"evaluate {rates[width][1]:8.1f} ex/s", flush=True)
-    total = 0.0
-    for config in runs.values():
-        train_rate, eval_rate = rates[config["width"]]
-        train_size = config["train_subset"] or 50000
-        validation = config["validation_size"] or 10000
-        total += validation / eval_rate + config["epochs"] * (
-            train_size / train_rate + validation / eval_rate)
+        for jit_compile in (False, True):  # side by side, so both see the same load
+            rates[jit_compile][width] = throughput(
+                images["dataset"], width, images["depth"], images["batch_size"], args.examples,
+                jit_compile=jit_compile, repeats=args.repeats)
+        (plain, plain_eval), (xla, xla_eval) = rates[False][width], rates[True][width]
+        print(f"  width {width:<7g} train {plain:8.1f} ex/s, XLA {xla:8.1f} ex/s "
+              f"(x{xla / plain:.2f})   evaluate {plain_eval:8.1f}, XLA {xla_eval:8.1f} ex/s",
+              flush=True)
+    totals = {path: _training_time(runs, path_rates) for path, path_rates in rates.items()}
     epochs = sum(config["epochs"] for config in runs.values())
-    print(f"estimated CNN training from an empty cache: {total / 60:.1f} min "
-          f"({epochs} network-epochs)")
+    print(f"estimated CNN training from an empty cache ({epochs} network-epochs): "
+          f"{totals[False] / 60:.1f} min as compiled before, {totals[True] / 60:.1f} min with XLA "
+          f"(x{totals[False] / totals[True]:.2f}); this profile uses "
+          f"{'XLA' if images.get('jit_compile') else 'no XLA'}")
     if args.determinism:
         base = [images["dataset"], images["width"], images["depth"], images["batch_size"],
                 args.examples]
@@ -116,6 +126,18 @@ def main() -> None:
             print(f"  width {images['width']:g} train: op determinism {deterministic:.1f} ex/s, "
                   f"without {plain:.1f} ex/s (ratio {ratios[-1]:.2f})", flush=True)
         print(f"op determinism costs a factor {1 / np.mean(ratios):.2f} in training speed")
+
+
+def _training_time(runs: dict[str, dict], rates: dict[float, tuple[float, float]]) -> float:
+    """Seconds to train every run at these (training, evaluation) rates, validation included."""
+    total = 0.0
+    for config in runs.values():
+        train_rate, eval_rate = rates[config["width"]]
+        train_size = config["train_subset"] or 50000
+        validation = config["validation_size"] or 10000
+        total += validation / eval_rate + config["epochs"] * (
+            train_size / train_rate + validation / eval_rate)
+    return total
 
 
 def _child_rate(profile: str, base: list, deterministic: bool) -> float:

@@ -107,6 +107,30 @@ def test_extending_a_run_equals_training_it_at_once(tmp_path):
     assert _same_variables(extended, at_once)
 
 
+def test_a_run_stops_at_its_criterion_and_is_then_complete_for_any_longer_request(tmp_path):
+    """``config["until"]`` stops training at the first epoch whose metric meets it (Figure 3's
+    networks are trained to a training-accuracy criterion); asking for more epochs later loads
+    the stopped run instead of training on, and the stop is what an uninterrupted run gives."""
+    plain = {"experiment": "dense", "seed": 1, "epochs": 8}
+    accuracy = train(plain, _build_dense, _dense_data, cache_root=tmp_path / "plain").metric(
+        "accuracy")
+    target = float(accuracy[3])  # reached at epoch 3 at the latest
+    first = int(np.argmax(accuracy[1:] >= target)) + 1
+    config = {**plain, "until": {"metric": "accuracy", "at_least": target}}
+    run = train(config, _build_dense, _dense_data, cache_root=tmp_path / "until")
+    assert run.epochs == first and run.metric("accuracy")[-1] >= target
+    assert np.all(run.metric("accuracy")[1:-1] < target)
+    longer = train({**config, "epochs": 50}, _build_dense, _no_data,
+                   cache_root=tmp_path / "until")
+    assert longer.epochs == first and longer.history == run.history
+    assert _same_variables(longer, run)
+    unreachable = {**plain, "epochs": 2, "until": {"metric": "accuracy", "at_least": 2.0}}
+    assert train(unreachable, _build_dense, _dense_data, cache_root=tmp_path / "u").epochs == 2
+    with pytest.raises(ValueError, match="stopping criterion"):
+        train({**plain, "until": {"metric": "accuracy"}}, _build_dense, _dense_data,
+              cache_root=tmp_path / "bad")
+
+
 @pytest.mark.slow  # trains networks: 5-25 s on a busy 2-core CPU
 def test_corrupt_checkpoint_is_detected_and_retrained(tmp_path):
     config = {"experiment": "dense", "seed": 2, "epochs": 2}

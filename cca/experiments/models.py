@@ -122,6 +122,9 @@ def cnn_config(
         ``epochs``, ``validation_size`` and, if present and not 1, ``learning_rate_decay``: the
         learning rate is multiplied by it after every epoch (not in the paper, which keeps Adam
         at 1e-3; our small-data profiles use it so that training settles at ~0 loss).
+        ``jit_compile = true`` trains through XLA (``keras.Model.compile(jit_compile=True)``):
+        2-3x the images per second of a narrow CNN on a CPU (``benchmarks/bench_training.py``),
+        the same on a GPU; XLA rounds differently, so it is part of the run's identity.
     seed
         Seed of this network (initialization and data order).
     random_labels
@@ -145,7 +148,7 @@ def cnn_config(
         rate = {"class_name": "ExponentialDecay", "config": {
             "initial_learning_rate": rate, "decay_rate": decay, "staircase": True,
             "decay_steps": math.ceil(train_size / int(images["batch_size"]))}}
-    return {
+    config = {
         "experiment": "cnn",
         "dataset": images["dataset"],
         "train_subset": images["train_subset"] or None,
@@ -160,6 +163,9 @@ def cnn_config(
         "epochs": int(images["epochs"] if epochs is None else epochs),
         "seed": int(seed),
     }
+    if images.get("jit_compile", False):  # XLA: other rounding, so another cache entry
+        config["jit_compile"] = True
+    return config
 
 
 def load_cnn_data(config: Mapping[str, Any]) -> ImageData:
@@ -201,6 +207,7 @@ def train_cnn(
             optimizer=make_optimizer(config["optimizer"]),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            jit_compile=bool(config.get("jit_compile", False)),
         )
         return model
 

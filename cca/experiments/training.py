@@ -367,7 +367,7 @@ def train(
         verbose = sys.stdout.isatty() and not os.environ.get("CI")
     with _write_lock(folder, epochs):
         manifest = _valid_manifest(folder)
-        if manifest is not None and manifest["epochs_done"] >= epochs:
+        if manifest is not None and _has_epochs(manifest, epochs):
             return _loaded(label, unit, folder, manifest, epochs, build_model)
         if deterministic:
             import tensorflow as tf
@@ -461,6 +461,16 @@ def epoch_progress(description: str, unit: str, total: int, done: int, lines: bo
 def _check_config(config: Mapping[str, Any]) -> tuple[int, int]:
     if not isinstance(config, Mapping):
         raise ValueError(f"config must be a mapping; got {type(config).__name__}")
+    until = config.get("until")
+    if until is not None and not (
+        isinstance(until, Mapping) and isinstance(until.get("metric"), str)
+        and len({"at_least", "at_most"} & set(until)) == 1
+        and all(isinstance(until[k], (int, float)) for k in {"at_least", "at_most"} & set(until))
+    ):
+        raise ValueError(
+            "config['until'] must be a stopping criterion such as {'metric': 'accuracy', "
+            f"'at_least': 0.99}} (or 'at_most' for a loss); got {until!r}"
+        )
     for name in ("seed", "epochs"):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -516,9 +526,25 @@ def _train_epochs(
         )
         record = {name: float(values[-1]) for name, values in result.history.items()}
         manifest["history"].append(record)
+        if _criterion_met(config.get("until"), record):
+            manifest["stopped_at"] = epoch + 1
         _save_epoch(folder, manifest, model, epoch=epoch + 1)
         epoch_done(1)
+        if "stopped_at" in manifest:
+            epoch_done(epochs - epoch - 1)
+            break
     return manifest
+
+
+def _criterion_met(until: Mapping[str, Any] | None, record: Mapping[str, float]) -> bool:
+    """Whether an epoch's metrics meet a stopping criterion ``{"metric": name, "at_least": x}``
+    (or ``"at_most"``)."""
+    if not until:
+        return False
+    value = record[until["metric"]]
+    if "at_least" in until:
+        return value >= until["at_least"]
+    return value <= until["at_most"]
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -573,6 +599,7 @@ def _manifest_optimizer(manifest: Mapping[str, Any]) -> str:
 def _run_from_manifest(
     folder: Path, manifest: dict[str, Any], epochs: int, build_model: Callable[[], Any]
 ) -> TrainedRun:
+    epochs = min(epochs, manifest["epochs_done"])  # fewer when it stopped at its criterion
     return TrainedRun(
         key=folder.name,
         path=folder,
@@ -629,7 +656,14 @@ def _complete_manifest(folder: Path, epochs: int) -> dict[str, Any] | None:
         manifest = _intact_manifest(folder)
     except _UNREADABLE:
         return None
-    return manifest if manifest["epochs_done"] >= epochs else None
+    return manifest if _has_epochs(manifest, epochs) else None
+
+
+def _has_epochs(manifest: Mapping[str, Any], epochs: int) -> bool:
+    """Whether the entry holds what a run of ``epochs`` epochs asks: that many, or fewer because
+    it met its stopping criterion (``config["until"]``) earlier."""
+    stopped = manifest.get("stopped_at")
+    return manifest["epochs_done"] >= epochs or (stopped is not None and stopped <= epochs)
 
 
 def _valid_manifest(folder: Path) -> dict[str, Any] | None:
