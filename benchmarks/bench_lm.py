@@ -64,11 +64,15 @@ def main() -> None:
         print(f"{model} / {first} time per token: {speeds[first] / speeds[model]:.2f}x")
     total = 0.0
     for model in convergence["models"]:
-        epochs = lm_training.lm_config(settings, model, 0)["epochs"]
-        # a validation pass costs about a third of a training pass per token (forward only)
-        per_run = epochs * (len(corpus.train) + len(corpus.valid) / 3) / speeds[model]
+        config = lm_training.lm_config(settings, model, 0)
+        checkpoints = config["epochs"]  # the cache counts checkpoints, several per pass
+        passes = checkpoints / config["training"].get("checkpoints_per_epoch", 1)
+        # a validation pass, at every checkpoint, costs about a third of a training pass per
+        # token (forward only)
+        per_run = (passes * len(corpus.train) + checkpoints * len(corpus.valid) / 3) / speeds[model]
         total += per_run * len(convergence["seeds"])
-        print(f"{model}: {epochs} epochs, about {per_run / 60:.1f} min per seed")
+        print(f"{model}: {passes:g} epochs ({checkpoints} checkpoints), about "
+              f"{per_run / 60:.1f} min per seed")
     print(f"estimated training time of the RNN set ({len(convergence['models'])} models x "
           f"{len(convergence['seeds'])} seeds): {total / 60:.1f} min "
           f"(load average now: {np.round(os.getloadavg(), 1).tolist()})")
