@@ -46,9 +46,12 @@ from cca.measures import CCAResult
 from cca.streaming import CCAAccumulator
 
 
-def layers(x: object, y: object, conv: str | None, min_rows: int = 2) -> tuple[da.Array, da.Array]:
+def layers(
+    x: object, y: object, conv: str | None, min_rows: int = 2, allow_dft: bool = False
+) -> tuple[da.Array, da.Array]:
     """Validate two layers (dask arrays, or one a NumPy array) without computing them; return
-    them as dask arrays with the same row chunks and one chunk along every other axis."""
+    them as dask arrays with the same row chunks and one chunk along every other axis.
+    ``allow_dft``: whether the calling function has ``conv="dft"`` in memory (for its errors)."""
     for name, value in (("x", x), ("y", y)):
         if is_dask_array(value):
             if any(math.isnan(size) for size in value.shape):
@@ -60,7 +63,7 @@ def layers(x: object, y: object, conv: str | None, min_rows: int = 2) -> tuple[d
     x = x if is_dask_array(x) else as_activations(x, "x", min_rows)
     y = y if is_dask_array(y) else as_activations(y, "y", min_rows)
     check_same_rows(x, y)
-    check_conv(conv, x, y, allow_dft=False)
+    check_conv(conv, x, y, allow_dft)
     rows = x.chunks[0] if is_dask_array(x) else y.chunks[0]
     return _rechunked(x, rows), _rechunked(y, rows)
 
@@ -111,14 +114,18 @@ def _screen(block: np.ndarray) -> tuple[int, float | None, float]:
     return count, first, largest
 
 
+@_linalg.single_blas_thread
 def _block_statistics(x: np.ndarray, y: np.ndarray, conv: str | None):
-    """On a worker: (the block's accumulator, or None if a check fails; its screens)."""
+    """On a worker: (the block's accumulator, or None if a check fails; its screens). One BLAS
+    thread: dask runs blocks in parallel, and threads of one block's small products would
+    compete with those of the others for the cores."""
     screen = {"x": _screen(x), "y": _screen(y)}
     if any(count or largest > MAX_MAGNITUDE for count, _, largest in screen.values()):
         return None, screen
     return CCAAccumulator(conv).update(x, y), screen
 
 
+@_linalg.single_blas_thread
 def _merge(left, right):
     """On a worker: two blocks' (accumulator, screens), left before right, merged."""
     (left_statistics, left_screen), (right_statistics, right_screen) = left, right
@@ -135,9 +142,12 @@ def _merge(left, right):
     return left_statistics.merge(right_statistics), screen
 
 
-def fit(x: object, y: object, conv: str | None, method: str, svcca=None) -> CCAResult:
+def fit(
+    x: object, y: object, conv: str | None, method: str, svcca=None, allow_dft: bool = False
+) -> CCAResult:
     """:func:`cca.cca` of layers of which one at least is a dask array (``svcca=(keep, rule)``:
-    of their top principal directions, as :func:`cca.svcca`)."""
+    of their top principal directions, as :func:`cca.svcca`). ``allow_dft``: whether the calling
+    function has ``conv="dft"`` in memory."""
     check_method(method)
     if method == "svd":
         raise ValueError(
@@ -145,12 +155,12 @@ def fit(x: object, y: object, conv: str | None, method: str, svcca=None) -> CCAR
             "arrays the measures compute the Gram matrix chunk by chunk. Use method='auto' or "
             "'gram', or pass x.compute() and y.compute() if they fit in memory."
         )
-    if conv == "dft":
+    if conv == "dft" and allow_dft:
         raise ValueError(
             "conv='dft' (CCA per spatial frequency) needs the layers in memory; pass "
             "x.compute() and y.compute(), or use conv='mean' or 'positions' on dask arrays."
         )
-    x, y = layers(x, y, conv)
+    x, y = layers(x, y, conv, allow_dft=allow_dft)
     if svcca is not None:
         check_keep_fits(svcca[0], x.shape[-1], y.shape[-1])
     result, trusted = statistics(x, y, conv)._solve(svcca)

@@ -166,13 +166,13 @@ class CCAResult:
         return data - mean
 
 
-def _on_dask(x, y, conv, method, svcca=None) -> CCAResult | None:
+def _on_dask(x, y, conv, method, svcca=None, allow_dft=False) -> CCAResult | None:
     """The result for dask input (:mod:`cca._dask`); None when neither layer is a dask array."""
     if not (is_dask_array(x) or is_dask_array(y)):
         return None
     from cca import _dask  # imports dask, which only dask input needs
 
-    return _dask.fit(x, y, conv, method, svcca)
+    return _dask.fit(x, y, conv, method, svcca, allow_dft)
 
 
 def _prepare(x, y, conv, method, allow_dft=False):
@@ -432,7 +432,7 @@ def canonical_correlations(
     >>> cca.canonical_correlations(x, 2 * x + 1)
     array([1., 1., 1.])
     """
-    on_dask = _on_dask(x, y, conv, method)
+    on_dask = _on_dask(x, y, conv, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.correlations
     x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
@@ -562,7 +562,7 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     >>> round(cca.pwcca(x, x[:, :3] @ rng.normal(size=(3, 3))), 2)
     1.0
     """
-    on_dask = _on_dask(x, y, conv, method)
+    on_dask = _on_dask(x, y, conv, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.pwcca
     x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
