@@ -55,3 +55,16 @@ def test_readme_results_table_is_generated_from_the_committed_findings():
     )
     shown = set(re.findall(r'src="figures/([^"]+)"', text[start:end]))
     assert all((README.parent / "figures" / name).exists() for name in shown)
+
+
+def test_readme_dask_example_runs_on_a_local_cluster_and_matches_in_memory():
+    """Issue 14: the "More than one machine" section's code, as written (a two-process
+    LocalCluster), gives the in-memory values."""
+    section = README.read_text().split("### `cca` on dask arrays", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(code, str(README), "exec"), namespace)  # noqa: S102
+    x, y = namespace["x"].compute(), namespace["y"].compute()
+    assert x.shape == (20_000, 64) and y.shape == (20_000, 48)
+    assert namespace["acc"].n_samples == 20_000
+    assert namespace["acc"].pwcca() == pytest.approx(cca.pwcca(x, y), abs=1e-10)
