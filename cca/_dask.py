@@ -88,7 +88,12 @@ def statistics(x: da.Array, y: da.Array, conv: str | None) -> CCAAccumulator:
     while len(blocks) > 1:  # neighbours merge, so the first bad value is the first in row order
         pairs = [blocks[i : i + 2] for i in range(0, len(blocks), 2)]
         blocks = [dask.delayed(_merge)(*pair) if len(pair) == 2 else pair[0] for pair in pairs]
-    (accumulator, screen), = dask.compute(blocks[0])
+    # One BLAS thread for the blocks this process reduces (dask's local threads): blocks run in
+    # parallel, and the BLAS threads of one block's small products would compete with the other
+    # blocks for the cores (on a loaded machine a block took 30 times longer). distributed's
+    # worker processes start with one BLAS thread already (OPENBLAS_NUM_THREADS=1 etc.).
+    with _linalg._blas_controller().limit(limits=1, user_api="blas"):
+        (accumulator, screen), = dask.compute(blocks[0])
     for name in ("x", "y"):
         count, first, largest = screen[name]
         if count:
@@ -114,18 +119,14 @@ def _screen(block: np.ndarray) -> tuple[int, float | None, float]:
     return count, first, largest
 
 
-@_linalg.single_blas_thread
 def _block_statistics(x: np.ndarray, y: np.ndarray, conv: str | None):
-    """On a worker: (the block's accumulator, or None if a check fails; its screens). One BLAS
-    thread: dask runs blocks in parallel, and threads of one block's small products would
-    compete with those of the others for the cores."""
+    """On a worker: (the block's accumulator, or None if a check fails; its screens)."""
     screen = {"x": _screen(x), "y": _screen(y)}
     if any(count or largest > MAX_MAGNITUDE for count, _, largest in screen.values()):
         return None, screen
     return CCAAccumulator(conv).update(x, y), screen
 
 
-@_linalg.single_blas_thread
 def _merge(left, right):
     """On a worker: two blocks' (accumulator, screens), left before right, merged."""
     (left_statistics, left_screen), (right_statistics, right_screen) = left, right

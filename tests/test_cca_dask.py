@@ -192,6 +192,22 @@ def test_client_memory_does_not_grow_with_the_datapoints():
     assert peaks[1] < 1.5 * peaks[0] and peaks[1] < layer_bytes / 10, (peaks, layer_bytes)
 
 
+def test_blas_threads_are_limited_during_the_reduction_and_restored_after():
+    """Blocks run in parallel on one BLAS thread each; the limit must not outlive the call (a
+    limit set and lifted by each of several concurrent blocks once left BLAS on one thread)."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    x = da.random.default_rng(0).normal(size=(20_000, 12), chunks=(500, 12))
+    for _ in range(3):
+        with dask.config.set(scheduler="threads", num_workers=4):
+            cca.pwcca(x, x[:, :6] + 1)
+        assert blas_threads() == before
+
+
 def test_import_cca_imports_neither_dask_nor_a_deep_learning_framework():
     """The library is NumPy/SciPy: dask comes in only with a dask array, never with the import."""
     code = (
