@@ -172,7 +172,7 @@ def fit(
             "the Gram matrix gives the smallest correlations to about 1e-16 / that ratio. Pass "
             "method='gram' to accept this, or the layers in memory for the SVD path.",
             GramPathWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of the measure
         )
     return result
 

@@ -146,7 +146,8 @@ class CCAAccumulator:
     def _absorb_part(self, part: CCAAccumulator) -> None:
         """Merge another accumulator's statistics into this one."""
         if part.n_samples:
-            self._check_layers(part._n_x, len(part._mean) - part._n_x, "the other data have")
+            n_y = len(part._mean) - part._n_x
+            self._check_layers(part._n_x, n_y, "the other accumulator holds")
             self._absorb(
                 part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x,
                 part._scale, part._resolution,
