@@ -123,3 +123,31 @@ def test_a5_cosine_euclidean_not_clearly():
     assert planted.holds is True
     with pytest.raises(ValueError, match="no measure"):
         memorization.check_a5_cosine_euclidean({"PWCCA": pwcca}, GEN, MEM)
+
+
+def test_class_mean_share_is_one_for_collapsed_layers_and_chance_for_unrelated_labels():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 100)
+    means = rng.normal(size=(10, 32))
+    assert memorization.class_mean_share(means[labels], labels) == pytest.approx(1.0)
+    noise = rng.normal(size=(1000, 32))
+    assert memorization.class_mean_share(noise, labels) == pytest.approx(9 / 1000, rel=0.5)
+    mixed = means[labels] + noise
+    share = memorization.class_mean_share(mixed, labels)
+    assert 0 < share < 1
+    assert memorization.class_mean_share(3 * mixed + 7, labels) == pytest.approx(share)
+
+
+def test_removing_class_means_leaves_no_class_structure_and_keeps_the_rest():
+    rng = np.random.default_rng(1)
+    labels = rng.permutation(np.repeat(np.arange(5), 40))
+    x = rng.normal(size=(5, 12))[labels] + rng.normal(size=(200, 12))
+    removed = memorization.remove_class_means(x, labels)
+    assert memorization.class_mean_share(removed, labels) < 1e-20
+    assert np.allclose(memorization.remove_class_means(removed, labels), removed)
+    # what is orthogonal to the class means is untouched: 12 - 4 directions survive
+    assert np.linalg.matrix_rank(removed) == 8
+    with pytest.raises(ValueError, match="one label per datapoint"):
+        memorization.class_mean_share(x, labels[:-1])
+    with pytest.raises(ValueError, match="two classes"):
+        memorization.remove_class_means(x, np.zeros(200))

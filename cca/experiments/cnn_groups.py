@@ -10,6 +10,7 @@ every network's layers on one fixed set of probe images. This module does that f
   :func:`cca.experiments.models.train_cnn` and its cache;
 - :func:`probe_inputs`: a fixed probe set from the training subset (Figure 3) or the test set
   (Appendix A10);
+- :func:`probe_labels`: their labels, true or the memorizing group's relabelling;
 - :func:`network_activations`: ``{layer: [one array per network]}`` on that probe, conv layers
   averaged over space, cached next to each network (:func:`cca.experiments.activations.
   cached_activations`). These are the input of :mod:`cca.experiments.analysis`.
@@ -93,6 +94,28 @@ def probe_inputs(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     data = load_cnn_data(cnn_config(images, seed=0))
     pool = data.x_train if split == "train" else data.x_test
+    return pool[probe_indices(len(pool), int(size or images["probe_size"]), seed)]
+
+
+def probe_labels(
+    images: Mapping[str, Any],
+    split: str = "train",
+    size: int | None = None,
+    seed: int = 0,
+    *,
+    random_labels: bool = False,
+) -> np.ndarray:
+    """The labels of :func:`probe_inputs`' images (same arguments), as a network was trained on
+    them: the true classes, or with ``random_labels`` the memorizing group's shared relabelling
+    (training split only; test images keep their true classes).
+
+    Figure 3's control uses them to measure how much of a layer lies along its class means
+    (:func:`cca.experiments.claims.memorization.class_mean_share`).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    data = load_cnn_data(cnn_config(images, seed=0, random_labels=random_labels))
+    pool = data.y_train if split == "train" else data.y_test
     return pool[probe_indices(len(pool), int(size or images["probe_size"]), seed)]
 
 

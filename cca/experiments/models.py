@@ -122,9 +122,12 @@ def cnn_config(
         ``epochs``, ``validation_size`` and, if present and not 1, ``learning_rate_decay``: the
         learning rate is multiplied by it after every epoch (not in the paper, which keeps Adam
         at 1e-3; our small-data profiles use it so that training settles at ~0 loss).
-        ``jit_compile = true`` trains through XLA (``keras.Model.compile(jit_compile=True)``):
-        2-3x the images per second of a narrow CNN on a CPU (``benchmarks/bench_training.py``),
-        the same on a GPU; XLA rounds differently, so it is part of the run's identity.
+        ``train_accuracy``, if set, stops each network at the first epoch whose training accuracy
+        (Keras's mean over the epoch) reaches it (``config["until"]``; ``epochs`` is then the
+        most it trains). ``jit_compile = true`` trains through XLA
+        (``keras.Model.compile(jit_compile=True)``): 2-3x the images per second of a narrow CNN
+        on a CPU (``benchmarks/bench_training.py``), and it runs on a GPU the same way; XLA
+        rounds differently, so it is part of the run's identity.
     seed
         Seed of this network (initialization and data order).
     random_labels
@@ -165,7 +168,34 @@ def cnn_config(
     }
     if images.get("jit_compile", False):  # XLA: other rounding, so another cache entry
         config["jit_compile"] = True
+    if images.get("train_accuracy"):  # trained to a criterion; "epochs" is then the most
+        config["until"] = {"metric": "accuracy", "at_least": float(images["train_accuracy"])}
     return config
+
+
+#: Keys of the ``images`` table a figure family's own table (e.g. ``[groups]``) may override.
+FAMILY_OVERRIDES = ("train_subset", "subset_seed", "width", "learning_rate",
+                    "learning_rate_decay", "train_accuracy", "validation_size", "probe_size",
+                    "jit_compile")
+
+
+def family_table(images: Mapping[str, Any], family: str) -> dict[str, Any]:
+    """A profile's ``images`` table as one figure family sees it: its own table's overrides of
+    :data:`FAMILY_OVERRIDES` applied (e.g. Figure 3's ``[groups]`` trains on more images, to a
+    training-accuracy criterion, without the decay).
+
+    Examples
+    --------
+    >>> images = {"train_subset": 1000, "probe_size": 500, "groups": {"train_subset": 5000}}
+    >>> table = family_table(images, "groups")
+    >>> table["train_subset"], table["probe_size"]
+    (5000, 500)
+    """
+    if family not in images:
+        raise ValueError(f"the images table has no [{family}] table; it has "
+                         f"{sorted(k for k, v in images.items() if isinstance(v, Mapping))}")
+    overrides = {key: value for key, value in images[family].items() if key in FAMILY_OVERRIDES}
+    return {**images, **overrides}
 
 
 def load_cnn_data(config: Mapping[str, Any]) -> ImageData:
@@ -246,8 +276,11 @@ def cnn_experiment_configs(images: Mapping[str, Any]) -> dict[str, list[dict[str
     """Every CNN run a profile's figures need, per figure family (seeds ``0 .. networks-1``).
 
     - ``"generalizing"`` / ``"memorizing"``: Figure 3 groups (``[groups]``: ``networks``,
-      ``epochs``, ``memorizing_epochs``); memorizing nets share ``label_seed``'s random labels.
-      Figure 1's dynamics read the generalizing nets' per-epoch checkpoints.
+      ``epochs``, ``memorizing_epochs``, and its :func:`family_table` overrides); memorizing
+      nets share ``label_seed``'s random labels (the notebook offsets their seeds; the cost is
+      the same).
+    - ``"dynamics"``: Figure 1's networks, whose per-epoch checkpoints it reads (``[dynamics]``:
+      ``epochs``, ``networks``, default ``[groups]``'s).
     - ``"widths"``: Figure 4 (``[widths]``: ``multipliers``, ``networks``, ``epochs``).
     - ``"learning_rates"``: Figure 5 (``[learning_rates]``: ``values``, ``networks``, ``epochs``).
 
@@ -259,15 +292,18 @@ def cnn_experiment_configs(images: Mapping[str, Any]) -> dict[str, list[dict[str
     >>> from cca.experiments.config import load_profile
     >>> sets = cnn_experiment_configs(load_profile("smoke")["images"])
     >>> sorted(sets), len(sets["memorizing"])
-    (['generalizing', 'learning_rates', 'memorizing', 'widths'], 2)
+    (['dynamics', 'generalizing', 'learning_rates', 'memorizing', 'widths'], 2)
     """
     groups, widths, rates = images["groups"], images["widths"], images["learning_rates"]
+    fig3 = family_table(images, "groups")
     return {
-        "generalizing": [cnn_config(images, seed=s, epochs=groups["epochs"])
+        "generalizing": [cnn_config(fig3, seed=s, epochs=groups["epochs"])
                          for s in range(groups["networks"])],
-        "memorizing": [cnn_config(images, seed=s, random_labels=True,
+        "memorizing": [cnn_config(fig3, seed=s, random_labels=True,
                                   epochs=groups["memorizing_epochs"])
                        for s in range(groups["networks"])],
+        "dynamics": [cnn_config(images, seed=s, epochs=images["dynamics"]["epochs"])
+                     for s in range(images["dynamics"].get("networks", groups["networks"]))],
         "widths": [cnn_config(images, seed=s, width=w, epochs=widths["epochs"])
                    for w in widths["multipliers"] for s in range(widths["networks"])],
         "learning_rates": [cnn_config(images, seed=s, learning_rate=lr, epochs=rates["epochs"])

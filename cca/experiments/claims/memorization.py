@@ -270,6 +270,73 @@ def relative_gap(distances: np.ndarray, generalizing: Sequence[int],
                                                               memorizing).mean
 
 
+def class_mean_share(activations: np.ndarray, labels: Sequence[int]) -> float:
+    """Share of a layer's variance that lies along its class means (between-class variance).
+
+    ``sum_c n_c ||mu_c - mu||^2 / sum_i ||x_i - mu||^2`` for rows ``x_i`` (datapoints) with
+    class means ``mu_c`` and grand mean ``mu``: 1 when every datapoint sits at its class mean
+    (a layer collapsed onto the classes), about ``(classes - 1) / n`` for labels unrelated to
+    the layer. The memorizing networks of Figure 3 share one relabelling, so a layer that
+    collapses onto those labels' means is shared by them whatever else they learned; this
+    share says how much of the layer that subspace is.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0], [0.0, -1.0], [2.0, 1.0], [2.0, -1.0]])
+    >>> class_mean_share(x, [0, 0, 1, 1])
+    0.5
+    """
+    x, labels = _rows_and_labels(activations, labels)
+    centered = x - x.mean(axis=0)
+    total = float(np.sum(centered**2))
+    if total == 0.0:
+        raise ValueError("activations are constant: a dead layer has no variance to share out")
+    between = sum(np.sum(labels == c) * np.sum(centered[labels == c].mean(axis=0) ** 2)
+                  for c in np.unique(labels))
+    return float(between / total)
+
+
+def remove_class_means(activations: np.ndarray, labels: Sequence[int]) -> np.ndarray:
+    """The layer with its class-mean subspace projected out: what is left to compare.
+
+    Centers the rows and projects them onto the orthogonal complement of the span of the
+    centered class means (at most ``classes - 1`` directions), so PWCCA between two networks
+    then measures what they share beyond the classes they were trained on (issue: Figure 3's
+    memorizing networks share their relabelling's class means).
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0], [0.0, -1.0], [2.0, 1.0], [2.0, -1.0]])
+    >>> remove_class_means(x, [0, 0, 1, 1]).round(12) + 0.0
+    array([[ 0.,  1.],
+           [ 0., -1.],
+           [ 0.,  1.],
+           [ 0., -1.]])
+    """
+    x, labels = _rows_and_labels(activations, labels)
+    centered = x - x.mean(axis=0)
+    means = np.stack([centered[labels == c].mean(axis=0) for c in np.unique(labels)])
+    u, singular, _ = np.linalg.svd(means.T, full_matrices=False)
+    scale = max(singular.max(initial=0.0), np.linalg.norm(centered) / np.sqrt(len(centered)))
+    basis = u[:, singular > 100 * max(means.shape) * np.finfo(float).eps * scale]
+    return centered - (centered @ basis) @ basis.T
+
+
+def _rows_and_labels(activations: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    x = np.asarray(activations, dtype=float)
+    labels = np.asarray(labels)
+    if x.ndim != 2 or labels.shape != (len(x),):
+        count = labels.shape[0] if labels.ndim else 0
+        raise ValueError(f"activations must be (datapoints, neurons) with one label per "
+                         f"datapoint; got shape {x.shape} and {count} labels")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels must name at least two classes")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("activations contain NaN or infinity")
+    return x, labels
+
+
 def _generalizing_closer(matrix, gen, mem, alpha, n_permutations, seed, *, name) -> Evidence:
     return evidence.group_difference(
         matrix, gen, mem,
