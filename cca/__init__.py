@@ -5,8 +5,8 @@ canonical correlation" (NeurIPS 2018): mean CCA, SVCCA (Raghu et al. 2017) and P
 CCA result (directions, variates, projection of new data), conv-layer handling, a streaming
 accumulator, the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance, and
 significance: a permutation null (chance level, p-value) and a bootstrap interval for any of them.
-The CCA measures, linear CKA and the accumulator also take dask arrays (the ``dask`` extra),
-reduced chunk by chunk on a cluster.
+The measures and the accumulator also take dask arrays (the ``dask`` extra), reduced chunk by
+chunk on a cluster (not the permutation null or the bootstrap, which need the rows in memory).
 
 Conventions: rows are datapoints, columns are neurons; row i of both layers is the response to the
 same input. Similarities are floats in [0, 1]; each has a distance form, 1 - similarity.

@@ -15,6 +15,10 @@ Shapes, dtypes and ``conv`` are checked before anything is computed. A block nee
 its rows, so x and y are rechunked to one chunk along every axis but the first, and to the same
 row chunks (x's; a NumPy partner is split like the dask one).
 
+Cosine similarity and Euclidean distance compare the same neurons and need only each neuron's
+sums of squares and products of x, y and x - y: their blocks are reduced to those
+(:class:`ColumnMoments`), merged the same way.
+
 This module imports dask; the measures import it only when they meet a dask array, so
 ``import cca`` never imports dask.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import dask
 import dask.array as da
@@ -42,6 +47,7 @@ from cca._validation import (
     magnitude_message,
     nonfinite_message,
 )
+from cca.baselines import check_same_shape, zero_layer_message
 from cca.measures import CCAResult
 from cca.streaming import CCAAccumulator
 
@@ -52,18 +58,27 @@ def layers(
     """Validate two layers (dask arrays, or one a NumPy array) without computing them; return
     them as dask arrays with the same row chunks and one chunk along every other axis.
     ``allow_dft``: whether the calling function has ``conv="dft"`` in memory (for its errors)."""
-    for name, value in (("x", x), ("y", y)):
-        if is_dask_array(value):
-            if any(math.isnan(size) for size in value.shape):
-                raise ValueError(
-                    f"{name} is a dask array of unknown size (shape {value.shape}), e.g. after "
-                    f"boolean indexing; call {name}.compute_chunk_sizes() first."
-                )
-            check_layout(value.dtype, value.shape, name, min_rows)
-    x = x if is_dask_array(x) else as_activations(x, "x", min_rows)
-    y = y if is_dask_array(y) else as_activations(y, "y", min_rows)
+    x, y = _checked(x, "x", min_rows), _checked(y, "y", min_rows)
     check_same_rows(x, y)
     check_conv(conv, x, y, allow_dft)
+    return _aligned(x, y)
+
+
+def _checked(layer: object, name: str, min_rows: int):
+    """A dask layer checked by its shape and dtype only; anything else by the in-memory checks."""
+    if not is_dask_array(layer):
+        return as_activations(layer, name, min_rows)
+    if any(math.isnan(size) for size in layer.shape):
+        raise ValueError(
+            f"{name} is a dask array of unknown size (shape {layer.shape}), e.g. after boolean "
+            f"indexing; call {name}.compute_chunk_sizes() first."
+        )
+    check_layout(layer.dtype, layer.shape, name, min_rows)
+    return layer
+
+
+def _aligned(x, y) -> tuple[da.Array, da.Array]:
+    """x and y as dask arrays with the row chunks of the first dask one, whole rows per chunk."""
     rows = x.chunks[0] if is_dask_array(x) else y.chunks[0]
     return _rechunked(x, rows), _rechunked(y, rows)
 
@@ -78,8 +93,14 @@ def _rechunked(layer, rows: tuple[int, ...]) -> da.Array:
 
 def statistics(x: da.Array, y: da.Array, conv: str | None) -> CCAAccumulator:
     """The accumulator of aligned dask layers (from :func:`layers`), reduced on the workers."""
+    return _reduce(x, y, _accumulated, conv)
+
+
+def _reduce(x: da.Array, y: da.Array, summarize, *options):
+    """``summarize(x_block, y_block, *options)`` of every block of rows, merged in a tree on the
+    workers (``.merge``, left before right); raises the in-memory errors for invalid values."""
     blocks = [
-        dask.delayed(_block_statistics)(x_block, y_block, conv)
+        dask.delayed(_screened)(summarize, x_block, y_block, *options)
         for x_block, y_block, size in zip(
             x.to_delayed().ravel(), y.to_delayed().ravel(), x.chunks[0], strict=True
         )
@@ -93,14 +114,14 @@ def statistics(x: da.Array, y: da.Array, conv: str | None) -> CCAAccumulator:
     # blocks for the cores (on a loaded machine a block took 30 times longer). distributed's
     # worker processes start with one BLAS thread already (OPENBLAS_NUM_THREADS=1 etc.).
     with _linalg._blas_controller().limit(limits=1, user_api="blas"):
-        (accumulator, screen), = dask.compute(blocks[0])
+        (summary, screen), = dask.compute(blocks[0])
     for name in ("x", "y"):
         count, first, largest = screen[name]
         if count:
             raise ValueError(nonfinite_message(name, count, first))
         if largest > MAX_MAGNITUDE:
             raise ValueError(magnitude_message(name, largest))
-    return accumulator
+    return summary
 
 
 def accumulate(x: object, y: object, conv: str | None, min_rows: int = 2) -> CCAAccumulator:
@@ -119,16 +140,21 @@ def _screen(block: np.ndarray) -> tuple[int, float | None, float]:
     return count, first, largest
 
 
-def _block_statistics(x: np.ndarray, y: np.ndarray, conv: str | None):
-    """On a worker: (the block's accumulator, or None if a check fails; its screens)."""
+def _screened(summarize, x: np.ndarray, y: np.ndarray, *options):
+    """On a worker: (the block's summary, or None if a check fails; its screens)."""
     screen = {"x": _screen(x), "y": _screen(y)}
     if any(count or largest > MAX_MAGNITUDE for count, _, largest in screen.values()):
         return None, screen
-    return CCAAccumulator(conv).update(x, y), screen
+    return summarize(x, y, *options), screen
+
+
+def _accumulated(x: np.ndarray, y: np.ndarray, conv: str | None) -> CCAAccumulator:
+    """A block's CCA statistics."""
+    return CCAAccumulator(conv).update(x, y)
 
 
 def _merge(left, right):
-    """On a worker: two blocks' (accumulator, screens), left before right, merged."""
+    """On a worker: two blocks' (summary, screens), left before right, merged."""
     (left_statistics, left_screen), (right_statistics, right_screen) = left, right
     screen = {
         name: (
@@ -185,3 +211,82 @@ def linear_cka(x: object, y: object, conv: str | None) -> float:
     cross_sq = np.linalg.norm(moments.cross) ** 2
     norms = np.linalg.norm(moments.block("x")[0]) * np.linalg.norm(moments.block("y")[0])
     return float(min(cross_sq / norms, 1.0))
+
+
+@dataclass(frozen=True)
+class ColumnMoments:
+    """Per-neuron statistics of two layers of the same neurons (flattened per datapoint), for
+    cosine similarity and Euclidean distance: the count n, the means (rows: x, y and d = x - y)
+    and the centered sums of squares and products (rows: xx, yy, dd, xy), each layer stored times
+    a power of two (``scale``: x's, y's, d's) so that no square overflows. Two merge exactly
+    (Chan, Golub & LeVeque 1979), as the accumulator's statistics do."""
+
+    n: int
+    mean: np.ndarray
+    squares: np.ndarray
+    scale: np.ndarray
+
+    def merge(self, other: ColumnMoments) -> ColumnMoments:
+        scale = np.minimum(self.scale, other.scale)
+        left, right = self._rescaled(scale), other._rescaled(scale)
+        n = left.n + right.n
+        delta = right.mean - left.mean
+        products = delta[[0, 1, 2, 0]] * delta[[0, 1, 2, 1]] * (left.n * right.n / n)
+        mean = left.mean + delta * (right.n / n)
+        return ColumnMoments(n, mean, left.squares + right.squares + products, scale)
+
+    def _rescaled(self, scale: np.ndarray) -> ColumnMoments:
+        ratio = scale / self.scale  # powers of two: exact
+        squares = self.squares * (ratio[[0, 1, 2, 0]] * ratio[[0, 1, 2, 1]])[:, None]
+        return ColumnMoments(self.n, self.mean * ratio[:, None], squares, scale)
+
+    def sums(self, center: bool) -> np.ndarray:
+        """Sums over neurons of xx, yy, dd and xy, centered or raw (in the stored units)."""
+        if center:
+            return self.squares.sum(axis=1)
+        raw = self.mean[[0, 1, 2, 0]] * self.mean[[0, 1, 2, 1]] * self.n
+        return (self.squares + raw).sum(axis=1)
+
+
+def _column_moments(x: np.ndarray, y: np.ndarray) -> ColumnMoments:
+    """A block's :class:`ColumnMoments`."""
+    x = x.reshape(len(x), -1).astype(np.float64, copy=False)
+    y = y.reshape(len(y), -1).astype(np.float64, copy=False)
+    scale = np.array([_power_of_two(x), _power_of_two(y), 0.0])
+    scale[2] = scale[:2].min()
+    values = (x * scale[0], y * scale[1], (x - y) * scale[2])
+    mean = np.stack([value.mean(axis=0) for value in values])
+    centered = [value - row for value, row in zip(values, mean, strict=True)]
+    squares = np.stack([np.einsum("ij,ij->j", *pair) for pair in (
+        (centered[0], centered[0]), (centered[1], centered[1]), (centered[2], centered[2]),
+        (centered[0], centered[1]),
+    )])
+    return ColumnMoments(len(x), mean, squares, scale)
+
+
+def _power_of_two(values: np.ndarray) -> float:
+    """A power of two that brings the largest magnitude of ``values`` to [0.5, 1) (1 if all 0)."""
+    largest = np.abs(values).max()
+    return 1.0 if largest == 0 else float(np.ldexp(1.0, -np.frexp(largest)[1]))
+
+
+def _same_neurons(x: object, y: object) -> ColumnMoments:
+    """The :class:`ColumnMoments` of two layers of the same shape, one at least a dask array."""
+    x, y = _checked(x, "x", 2), _checked(y, "y", 2)
+    check_same_shape(x.shape, y.shape)
+    return _reduce(*_aligned(x, y), _column_moments)
+
+
+def cosine_similarity(x: object, y: object, center: bool) -> float:
+    """:func:`cca.cosine_similarity` of layers of which one is a dask array."""
+    xx, yy, _, xy = _same_neurons(x, y).sums(center)
+    norms = np.sqrt(xx) * np.sqrt(yy)
+    if norms == 0:
+        raise ValueError(zero_layer_message(center))
+    return float(np.clip(xy / norms, -1.0, 1.0))
+
+
+def euclidean_distance(x: object, y: object, center: bool) -> float:
+    """:func:`cca.euclidean_distance` of layers of which one is a dask array."""
+    moments = _same_neurons(x, y)
+    return float(np.sqrt(moments.sums(center)[2] / moments.n) / moments.scale[2])

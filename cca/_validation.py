@@ -49,10 +49,11 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
         raise ValueError(f"{name} is None; pass the layer's activations as an array.")
     if is_dask_array(value):
         raise ValueError(
-            f"{name} is a dask array, and this function needs the whole layer in memory. Only "
-            "the CCA measures (cca, canonical_correlations, mean_cca, svcca, pwcca and their "
-            "distances), linear_cka (debiased=False) and CCAAccumulator.update reduce dask arrays "
-            f"chunk by chunk. If the layer fits in memory, pass {name}.compute()."
+            f"{name} is a dask array, and this function needs the whole layer in memory. The "
+            "measures (cca, canonical_correlations, mean_cca, svcca, pwcca, linear_cka with "
+            "debiased=False, cosine_similarity, euclidean_distance, and the distances) and "
+            "CCAAccumulator.update reduce dask arrays chunk by chunk. If the layer fits in "
+            f"memory, pass {name}.compute()."
         )
     if isinstance(value, np.ma.MaskedArray):
         if np.ma.count_masked(value):

@@ -166,17 +166,32 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
     >>> x = np.random.default_rng(0).normal(size=(100, 3))
     >>> round(cca.cosine_similarity(x, 2 * x + 5), 6), round(cca.cosine_similarity(x, -x), 6)
     (1.0, -1.0)
+
+    On dask arrays each neuron's sums of squares and products are computed chunk by chunk where
+    the chunks live (:mod:`cca._dask`):
+
+    >>> import dask.array as da
+    >>> round(cca.cosine_similarity(da.from_array(x, chunks=30), 2 * x + 5), 6)
+    1.0
     """
     center = check_flag(center, "center")
+    if is_dask_array(x) or is_dask_array(y):
+        from cca import _dask  # imports dask, which only dask input needs
+
+        return _dask.cosine_similarity(x, y, center)
     x, y = _prepare_same_shape(x, y, center)
     x, y = _unit_scale(x), _unit_scale(y)
     norms = np.linalg.norm(x) * np.linalg.norm(y)
     if norms == 0:
-        raise ValueError(
-            "cosine similarity is undefined: x or y is all zeros"
-            + (" after centering (every neuron constant)." if center else ".")
-        )
+        raise ValueError(zero_layer_message(center))
     return float(np.clip(np.vdot(x, y) / norms, -1.0, 1.0))
+
+
+def zero_layer_message(center: bool) -> str:
+    """The error of cosine similarity with a layer of zeros (after centering, if ``center``)."""
+    return "cosine similarity is undefined: x or y is all zeros" + (
+        " after centering (every neuron constant)." if center else "."
+    )
 
 
 def cosine_distance(x: object, y: object, *, center: bool = True) -> float:
@@ -215,8 +230,14 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
     >>> x = np.zeros((4, 2))
     >>> cca.euclidean_distance(x, x + [[3, 4], [-3, -4], [3, 4], [-3, -4]])
     5.0
+
+    Dask arrays are reduced chunk by chunk, as for :func:`cosine_similarity`.
     """
     center = check_flag(center, "center")
+    if is_dask_array(x) or is_dask_array(y):
+        from cca import _dask  # imports dask, which only dask input needs
+
+        return _dask.euclidean_distance(x, y, center)
     x, y = _prepare_same_shape(x, y, center)
     difference = x - y
     largest = np.abs(difference).max()
@@ -237,12 +258,17 @@ def _prepare_pair(x, y, conv):
 
 def _prepare_same_shape(x, y, center):
     x, y = as_activations(x, "x"), as_activations(y, "y")
-    if x.shape != y.shape:
-        raise ValueError(
-            f"x and y must have the same shape to compare the same neurons; found {x.shape} and "
-            f"{y.shape}. For layers of different sizes use a CCA measure or linear_cka."
-        )
+    check_same_shape(x.shape, y.shape)
     x, y = x.reshape(len(x), -1).astype(np.float64), y.reshape(len(y), -1).astype(np.float64)
     if center:
         x, y = x - x.mean(axis=0), y - y.mean(axis=0)
     return x, y
+
+
+def check_same_shape(x_shape: tuple, y_shape: tuple) -> None:
+    """ValueError unless the layers have the same shape (the same neurons)."""
+    if x_shape != y_shape:
+        raise ValueError(
+            f"x and y must have the same shape to compare the same neurons; found {x_shape} and "
+            f"{y_shape}. For layers of different sizes use a CCA measure or linear_cka."
+        )

@@ -63,6 +63,27 @@ def test_tiny_chunks_equal_in_memory(rows):
     assert cca.svcca(dx, dy, 0.99) == pytest.approx(cca.svcca(x, y, 0.99), abs=1e-10)
 
 
+@pytest.mark.parametrize("center", [True, False])
+def test_same_neuron_measures_chunked_equal_in_memory(center):
+    """Cosine similarity and Euclidean distance need each neuron's sums of squares and products
+    only; 4-D layers are flattened per datapoint, chunks of any shape."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(500, 2, 3, 4)) + 7
+    y = 0.5 * x + rng.normal(size=x.shape)
+    for chunks in ((500, 2, 3, 4), (120, 1, 3, 2), (1, 2, 3, 4)):
+        dx = da.from_array(x, chunks=chunks)
+        for measure in (cca.cosine_similarity, cca.cosine_distance, cca.euclidean_distance):
+            expected = measure(x, y, center=center)
+            assert measure(dx, y, center=center) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    huge, tiny = x * 1e295, y * 1e-250  # powers of two per chunk and layer: no overflow
+    assert cca.cosine_similarity(da.from_array(huge, chunks=100), tiny) == pytest.approx(
+        cca.cosine_similarity(huge, tiny), rel=1e-12
+    )
+    assert cca.euclidean_distance(da.from_array(huge, chunks=100), tiny) == pytest.approx(
+        cca.euclidean_distance(huge, tiny), rel=1e-12
+    )
+
+
 def test_cca_result_from_dask_projects_like_in_memory():
     x, y = layers(1)
     chunked = cca.cca(da.from_array(x, chunks=128), da.from_array(y, chunks=128))
@@ -144,6 +165,11 @@ def test_invalid_chunked_input_fails_as_in_memory(spoil):
     chunked = (da.from_array(x, chunks=300), da.from_array(y, chunks=300))
     assert error_of(cca.pwcca, *chunked) == message
     assert error_of(cca.linear_cka, *chunked) == error_of(cca.linear_cka, x, y)
+    for same_neurons in (cca.cosine_similarity, cca.euclidean_distance):  # x against itself
+        try:
+            same_neurons(x, x)
+        except ValueError as error:
+            assert error_of(same_neurons, chunked[0], chunked[0]) == str(error)
 
 
 def test_what_needs_the_rows_in_memory_says_compute():
@@ -154,7 +180,6 @@ def test_what_needs_the_rows_in_memory_says_compute():
         lambda: cca.canonical_correlations(da.ones((9, 2, 2, 3)), da.ones((9, 2, 2, 3)),
                                            conv="dft"),
         lambda: cca.linear_cka(dx, dy, debiased=True),
-        lambda: cca.cosine_similarity(dx, dx),
         lambda: cca.permutation_test(x, dy, "mean_cca", n_permutations=10),
         lambda: cca.cca(x, y).project_x(dx),
     ):
@@ -234,7 +259,7 @@ def test_two_worker_processes_give_the_in_memory_values():
         dy = client.persist(da.from_array(y, chunks=500))
         with distributed.get_task_stream(client) as tasks:
             assert cca.pwcca(dx, dy) == pytest.approx(cca.pwcca(x, y), abs=1e-10)
-        workers = {task["worker"] for task in tasks.data if "block_statistics" in str(task["key"])}
+        workers = {task["worker"] for task in tasks.data if "_screened" in str(task["key"])}
         assert workers == set(client.nthreads()) and len(workers) == 2
         assert np.allclose(cca.canonical_correlations(dx, dy), cca.canonical_correlations(x, y),
                            rtol=0, atol=1e-10)
