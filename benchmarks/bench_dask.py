@@ -11,7 +11,7 @@ a loaded machine those threads can wait for each other far longer than they comp
 seconds (best of ``--repeat``), datapoints and megabytes of activations per second, the ratios,
 how far the results differ, and the machine's load.
 
-Measured on this 2-core machine while another job trained networks on it (load average 6-7),
+Measured on this 2-core machine while another job trained networks on it (load average 6-8),
 defaults (n = 100,000, d = 256 per layer, 410 MB, chunks of 25,000 rows, 2 workers):
 
     path                      seconds  datapoints/s    MB/s
@@ -20,11 +20,18 @@ defaults (n = 100,000, d = 256 per layer, 410 MB, chunks of 25,000 rows, 2 worke
     dask, LocalCluster           3.24        30,875     126
     dask / in memory: 0.40x the time (1.46x that on one BLAS thread); |pwcca difference| = 9.3e-15
 
-An earlier run under the same load: in memory 7.96 s, dask 4.13 s (0.52x). The contended
+    path                      seconds  datapoints/s    MB/s
+    in memory (numpy)           12.21         8,188      34
+    in memory, 1 BLAS thread     2.42        41,332     169
+    dask, LocalCluster           5.48        18,246      75
+    dask / in memory: 0.45x the time (2.27x that on one BLAS thread); |pwcca difference| = 9.3e-15
+
+(a third run, before the one-thread line existed: in memory 7.96 s, dask 4.13 s). The contended
 machine penalises the multi-threaded in-memory products most; against the in-memory path on one
-thread, the cluster path costs about 1.5x here (two worker processes on two busy cores, plus the
-tasks and the statistics moving between processes). Its point is data that do not fit one
-machine: each worker reads and reduces only its own blocks.
+thread, the cluster path costs 1.5-2.3x here (two worker processes on two busy cores, each block
+checked for NaN and centered on its own, and the tasks and statistics moving between processes).
+Its point is data that do not fit one machine: each worker reads and reduces only its own
+blocks.
 
 Usage: python benchmarks/bench_dask.py [--n 100000] [--d 256] [--chunk 25000] [--workers 2]
 """
