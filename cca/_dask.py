@@ -65,9 +65,14 @@ def layers(
 
 
 def _checked(layer: object, name: str, min_rows: int):
-    """A dask layer checked by its shape and dtype only; anything else by the in-memory checks."""
+    """A dask layer checked by its shape and dtype only; anything else by the in-memory checks
+    (float16 kept as float16, so that the blocks carry its precision to the rank decision)."""
     if not is_dask_array(layer):
-        return as_activations(layer, name, min_rows)
+        array = as_activations(layer, name, min_rows)
+        original = getattr(layer, "dtype", None)
+        if isinstance(original, np.dtype) and original.kind == "f" and original.itemsize < 4:
+            array = array.astype(original)  # exact: the values came from it
+        return array
     if any(math.isnan(size) for size in layer.shape):
         raise ValueError(
             f"{name} is a dask array of unknown size (shape {layer.shape}), e.g. after boolean "

@@ -40,7 +40,7 @@ from cca._validation import (
     reduce_space,
     warn_if_degenerate,
 )
-from cca.measures import CCAResult, build_result
+from cca.measures import CCAResult, _check_rank, build_result
 
 
 class CCAAccumulator:
@@ -221,6 +221,7 @@ class CCAAccumulator:
             moments, scale = _linalg.common_scale(moments, scale)
         float64 = np.dtype(np.float64)
         bases = [moments.basis(side, float64, svcca) for side in "xy"]
+        _check_rank(bases, self.conv)
         rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
         inner = moments.block("x")[0] @ x_directions
         result = build_result(

@@ -125,6 +125,13 @@ def test_float32_chunks_are_reduced_in_float64():
     chunked = cca.pwcca(da.from_array(x, chunks=200), da.from_array(y, chunks=200))
     assert chunked == pytest.approx(cca.CCAAccumulator().update(x, y).pwcca(), abs=1e-10)
     assert chunked == pytest.approx(cca.pwcca(x, y), abs=1e-5)  # in memory: the float32 Gram path
+    # A float16 NumPy partner keeps its precision for the rank decision: a neuron that is the sum
+    # of two others plus an offset, rounded to float16, is no new direction.
+    x = x - np.float32(1e3)  # float16's rounding of values near 1e3 would hide x's spread
+    coarse = np.column_stack([y[:, 0], y[:, 1], y[:, 0] + y[:, 1] + 100]).astype(np.float16)
+    assert len(cca.canonical_correlations(x, coarse)) == 2
+    chunked = cca.canonical_correlations(da.from_array(x, chunks=200), coarse)
+    assert np.allclose(chunked, cca.canonical_correlations(x, coarse), rtol=0, atol=1e-10)
 
 
 def test_scales_differing_between_chunks_merge_exactly():
@@ -170,6 +177,18 @@ def test_invalid_chunked_input_fails_as_in_memory(spoil):
             same_neurons(x, x)
         except ValueError as error:
             assert error_of(same_neurons, chunked[0], chunked[0]) == str(error)
+
+
+def test_a_layer_within_its_rounding_fails_as_in_memory():
+    """float16 values near 1000 round by about 0.5, more than x's spread: no direction of x is
+    above the rounding of its values. In memory and chunked: the same error, never an empty
+    result whose mean would be NaN (the accumulator's too)."""
+    x, y = layers()
+    x = x.astype(np.float16)
+    message = error_of(cca.mean_cca, x, y)
+    assert "rounding of its values" in message
+    assert error_of(cca.mean_cca, da.from_array(x, chunks=300), y) == message
+    assert error_of(cca.CCAAccumulator().update(x, y).mean_cca) == message
 
 
 def test_what_needs_the_rows_in_memory_says_compute():
