@@ -15,6 +15,8 @@ import dask.array as da
 import distributed
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cca
 
@@ -53,6 +55,17 @@ def test_every_measure_equals_in_memory(chunks):
         expected = measure(x, y)
         for pair in ((dx, dy), (dx, y), (x, dy)):  # one dask layer is enough
             assert np.allclose(measure(*pair), expected, rtol=0, atol=1e-10), name
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cuts=st.lists(st.integers(1, 599), max_size=8))
+def test_any_row_chunking_equals_in_memory(seed, cuts):
+    """Row chunks of random sizes (empty ones included) for x, y's own chunks."""
+    x, y = layers(seed % 1000, n=600)
+    sizes = np.diff([0, *sorted(cuts), 600]).tolist()
+    dx, dy = da.from_array(x, chunks=(tuple(sizes), 8)), da.from_array(y, chunks=(150, 6))
+    assert cca.pwcca(dx, dy) == pytest.approx(cca.pwcca(x, y), abs=1e-10)
+    assert cca.svcca(dx, dy, 0.99) == pytest.approx(cca.svcca(x, y, 0.99), abs=1e-10)
 
 
 @pytest.mark.parametrize("rows", [1, 7])
