@@ -232,6 +232,7 @@ class ColumnMoments:
     scale: np.ndarray
 
     def merge(self, other: ColumnMoments) -> ColumnMoments:
+        """The statistics of both blocks' rows together (in each layer's smaller factor)."""
         scale = np.minimum(self.scale, other.scale)
         left, right = self._rescaled(scale), other._rescaled(scale)
         n = left.n + right.n
@@ -257,8 +258,8 @@ def _column_moments(x: np.ndarray, y: np.ndarray) -> ColumnMoments:
     """A block's :class:`ColumnMoments`."""
     x = x.reshape(len(x), -1).astype(np.float64, copy=False)
     y = y.reshape(len(y), -1).astype(np.float64, copy=False)
-    scale = np.array([_power_of_two(x), _power_of_two(y), 0.0])
-    scale[2] = scale[:2].min()
+    x_scale, y_scale = _power_of_two(x), _power_of_two(y)
+    scale = np.array([x_scale, y_scale, min(x_scale, y_scale)])
     values = (x * scale[0], y * scale[1], (x - y) * scale[2])
     mean = np.stack([value.mean(axis=0) for value in values])
     centered = [value - row for value, row in zip(values, mean, strict=True)]
