@@ -1,6 +1,7 @@
 """Dask arrays in the measures (issue 14, part 3): chunk by chunk equals in memory (float64,
-1e-10) for every chunking, the input checks say what the in-memory ones say, the client's memory
-does not grow with the datapoints, and a real two-process LocalCluster gives the same numbers."""
+1e-10) for every chunking tried, the input checks say what the in-memory ones say, the client's
+memory does not grow with the datapoints, and a real two-process LocalCluster gives the same
+numbers."""
 
 from __future__ import annotations
 
