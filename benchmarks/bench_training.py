@@ -109,12 +109,17 @@ def main() -> None:
         print(f"  width {width:<7g} train {plain:8.1f} ex/s, XLA {xla:8.1f} ex/s "
               f"(x{xla / plain:.2f})   evaluate {plain_eval:8.1f}, XLA {xla_eval:8.1f} ex/s",
               flush=True)
-    totals = {path: _training_time(runs, path_rates) for path, path_rates in rates.items()}
+    totals = {path: _training_time(runs, lambda config, r=path_rates: r[config["width"]])
+              for path, path_rates in rates.items()}
+    configured = _training_time(
+        runs, lambda config: rates[bool(config.get("jit_compile"))][config["width"]])
     epochs = sum(config["epochs"] for config in runs.values())
-    print(f"estimated CNN training from an empty cache ({epochs} network-epochs): "
-          f"{totals[False] / 60:.1f} min as compiled before, {totals[True] / 60:.1f} min with XLA "
-          f"(x{totals[False] / totals[True]:.2f}); this profile uses "
-          f"{'XLA' if images.get('jit_compile') else 'no XLA'}")
+    xla_runs = sum(bool(config.get("jit_compile")) for config in runs.values())
+    print(f"estimated CNN training from an empty cache ({epochs} network-epochs at most; runs "
+          f"with a training-accuracy criterion stop earlier): {totals[False] / 60:.1f} min as "
+          f"compiled before, {totals[True] / 60:.1f} min with XLA "
+          f"(x{totals[False] / totals[True]:.2f}); as this profile has it ({xla_runs} of "
+          f"{len(runs)} runs through XLA): {configured / 60:.1f} min")
     if args.determinism:
         base = [images["dataset"], images["width"], images["depth"], images["batch_size"],
                 args.examples]
@@ -128,11 +133,12 @@ def main() -> None:
         print(f"op determinism costs a factor {1 / np.mean(ratios):.2f} in training speed")
 
 
-def _training_time(runs: dict[str, dict], rates: dict[float, tuple[float, float]]) -> float:
-    """Seconds to train every run at these (training, evaluation) rates, validation included."""
+def _training_time(runs: dict[str, dict], rates) -> float:
+    """Seconds to train every run, validation included; ``rates(config)`` gives a run's
+    (training, evaluation) examples per second."""
     total = 0.0
     for config in runs.values():
-        train_rate, eval_rate = rates[config["width"]]
+        train_rate, eval_rate = rates(config)
         train_size = config["train_subset"] or 50000
         validation = config["validation_size"] or 10000
         total += validation / eval_rate + config["epochs"] * (
