@@ -495,6 +495,7 @@ def permutation_test(
     """
     name, entry = _resolve(measure)
     _check_count(n_permutations, "n_permutations")
+    x, y = as_activations(x, "x"), as_activations(y, "y")  # refuses dask before a full pass
     observed = _evaluate(name, entry, x, y, conv, measure_options)
     statistic, n, rows_per_datapoint = _null_statistic(entry, x, y, conv, measure_options)
     rng = np.random.default_rng(seed)
@@ -616,8 +617,8 @@ def bootstrap_interval(
     _check_confidence(confidence)
     if method not in ("centered", "percentile"):
         raise ValueError(f"method must be 'centered' or 'percentile'; found {method!r}.")
+    x, y = as_activations(x, "x"), as_activations(y, "y")  # refuses dask before a full pass
     observed = _evaluate(name, entry, x, y, conv, measure_options)
-    x, y = as_activations(x, "x"), as_activations(y, "y")
     if conv == "mean":  # average over space once, not once per resample
         x, y, conv = reduce_space(x, conv), reduce_space(y, conv), None
     rng = np.random.default_rng(seed)

@@ -220,6 +220,18 @@ def test_what_needs_the_rows_in_memory_says_compute():
     assert "compute_chunk_sizes" in error_of(cca.pwcca, dx[dx[:, 0] > 1e3], dy)
 
 
+def test_significance_refuses_dask_before_reading_a_single_block():
+    x, _ = layers()
+
+    def unreadable(block):
+        raise AssertionError("a block was computed before the refusal")
+
+    dy = da.from_array(np.ones_like(x), chunks=300).map_blocks(unreadable, dtype=float)
+    for call in (lambda: cca.permutation_test(x, dy, "pwcca", n_permutations=10),
+                 lambda: cca.bootstrap_interval(x, dy, "pwcca", n_resamples=10)):
+        assert ".compute()" in error_of(call)
+
+
 def test_nearly_dependent_neurons_warn_where_auto_would_take_the_svd_path():
     x, y = layers(6)
     x[:, 1] = x[:, 0] + 1e-4 * np.random.default_rng(0).normal(size=1000)
