@@ -34,6 +34,14 @@ At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect ever
 Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
 README shows) and to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
 
+``--plan`` lists every network the notebooks of the batch will train (config, cache key, epochs,
+whether the cache holds it, estimated cost) and trains nothing (:mod:`cca.experiments.plan`).
+``--cluster ADDRESS`` (a running Dask scheduler) or ``--cluster local[:N]`` (a
+``distributed.LocalCluster`` of N worker processes) first trains the runs of the notebooks about to
+run on the cluster's workers, one task per run, into the shared cache
+(:mod:`cca.experiments.sweep`); the notebooks then run here as always and load them. If a run fails
+on the cluster, no notebook runs and the exit status is 1.
+
 The notebooks are those the installed package carries (the wheel ships the repository's
 ``notebooks/`` as ``cca/experiments/notebooks``), or a clone's ``notebooks/`` when the package runs
 from one; ``--notebooks-dir`` runs another folder of notebooks.
@@ -59,8 +67,10 @@ from typing import IO, Any
 
 from cca.experiments.config import load_profile, profile_dir
 from cca.experiments.files import write_json
+from cca.experiments.plan import PlannedRun, format_plan, plan_records, training_plan
 from cca.experiments.report import findings_markdown, result_files, versions
-from cca.experiments.training import PROGRESS_ENV, PROGRESS_MARK
+from cca.experiments.sweep import SweepError, parse_cluster
+from cca.experiments.training import PROGRESS_ENV, PROGRESS_MARK, cache_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PACKAGE_DIR.parent
@@ -379,17 +389,27 @@ def run_batch(
     force: bool = False,
     timeout: float | None = None,
     echo: Callable[[str], Any] = print,
+    cluster: str | None = None,
 ) -> list[NotebookRun]:
     """Run notebooks under a profile; see the module docstring for what it writes.
 
     Ctrl-C stops the batch and returns normally, after writing the findings: the notebooks that
-    did not finish have status ``"interrupted"``.
+    did not finish have status ``"interrupted"``. With ``cluster`` (a scheduler address or
+    ``local[:N]``), the networks of the notebooks about to run are first trained on that cluster;
+    Ctrl-C during that sweep raises ``KeyboardInterrupt``.
+
+    Raises
+    ------
+    cca.experiments.sweep.SweepError
+        If the cluster cannot be used or a run failed on it (no notebook has run then).
     """
     load_profile(profile)  # fail early, with the list of profiles, on a bad name
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
+    if cluster is not None:
+        parse_cluster(cluster)  # a bad local:N fails before anything is done
     notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
     overrides_of = _overrides_by_notebook(notebooks, overrides or {})
     output = (output or Path("runs") / Path(str(profile)).name).resolve()
@@ -418,6 +438,9 @@ def run_batch(
         else:
             _forget_result(notebook, output)
             pending.append((notebook, parameters, digest))
+    if cluster is not None and pending:
+        _train_on_cluster(cluster, profile, [nb.stem for nb, _, _ in pending],
+                          {nb.stem: overrides_of[nb] for nb, _, _ in pending}, echo)
     processes = _Processes()
 
     def execute(item: tuple[Path, dict[str, Any], str]) -> None:
@@ -457,6 +480,37 @@ def run_batch(
     report = write_findings(output, runs, str(profile), time.monotonic() - started, figures_dir)
     echo(_summary(runs, report, time.monotonic() - started))
     return runs
+
+
+def plan_batch(
+    profile: str = "default",
+    only: Sequence[str] = (),
+    notebooks_dir: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[PlannedRun]:
+    """The training plan of a batch: every network its notebooks train, nothing trained."""
+    loaded = load_profile(profile)
+    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
+    return training_plan(loaded, [nb.stem for nb in notebooks],
+                         {nb.stem: overrides_of[nb] for nb in notebooks})
+
+
+def _train_on_cluster(cluster: str, profile: str, notebooks: list[str],
+                      parameters: dict[str, dict[str, Any]], echo: Callable[[str], Any]) -> None:
+    from cca.experiments.sweep import run_plan
+
+    plan = training_plan(profile, notebooks, parameters)
+    if not plan:
+        return
+    report = run_plan(plan, cluster, echo=echo)
+    if report.failed:
+        lines = [f"{len(report.failed)} of {len(plan)} runs failed on the cluster; no notebook "
+                 "ran. Fix the cause and run the same command again (finished runs are cached), "
+                 "or run without --cluster to train them here:"]
+        labels = {run.key: run.label for run in plan}
+        lines += [f"  {labels[key]} ({key}): {error}" for key, error in report.failed.items()]
+        raise SweepError("\n".join(lines))
 
 
 def _forget_result(notebook: Path, output: Path) -> None:
@@ -550,11 +604,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--timeout", type=_positive_seconds, help="per-cell timeout in seconds (default: none)"
     )
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument(
+        "--plan", nargs="?", const="table", choices=("table", "json"),
+        help="list the networks the notebooks will train (config, cache key, epochs, cost) and "
+        "exit, training nothing; 'json' for every config",
+    )
+    parser.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="train the networks on a Dask cluster first: a scheduler address "
+        "(tcp://host:8786) or local[:N] (N local worker processes); the cache (CCA_CACHE_DIR) "
+        "must be a folder every worker sees at the same path",
+    )
     args = parser.parse_args(argv)
     try:
         if args.list:
             for notebook in discover_notebooks(args.notebooks_dir or default_notebooks_dir()):
                 print(notebook.stem)
+            return 0
+        if args.plan:
+            records = plan_records(plan_batch(args.profile, args.only, args.notebooks_dir,
+                                              dict(args.parameter)))
+            if args.plan == "json":
+                print(json.dumps(records, indent=1))
+            else:
+                print(format_plan(records, str(args.profile), cache_dir()))
             return 0
         runs = run_batch(
             profile=args.profile,
@@ -566,10 +639,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs=args.jobs,
             force=args.force,
             timeout=args.timeout,
+            cluster=args.cluster,
         )
     except (ValueError, FileNotFoundError) as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)
         return 2
+    except SweepError as error:
+        print(f"cca-reproduce: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("cca-reproduce: interrupted", file=sys.stderr)
         return 130
