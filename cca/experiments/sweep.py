@@ -387,6 +387,8 @@ class _Progress:
                 again = "again " if key in self.running else ""
                 self.running[key] = str(message["worker"])
                 cached = message["cached_epochs"]
+                run = self.runs[key]
+                self.left[key] = run.flops * (1 - cached / run.epochs)
                 resume = f", from epoch {cached}" if cached else ""
                 self.echo(f"[sweep] worker {message['worker']} starts {again}"
                           f"{self.runs[key].label}{resume} ({self.status()})")
