@@ -374,7 +374,7 @@ def batchify(ids: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def stateful_windows(
-    ids: np.ndarray, batch_size: int, seq_len: int
+    ids: np.ndarray, batch_size: int, seq_len: int, offset: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Input and next-token target windows ordered for stateful training.
 
@@ -385,11 +385,30 @@ def stateful_windows(
     (``shuffle=False``, ``batch_size=batch_size``) gives each row of batch ``k + 1`` the text that
     follows the same row of batch ``k``.
 
+    ``offset`` reads the stream from token ``offset`` on, wrapping around to its start
+    (``np.roll(ids, -offset)``): the same tokens and the same number of windows, but each row
+    and each window holds other text. A new offset every pass over the corpus changes which
+    text the model has just read at any point of the pass (the data phase); within a pass each
+    row stays contiguous text, except at the one seam where the end of the corpus meets its
+    start.
+
     Returns
     -------
     inputs, targets : ndarray of shape (n_windows * batch_size, seq_len), int32
+
+    Examples
+    --------
+    >>> x, y = stateful_windows(np.arange(12), batch_size=2, seq_len=2, offset=3)
+    >>> x.tolist(), y[0].tolist()
+    ([[3, 4], [9, 10], [5, 6], [11, 0]], [4, 5])
     """
-    streams = batchify(ids, batch_size)
+    ids = np.asarray(ids)
+    if not 0 <= offset < max(len(ids), 1):
+        raise ValueError(
+            f"offset must be in [0, {len(ids)}) (a position of the {len(ids)}-token stream); "
+            f"got {offset}"
+        )
+    streams = batchify(np.roll(ids, -offset) if offset else ids, batch_size)
     n_windows = (streams.shape[1] - 1) // seq_len
     if n_windows < 1:
         raise ValueError(
