@@ -190,3 +190,86 @@ def test_a8_without_cosine_or_euclidean_is_undecided():
     runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
     figure6, a8 = convergence.figure6_and_a8(convergence.bottom_up_convergence(runs, EPOCHS))
     assert figure6.holds is True and a8.tests == () and a8.holds is None
+
+
+# ------------------------------------------------------------------ per depth, settled reference
+
+
+def test_per_depth_order_with_three_seeds_fails_without_an_order():
+    rng = np.random.default_rng(11)
+    verdicts = []
+    for _ in range(20):
+        runs = [path_run(rng, NO_ORDER) for _ in range(3)]
+        runs += [path_run(rng, [1.5] * 5) for _ in range(3)]
+        verdict = convergence.bottom_up_convergence(runs, EPOCHS, contrasts=(), by_depth=True)
+        per_depth = [t for t in verdict.tests if "layers, reference" in t.name]
+        assert len(per_depth) == 2 * 3 and all(t.units == 3 for t in per_depth)
+        verdicts.append([t.holds for t in per_depth])
+    flat = [v for row in verdicts for v in row]
+    assert all(v is not None for v in flat)  # 3 runs decide: 6^3 or 120^3 relabellings
+    assert sum(v is True for v in flat) <= 6  # alpha 0.05 per test, and a size rule
+
+
+def test_per_depth_order_with_three_seeds_holds_for_a_planted_order():
+    rng = np.random.default_rng(12)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(3)]
+    runs += [path_run(rng, [0.8, 1.2, 1.6, 2.0, 2.4]) for _ in range(3)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
+    three = verdict["pwcca bottom-up, 3 layers, reference: last checkpoint"]
+    five = verdict["pwcca bottom-up, 5 layers, reference: 2 checkpoints before the last"]
+    assert three.holds is True and three.p_value <= 1 / 216 + 1e-12 and three.unit == "runs"
+    assert "all 216 relabellings" in three.null
+    assert five.holds is True and "random" in five.null
+    assert verdict.holds is True
+    # The default (no by_depth) keeps exactly the tests it had.
+    assert [t.name for t in convergence.bottom_up_convergence(runs, EPOCHS).tests] == [
+        t.name for t in verdict.tests if "layers, reference" not in t.name
+    ]
+
+
+def test_a_depth_with_too_few_seeds_is_undecided():
+    rng = np.random.default_rng(13)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(2)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
+    per_depth = [t for t in verdict.tests if "layers, reference" in t.name]
+    assert per_depth and all(t.holds is None and "pre-declared minimum" in t.reason
+                             for t in per_depth)
+
+
+def test_figure6_parts_reports_the_mean_cca_contrast_apart_from_the_order():
+    rng = np.random.default_rng(14)
+    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": NO_ORDER}
+    runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
+    parts = convergence.figure6_parts(convergence.bottom_up_convergence(runs, EPOCHS))
+    assert parts["6a-c"].holds is True  # the order holds ...
+    assert parts["6d"].holds is False  # ... but mean CCA shows it as well (6d not reproduced)
+    (contrast,) = parts["6d"].tests
+    assert contrast.interval is not None and abs(contrast.effect) < 0.25
+    assert [t.name for t in parts["A8"].tests] == ["cosine shows the order less clearly than pwcca"]
+
+
+def test_adjacent_distances_measure_how_far_training_still_moves():
+    rng = np.random.default_rng(15)
+    base = rng.normal(size=(200, 6))
+    moving = [rng.normal(size=(200, 6)) for _ in range(4)]  # a new representation each time
+    settling = [base + rng.normal(0, s, (200, 6)) for s in (1.0, 0.3, 0.01, 0.001)]
+    steps = convergence.adjacent_distances({"moving": moving, "settling": settling}, "pwcca")
+    assert steps["moving"].shape == (3,) and steps["moving"].min() > 0.5
+    assert steps["settling"][-1] < 0.01 < steps["settling"][0]
+
+
+def test_reference_settled_fails_on_moving_layers_and_holds_on_settled_ones():
+    rng = np.random.default_rng(16)
+    still_moving = [{"lstm1": np.full(10, 0.02) + rng.uniform(0, 0.01, 10),
+                     "lstm2": np.full(10, 0.18) + rng.uniform(0, 0.02, 10)} for _ in range(3)]
+    verdict = convergence.reference_settled(still_moving)
+    assert verdict.holds is False
+    assert verdict["lstm1 settled at the end"].holds is True
+    assert verdict["lstm2 settled at the end"].holds is False
+    settled = [{layer: np.geomspace(0.5, 0.005, 10) for layer in ("lstm1", "lstm2", "lstm3")}
+               for _ in range(3)]
+    verdict = convergence.reference_settled(settled)
+    assert verdict.holds is True and verdict.tests[0].units == 3
+    json.dumps(verdict.as_record(), allow_nan=False)
+    with pytest.raises(ValueError, match="at least 2"):
+        convergence.reference_settled([{"lstm1": [0.1]}])

@@ -35,16 +35,33 @@ checkpoint as reference, is tested the same way (sign flip over runs, above
 One check, two records. :func:`bottom_up_convergence` returns all these tests in one verdict;
 :func:`figure6_and_a8` splits it into Figure 6's claim (the PWCCA order at every reference, and
 mean CCA's contrast, 6d) and Appendix A8's (the cosine and Euclidean contrasts), without changing
-any test, so each claim gets its own record.
+any test, so each claim gets its own record. :func:`figure6_parts` splits it three ways instead,
+so that the contrast with mean CCA (6d) is reported apart from the order it qualifies.
+
+Per depth, with few seeds (``by_depth=True``). The paper shows 3- and 5-layer models; a few seeds
+of each make too few runs for the sign flip (3 runs give at best p = 1/8). Per depth the order is
+then also tested against the null that a run's layers are exchangeable: each run's statistics are
+shuffled among its layers, independently per run, and the mean Spearman correlation recomputed
+(Page's trend test, with Spearman's correlation as the per-run score). The runs are still the
+units: the null shuffles within each independent training and never pools layers of different
+runs, and a depth with fewer than ``min_runs`` runs (pre-declared 3) is undecided.
+
+Is the reference converged? The reference stands for "the final representation" only if the last
+checkpoints have stopped moving. :func:`adjacent_distances` gives each layer's distance between
+consecutive checkpoints, and :func:`reference_settled` checks, as a size rule, that at the end
+every layer of every run moves less than ``tolerance`` (pre-declared half the ``"first_within"``
+threshold) from one checkpoint to the next.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 from cca.experiments import analysis
 from cca.experiments.claims import evidence
@@ -65,6 +82,15 @@ START = 1
 MIN_RANK_CORRELATION = 0.5
 #: Pre-declared: PWCCA's mean correlation must exceed another measure's by this much.
 MIN_CONTRAST = 0.25
+#: Pre-declared: with ``by_depth``, a depth needs this many runs (seeds) to be decided.
+MIN_RUNS = 3
+#: Pre-declared: a layer has settled when consecutive checkpoints at the end are this close.
+SETTLED = THRESHOLD / 2
+#: Pre-declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
+SETTLED_STEPS = 2
+# Layer relabellings of the per-depth null: enumerated up to this many, else drawn at random.
+_EXACT_RELABELLINGS = 1_000_000
+_RANDOM_RELABELLINGS = 20_000
 # A curve must vanish at its reference to this tolerance (relative to the curve's largest value).
 _REFERENCE_TOLERANCE = 1e-3
 
@@ -81,6 +107,16 @@ FIGURE6_CLAIM = (
 A8_CLAIM = (
     "Appendix A8: cosine and Euclidean distance show Figure 6's bottom-up order less clearly "
     "than PWCCA"
+)
+
+FIGURE6_ORDER_CLAIM = (
+    "Figure 6a-c: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint"
+)
+FIGURE6D_CLAIM = "Figure 6d: unweighted mean CCA shows the bottom-up order less clearly than PWCCA"
+SETTLED_CLAIM = (
+    "Figure 6's reference is converged: at the end of training every layer has stopped moving "
+    "from one checkpoint to the next"
 )
 
 Curves = Mapping[str, Any]  # {layer: distances at each checkpoint}, layers input first
@@ -140,6 +176,125 @@ def curves_to_references(
         }
         for measure in measures
     }
+
+
+def adjacent_distances(
+    representations: Mapping[str, Sequence[np.ndarray]], measure: str = MEASURE
+) -> dict[str, np.ndarray]:
+    """Each layer's distance from every checkpoint to the next: how far training still moves it.
+
+    Parameters
+    ----------
+    representations : mapping of str to sequence of ndarray
+        ``{layer: [representation at each checkpoint]}`` (as for :func:`curves_to_references`).
+    measure : str
+        A name for :func:`cca.experiments.analysis.distance_function`; for PWCCA the weights
+        come from the earlier checkpoint.
+
+    Returns
+    -------
+    dict
+        ``{layer: array of distance(checkpoint t, checkpoint t + 1) for t = 0 .. T - 2}``; its
+        last entries say whether the reference has settled (:func:`reference_settled`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(60, 3))
+    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]}, "pwcca")
+    >>> steps["lstm1"].shape, round(float(steps["lstm1"][-1]), 6)
+    ((2,), 0.0)
+    """
+    distance = analysis.distance_function(measure)
+    result = {}
+    for layer, series in representations.items():
+        if len(series) < 2:
+            raise ValueError(
+                f"layer {layer!r} has {len(series)} checkpoint(s); consecutive distances need 2."
+            )
+        pairs = zip(series[:-1], series[1:], strict=True)
+        result[layer] = np.array([distance(earlier, later) for earlier, later in pairs])
+    return result
+
+
+def reference_settled(
+    runs: Sequence[Mapping[str, Sequence[float]]],
+    *,
+    tolerance: float = SETTLED,
+    steps: int = SETTLED_STEPS,
+    measure: str = MEASURE,
+) -> evidence.Verdict:
+    """The last checkpoints have stopped moving, so the last one can stand for "final".
+
+    A size rule, not a significance test (that a layer does *not* move cannot be shown by a
+    small p-value): one test per layer name, over the runs that have it; the value is the largest,
+    over those runs, of the mean distance of the layer's last ``steps`` checkpoint-to-checkpoint
+    moves. It holds when that is at most ``tolerance``.
+
+    Parameters
+    ----------
+    runs : sequence of mapping
+        One per training run: ``{layer: consecutive distances}`` from :func:`adjacent_distances`.
+    tolerance : float
+        Pre-declared largest move of a settled layer (default half the ``"first_within"``
+        threshold, 0.05 in distance units).
+    steps : int
+        How many final moves are averaged (default 2).
+    measure : str
+        Name of the measure the distances are in, for the record.
+
+    Returns
+    -------
+    Verdict
+        Tests named ``"<layer> settled at the end"``; ``effect`` is ``value - tolerance``.
+
+    Examples
+    --------
+    >>> moving = {"lstm1": [0.3, 0.1, 0.02, 0.01], "lstm2": [0.4, 0.3, 0.2, 0.2]}
+    >>> verdict = reference_settled([moving])
+    >>> [test.holds for test in verdict.tests]
+    [True, False]
+    """
+    if not runs:
+        raise ValueError("runs is empty: give one {layer: adjacent distances} mapping per run.")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps must be a positive int; found {steps!r}.")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive (a distance); found {tolerance!r}.")
+    per_layer: dict[str, list[float]] = {}
+    for position, run in enumerate(runs):
+        for layer, moves in run.items():
+            moves = np.asarray(moves, dtype=float)
+            if moves.ndim != 1 or len(moves) < steps or not np.isfinite(moves).all():
+                raise ValueError(
+                    f"run {position}, {layer!r}: need a 1-D array of at least {steps} finite "
+                    f"consecutive distances (adjacent_distances); found {moves!r}."
+                )
+            per_layer.setdefault(layer, []).append(float(moves[-steps:].mean()))
+    tests = []
+    for layer, values in per_layer.items():
+        worst = max(values)
+        holds = worst <= tolerance
+        tests.append(evidence.Evidence(
+            name=f"{layer} settled at the end",
+            statistic=(
+                f"largest over runs of the mean {measure} distance between consecutive "
+                f"checkpoints, last {steps} moves"
+            ),
+            value=worst,
+            null=f"pre-declared tolerance {tolerance:g} (size rule, no test of an absence)",
+            null_value=tolerance,
+            p_value=None,
+            units=len(values),
+            unit="runs",
+            effect=worst - tolerance,
+            holds=holds,
+            reason=(
+                f"size rule only: per run {[round(v, 4) for v in values]}, "
+                f"{'all within' if holds else 'not all within'} {tolerance:g}"
+            ),
+        ))
+    return evidence.Verdict(SETTLED_CLAIM, tuple(tests))
 
 
 def convergence_statistics(
@@ -247,6 +402,8 @@ def bottom_up_convergence(
     min_contrast: float = MIN_CONTRAST,
     alpha: float = evidence.ALPHA,
     seed: int = 0,
+    by_depth: bool = False,
+    min_runs: int = MIN_RUNS,
 ) -> evidence.Verdict:
     """Layers converge bottom-up under PWCCA, robustly to the reference; other measures blur it.
 
@@ -261,6 +418,11 @@ def bottom_up_convergence(
       ``contrasts`` present in every run, at the last reference given: per run the correlation
       under ``measure`` minus that under the other; holds when the mean is above 0 with
       ``p <= alpha`` and reaches ``min_contrast``.
+
+    - with ``by_depth``, ``"<measure> bottom-up, <d> layers, reference: <which>"``, one per
+      depth and reference: the same mean correlation over the runs of ``d`` layers, against the
+      within-run layer-relabelling null of the module docstring; holds when ``p <= alpha`` and
+      the mean reaches ``min_rank_correlation``; undecided with fewer than ``min_runs`` runs.
 
     The verdict holds when all hold. Fewer than 5 runs give at best p = 1/16 > 0.05: undecided,
     with that reason.
@@ -289,6 +451,10 @@ def bottom_up_convergence(
         Significance level of each one-sided test.
     seed : int
         Seed of random sign flips (many runs only) and bootstrap intervals.
+    by_depth : bool
+        Also test the order per depth (number of layers) with the layer-relabelling null.
+    min_runs : int
+        Pre-declared number of runs a depth needs to be decided (``by_depth`` only).
 
     Returns
     -------
@@ -333,6 +499,22 @@ def bottom_up_convergence(
                 **over_runs,
             )
         )
+    if by_depth:
+        depths = [len(next(iter(curves.values()))) for curves in by_reference]
+        for depth in sorted(set(depths)):
+            members = [i for i, d in enumerate(depths) if d == depth]
+            for offset in offsets:
+                tests.append(_layer_relabelling_test(
+                    [by_reference[i] for i in members], [per_run_epochs[i] for i in members],
+                    offset, options,
+                    name=f"{measure} bottom-up, {depth} layers, reference: "
+                         f"{_reference_label(offset)}",
+                    statistic_text=(
+                        f"mean over the {depth}-layer runs of Spearman(depth, {about}) under "
+                        f"{measure}"
+                    ),
+                    threshold=min_rank_correlation, min_runs=min_runs, alpha=alpha, seed=seed,
+                ))
     last = min(offsets)
     for other in contrasts:
         if other == measure or not all(other in run for run in runs):
@@ -402,7 +584,110 @@ def figure6_and_a8(
     return evidence.Verdict(FIGURE6_CLAIM, rest), evidence.Verdict(A8_CLAIM, a8)
 
 
+def figure6_parts(
+    verdict: evidence.Verdict, a8_measures: Sequence[str] = A8_MEASURES
+) -> dict[str, evidence.Verdict]:
+    """Split a :func:`bottom_up_convergence` verdict three ways: the order, 6d, Appendix A8.
+
+    ``"6a-c"`` (:data:`FIGURE6_ORDER_CLAIM`) keeps the order tests (every reference, pooled and
+    per depth); ``"6d"`` (:data:`FIGURE6D_CLAIM`) the contrasts with the measures not in
+    ``a8_measures`` (mean CCA): the measured difference of PWCCA's order and mean CCA's, with its
+    interval, reported apart from the order itself; ``"A8"`` (:data:`A8_CLAIM`) the contrasts
+    with ``a8_measures``. The tests are unchanged; a part without tests is undecided.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...             for i, tau in enumerate(taus, 1)}
+    >>> runs = [{"pwcca": run([0.5, 1, 2]), "mean_cca": run([1, 1, 1])}] * 5
+    >>> parts = figure6_parts(bottom_up_convergence(runs, epochs))
+    >>> {name: [t.name for t in part.tests] for name, part in parts.items()}["6d"]
+    ['mean_cca shows the order less clearly than pwcca']
+    """
+    figure6, a8 = figure6_and_a8(verdict, a8_measures)
+    contrast = tuple(test for test in figure6.tests if _CONTRAST in test.name)
+    order = tuple(test for test in figure6.tests if _CONTRAST not in test.name)
+    return {
+        "6a-c": evidence.Verdict(FIGURE6_ORDER_CLAIM, order),
+        "6d": evidence.Verdict(FIGURE6D_CLAIM, contrast),
+        "A8": a8,
+    }
+
+
 _CONTRAST = " shows the order less clearly than "
+
+
+def _layer_relabelling_test(
+    by_reference: list[dict[int, Curves]],
+    per_run_epochs: list[np.ndarray],
+    offset: int,
+    options: dict[str, Any],
+    *,
+    name: str,
+    statistic_text: str,
+    threshold: float,
+    min_runs: int,
+    alpha: float,
+    seed: int,
+) -> evidence.Evidence:
+    """Mean per-run Spearman(depth, statistic) against each run's layers relabelled at random.
+
+    Page's trend test with Spearman scores: under "no depth order" the layers of a run are
+    exchangeable, so each run's statistics are permuted among its layers, independently per run
+    (all ``prod(L_r!)`` relabellings when few enough, else random ones).
+    """
+    values = []
+    for curves, at in zip(by_reference, per_run_epochs, strict=True):
+        index = _length(curves) - 1 - offset
+        values.append(np.array(list(convergence_statistics(
+            curves[index], at, reference=index, **options).values())))
+    rhos = np.array([evidence.spearman(np.arange(1, len(v) + 1), v) for v in values])
+    observed = float(rhos.mean())
+    per_run = [_relabelled_correlations(v) for v in values]
+    total = math.prod(len(r) for r in per_run)
+    if total <= _EXACT_RELABELLINGS:
+        null = np.zeros(1)
+        for run_null in per_run:
+            null = (null[:, None] + run_null[None, :]).ravel()
+        null /= len(per_run)
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        null = np.mean([r[rng.integers(len(r), size=_RANDOM_RELABELLINGS)] for r in per_run],
+                       axis=0)
+        exact = False
+    tie = 1e-12
+    p_value = float(np.mean(null >= observed - tie)) if exact else float(
+        (1 + np.sum(null >= observed - tie)) / (1 + len(null)))
+    smallest = float(np.mean(null >= null.max() - tie)) if exact else 1 / (1 + len(null))
+    holds, reason = evidence.decide(
+        p_value, smallest, alpha, observed >= threshold,
+        f"mean correlation at least {threshold}",
+    )
+    if len(values) < min_runs:
+        holds, reason = None, (
+            f"too few units: {len(values)} run(s) of this depth, the pre-declared minimum is "
+            f"{min_runs}"
+        )
+    return evidence.Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=observed,
+        null=(
+            f"no depth order: each run's layers relabelled at random, independently per run "
+            f"({'all' if exact else 'random'} {len(null)} relabellings)"
+        ),
+        null_value=float(null.mean()),
+        p_value=p_value,
+        units=len(values),
+        unit="runs",
+        effect=observed - float(null.mean()),
+        interval=evidence.bootstrap_mean(rhos, seed=seed),
+        holds=holds,
+        reason=reason,
+    )
 
 
 def _contrast_name(other: str, measure: str) -> str:
@@ -431,6 +716,15 @@ def _rank_correlations(
             )
         rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
     return rhos
+
+
+def _relabelled_correlations(values: np.ndarray) -> np.ndarray:
+    """Spearman(depth, values) under every relabelling of the layers (0 for constant values)."""
+    centred = rankdata(values) - (len(values) + 1) / 2
+    depth = np.arange(len(values)) - (len(values) - 1) / 2
+    norm = np.sqrt((centred**2).sum() * (depth**2).sum())
+    orders = np.array(list(itertools.permutations(range(len(values)))))
+    return centred[orders] @ depth / norm if norm > 0 else np.zeros(len(orders))
 
 
 def _by_reference(run: Mapping[str, Any], measure: str, position: int) -> dict[int, Curves]:
