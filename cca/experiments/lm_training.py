@@ -244,20 +244,12 @@ def train_lm(
     way after every epoch, so ``exp(val_loss)`` is the validation perplexity
     (:func:`validation_perplexity`).
     """
-    import keras
-
     settings = config["training"]
     _check_options(settings, horizon=True)
     batch_size, seq_len = int(settings["batch_size"]), int(settings["seq_len"])
 
     def build() -> Any:
-        model = build_lm(**model_arguments(config), batch_size=batch_size, seq_len=seq_len,
-                         stateful=True)
-        model.compile(
-            optimizer=training.make_optimizer(settings["optimizer"]),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        )
-        return model
+        return training_model(config)
 
     def data() -> training.FitData:
         corpus = corpus_from_config(config["corpus"])
@@ -276,13 +268,38 @@ def train_lm(
     model = config["model"]
     label = f"{model['layers']}-layer LSTM seed {config['seed']} (width {model['width']}"
     label += ")" if per_epoch == 1 else f", {per_epoch} checkpoints per epoch)"
+    return training.train(config, build, data, callbacks=training_callbacks(config),
+                          cache_root=cache_root, verbose=verbose, label=label,
+                          unit="epoch" if per_epoch == 1 else "checkpoint")
+
+
+def training_model(config: Mapping[str, Any]) -> Any:
+    """The compiled stateful model :func:`train_lm` trains for a :func:`lm_config`.
+
+    Built with the config's ``batch_size`` and ``seq_len`` and compiled with its optimizer and
+    the cross-entropy of the logits.
+    """
+    import keras
+
+    settings = config["training"]
+    model = build_lm(**model_arguments(config), batch_size=int(settings["batch_size"]),
+                     seq_len=int(settings["seq_len"]), stateful=True)
+    model.compile(
+        optimizer=training.make_optimizer(settings["optimizer"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def training_callbacks(config: Mapping[str, Any]) -> list[Any]:
+    """The Keras callbacks of :func:`train_lm`'s ``fit``: state resets and the schedule, if any."""
+    settings = config["training"]
+    _check_options(settings, horizon=True)
     callbacks = [_reset_callback()]
     if "schedule" in settings:
         callbacks.append(_schedule_callback(settings["schedule"],
                                             float(settings["optimizer"]["learning_rate"])))
-    return training.train(config, build, data, callbacks=callbacks,
-                          cache_root=cache_root, verbose=verbose, label=label,
-                          unit="epoch" if per_epoch == 1 else "checkpoint")
+    return callbacks
 
 
 class _ChunkedFitData(training.FitData):
