@@ -135,3 +135,58 @@ def test_bad_inputs():
         sequence.repeated_input_perturbs({"l": acts}, {2: {"l": acts}}, 3)
     with pytest.raises(ValueError, match="same sequences"):
         sequence.repeated_input_perturbs({"l": acts}, {0: {"l": acts[:40]}}, 2)
+
+
+# ------------------------------------------------------------------ against the chance level
+
+
+def test_chance_band_contains_unrelated_steps_and_not_planted_relations():
+    rng = np.random.default_rng(8)
+    inputs = rng.normal(size=(N, STEPS, UNITS))
+    related = rotation_rnn(rng, inputs)
+    unrelated = rng.normal(size=(N, STEPS, UNITS))
+    curves = sequence.distances_with_chance({"related": related, "unrelated": unrelated},
+                                            n_permutations=99, steps=[3, 6, 10])
+    pwcca = curves["related"]["pwcca_distance"]
+    assert pwcca["steps"].tolist() == [3, 6, 10]
+    assert np.all(pwcca["distance"] < pwcca["chance_low"])  # CCA relates the steps ...
+    assert np.all(pwcca["p_value"] == pytest.approx(1 / 100))
+    cosine = curves["related"]["cosine_distance"]  # ... the unit-by-unit baseline does not
+    assert np.all(cosine["above_chance"] < 0.1)
+    noise = curves["unrelated"]["pwcca_distance"]
+    low, high = noise["chance_low"], noise["chance_high"]
+    inside = (low <= noise["distance"]) & (noise["distance"] <= high)
+    assert inside.sum() >= 2 and np.all(np.abs(noise["above_chance"]) < 0.1)
+
+
+def test_a4_at_chance_is_undecided_when_chance_is_required():
+    # A real perturbation of a distance that is itself at chance: the change cannot be read.
+    rng = np.random.default_rng(9)
+    plain = rng.normal(size=(N, STEPS, UNITS))  # no step relates to the last one
+    repeated = plain.copy()
+    repeated[:, 6] = 0.2 * plain[:, 6] + rng.normal(size=(N, UNITS))
+    without = sequence.repeated_input_perturbs({"lstm1": plain}, {2: {"lstm1": repeated}}, 5,
+                                               n_swaps=39)
+    verdict = sequence.repeated_input_perturbs({"lstm1": plain}, {2: {"lstm1": repeated}}, 5,
+                                               n_swaps=39, require_below_chance=True,
+                                               n_permutations=99)
+    test = verdict.tests[0]
+    assert test.holds is None and "chance level" in test.reason
+    assert test.value == without.tests[0].value  # the same numbers, only undecided
+
+
+def test_a4_below_chance_keeps_its_verdict_when_chance_is_required():
+    rng = np.random.default_rng(6)
+    plain, repeated = repeat_pair(rng, 0.3)  # the planted perturbation above
+    verdict = sequence.repeated_input_perturbs(
+        {"lstm1": plain}, {2: {"lstm1": repeated}}, 5, n_swaps=39, require_below_chance=True,
+        n_permutations=99,
+    )
+    assert verdict.holds is True
+    rng = np.random.default_rng(5)
+    plain, repeated = repeat_pair(rng, None)  # nothing systematic
+    verdict = sequence.repeated_input_perturbs(
+        {"lstm1": plain}, {2: {"lstm1": repeated}}, 5, n_swaps=19, require_below_chance=True,
+        n_permutations=99,
+    )
+    assert verdict.holds is not True

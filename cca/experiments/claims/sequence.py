@@ -28,6 +28,16 @@ change recomputed. Under "the repeat changes nothing about how that step relates
 two versions of each sequence are exchangeable. It holds when the two-sided ``p <= alpha`` **and**
 the change is at least ``min_change`` (default 0.02) in distance units.
 
+A4 against chance (``require_below_chance=True``): a change of the distance to the last step
+says something only where that distance, without the repetition, is itself clearly below its
+chance level (permutation ``p <= alpha`` and at least ``min_above_chance`` of the way to
+identical); where it is not, the layer and start are undecided, with that reason.
+
+The curves, with their chance level. :func:`distances_with_chance` gives each layer's distance
+from every step to the last one together with the chance level of that distance at each step
+(the permutation null's mean and its 2.5-97.5% range), for the figures of A3 and A4 to draw the
+band that a distance must leave to mean anything.
+
 Units. The permutation and swap tests are over the sequences (rows), treated as exchangeable; the
 probe's windows may overlap in the text stream, which this does not model. With activations of
 several seeds, each seed is tested on its own and all must hold (seeds are not pooled).
@@ -35,6 +45,7 @@ several seeds, each seed is tested on its own and all must hold (seeds are not p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -52,6 +63,9 @@ MIN_ABOVE_CHANCE = 0.1
 N_PERMUTATIONS = 1000
 #: Pre-declared: smallest change of the distance to the last step that counts as a perturbation.
 MIN_CHANGE = 0.02
+#: Row permutations per step of the chance band of :func:`distances_with_chance` (a band, not a
+#: test: 200 give its 2.5-97.5% range to about +-0.01 for PWCCA at 600 x 128).
+N_CURVE_PERMUTATIONS = 200
 #: Pre-declared: condition swaps of the A4 null (smallest p = 1 / 101). Each swap computes the
 #: measure twice (about 2 x 16 ms for 600 x 128 PWCCA on an idle core).
 N_SWAPS = 100
@@ -155,6 +169,9 @@ def repeated_input_perturbs(
     alpha: float = evidence.ALPHA,
     n_swaps: int = N_SWAPS,
     seed: int = 0,
+    require_below_chance: bool = False,
+    min_above_chance: float = MIN_ABOVE_CHANCE,
+    n_permutations: int = N_PERMUTATIONS,
 ) -> evidence.Verdict:
     """A repeated input changes how the representation relates to the last step (Appendix A4).
 
@@ -181,7 +198,15 @@ def repeated_input_perturbs(
     n_swaps : int
         Random condition swaps of the null.
     seed : int
-        Seed of the swaps.
+        Seed of the swaps (and of the permutations of ``require_below_chance``).
+    require_below_chance : bool
+        Decide a layer and start only where the plain distance at step t is clearly below its
+        chance level (module docstring); elsewhere the test is undecided.
+    min_above_chance : float
+        Pre-declared share of the way from chance to identical that counts as clearly below
+        chance (``require_below_chance`` only).
+    n_permutations : int
+        Row permutations of that chance level (``require_below_chance`` only).
 
     Returns
     -------
@@ -223,11 +248,101 @@ def repeated_input_perturbs(
                         f"{acts.shape}; they must be the same sequences."
                     )
                 at = _check_step(int(start) + int(repeat_length) - 1, acts.shape[1])
-                tests.append(
-                    _swap_test(acts, other, at, distance, measure, rng, n_swaps, alpha,
-                               min_change, f"{prefix}{layer}, repeat from step {start}")
-                )
+                test = _swap_test(acts, other, at, distance, measure, rng, n_swaps, alpha,
+                                  min_change, f"{prefix}{layer}, repeat from step {start}")
+                if require_below_chance:
+                    test = _unless_at_chance(test, acts, at, measure, min_above_chance, alpha,
+                                             n_permutations, seed)
+                tests.append(test)
     return evidence.Verdict(A4_CLAIM, tuple(tests))
+
+
+def distances_with_chance(
+    activations: Layers,
+    measures: Sequence[str] = (MEASURE, *BASELINES),
+    *,
+    steps: Sequence[int] | None = None,
+    n_permutations: int = N_CURVE_PERMUTATIONS,
+    seed: int = 0,
+) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Each layer's distance from every step to the last step, with its chance level per step.
+
+    The A3 and A4 curves with the band a distance must leave to mean anything: at each step
+    ``j``, the measure between step ``j`` and the last step (rows: sequences), and the same
+    measure with the rows of the last step permuted (:func:`cca.permutation_test`).
+
+    Parameters
+    ----------
+    activations : mapping
+        ``{layer: activations (n_sequences, steps, units)}`` of one network.
+    measures : sequence of str
+        Distances of :func:`cca.permutation_test` (default PWCCA, cosine and Euclidean).
+    steps : sequence of int, optional
+        Steps compared with the last one (default every step before it).
+    n_permutations : int
+        Row permutations per step and measure.
+    seed : int
+        Seed of the permutations.
+
+    Returns
+    -------
+    dict
+        ``{layer: {measure: {"steps", "distance", "chance", "chance_low", "chance_high",
+        "p_value", "above_chance"}}}``, arrays over ``steps``: the distance, the null's mean and
+        2.5% and 97.5% quantiles, the one-sided permutation p-value (more similar than chance)
+        and the share of the way from chance to identical.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> acts = rng.normal(size=(100, 4, 3))
+    >>> acts[:, 2] = acts[:, 3] + 0.1 * rng.normal(size=(100, 3))  # step 2 ~ the last step
+    >>> curves = distances_with_chance({"lstm1": acts}, ["pwcca_distance"], n_permutations=49)
+    >>> band = curves["lstm1"]["pwcca_distance"]
+    >>> (band["above_chance"] > 0.5).tolist()  # only step 2 is related to the last step
+    [False, False, True]
+    """
+    _check_measures(list(measures))
+    result: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for layer, acts in activations.items():
+        acts = _check_activations(acts, layer)
+        at = list(range(acts.shape[1] - 1)) if steps is None else [
+            _check_step(int(step), acts.shape[1]) for step in steps
+        ]
+        result[layer] = {}
+        for name in measures:
+            nulls = [evidence.permutation_null(acts[:, j], acts[:, -1], name, n_permutations,
+                                               seed) for j in at]
+            result[layer][name] = {
+                "steps": np.array(at),
+                "distance": np.array([r.statistic for r in nulls]),
+                "chance": np.array([r.null_mean for r in nulls]),
+                "chance_low": np.array([np.quantile(r.null_distribution, 0.025) for r in nulls]),
+                "chance_high": np.array([np.quantile(r.null_distribution, 0.975)
+                                         for r in nulls]),
+                "p_value": np.array([r.pvalue for r in nulls]),
+                "above_chance": np.array([r.above_chance for r in nulls]),
+            }
+    return result
+
+
+def _unless_at_chance(
+    test: evidence.Evidence, plain: np.ndarray, step: int, measure: str, min_share: float,
+    alpha: float, n_permutations: int, seed: int,
+) -> evidence.Evidence:
+    """``test``, or the same numbers undecided where the plain distance at ``step`` is not
+    clearly below its chance level (its change then cannot be read)."""
+    result = evidence.permutation_null(plain[:, step], plain[:, -1], measure, n_permutations,
+                                       seed)
+    share = result.above_chance
+    if result.pvalue <= alpha and share >= min_share:
+        return test
+    return dataclasses.replace(test, holds=None, reason=(
+        f"the distance without repetition, {result.statistic:.3g}, is not clearly below its "
+        f"chance level {result.null_mean:.3g} ({share:.1%} of the way to identical, permutation "
+        f"p = {result.pvalue:.3g}; needed p <= {alpha} and {min_share:.0%}): a change of it "
+        "cannot be read"
+    ))
 
 
 def _related_test(
