@@ -18,30 +18,28 @@ import time
 
 import numpy as np
 
-from cca.experiments import lm_training, text, training
+from cca.experiments import lm_training, text
 from cca.experiments.config import load_profile
-from cca.experiments.lm_model import build_lm
 
 
 def tokens_per_second(settings: dict, model: str, batches: int) -> float:
-    """Training tokens/s of one model of the profile, after a warm-up of 5 batches."""
-    import keras
-
+    """Training tokens/s of one model of the profile, after a warm-up of 5 batches (the model,
+    optimizer and callbacks of :func:`cca.experiments.lm_training.train_lm`: dropout and the
+    learning-rate schedule included where the profile has them)."""
     config = lm_training.lm_config(settings, model, seed=0)
     corpus = lm_training.corpus_from_config(config["corpus"])
     batch_size, seq_len = config["training"]["batch_size"], config["training"]["seq_len"]
     x, y = text.stateful_windows(corpus.train, batch_size, seq_len)
     batches = min(batches, len(x) // batch_size - 5)
-    network = build_lm(**lm_training.model_arguments(config), batch_size=batch_size,
-                       seq_len=seq_len, stateful=True)
-    network.compile(training.make_optimizer(config["training"]["optimizer"]),
-                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network = lm_training.training_model(config)
+    callbacks = lm_training.training_callbacks(config)
     warm = 5 * batch_size
-    network.fit(x[:warm], y[:warm], batch_size=batch_size, shuffle=False, verbose=0)
+    network.fit(x[:warm], y[:warm], batch_size=batch_size, shuffle=False, verbose=0,
+                callbacks=callbacks)
     count = batches * batch_size
     start = time.perf_counter()
     network.fit(x[warm:warm + count], y[warm:warm + count], batch_size=batch_size, shuffle=False,
-                verbose=0)
+                verbose=0, callbacks=callbacks)
     return count * seq_len / (time.perf_counter() - start)
 
 
