@@ -8,9 +8,7 @@ parameters, the cache's state, the cost estimate, the CLI, and the sweep's progr
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import threading
 
 import pytest
 
@@ -18,7 +16,7 @@ from cca.experiments import plan, runner, sweep
 from cca.experiments.config import load_profile
 from cca.experiments.lm_training import lm_config
 from cca.experiments.models import cnn_config, family_table
-from cca.experiments.training import PROGRESS_MARK, run_key
+from cca.experiments.training import run_key
 
 SMOKE = load_profile("smoke")
 
@@ -148,18 +146,6 @@ def test_progress_counts_runs_and_estimates_the_time_left(monkeypatch):
     assert echoed[-1].endswith("(2/4 runs done, 1 running, 1 left, ~0m12s left)")
     progress.event((0, {"event": "line", "key": runs[1].key, "worker": "b", "line": "epoch 2/2"}))
     assert echoed[-1] == "  worker b: epoch 2/2"
-
-
-def test_a_worker_relays_its_training_threads_progress_lines_only():
-    stream, relayed = io.StringIO(), []
-    with_stderr = sweep._ThreadProgress(stream, relayed.append)
-    with_stderr.write(f"{PROGRESS_MARK}training net: epoch 1/2")
-    with_stderr.write("\nplain warning\n")
-    other = threading.Thread(target=with_stderr.write, args=(f"{PROGRESS_MARK}not ours\n",))
-    other.start()
-    other.join()
-    assert relayed == ["training net: epoch 1/2"]
-    assert stream.getvalue() == f"plain warning\n{PROGRESS_MARK}not ours\n"
 
 
 def test_cluster_specs():

@@ -28,8 +28,13 @@ What happens when things go wrong
 - **A task raises** (data missing on a worker, a bug): it is retried once, then reported with its
   error; the notebooks do not run, so a laptop never starts training what the cluster could not.
 
-Within one worker process, runs train one at a time (:data:`_ONE_RUN_AT_A_TIME`): Keras seeds
-process-wide generators, so two runs in threads of one process would not be repeatable. Start
+Each run trains in a Python process of its own that the task starts (``python -m
+cca.experiments.sweep``), as a run here does. Built inside the worker's process, a run was not
+repeatable: ``tests/test_sweep.py`` found other initial weights, from the eighth layer on, than
+the same run got in a fresh process (Keras draws initializer seeds from process-wide generators,
+which the worker process shares with its own threads; which of them advanced is not pinned down).
+The process frees the run's memory, a GPU's too, when it ends, and it ends when its worker dies,
+releasing the run's lock. A worker trains one run at a time (:data:`_ONE_RUN_AT_A_TIME`); start
 workers with one thread each (``--nthreads 1``; ``local`` does).
 
 GPUs
@@ -43,7 +48,9 @@ worker ... --nthreads 1``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -172,13 +179,20 @@ def check_workers(client: Any, echo: Callable[[str], Any]) -> None:
 def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = None
               ) -> dict[str, Any]:
     """Train (or resume, or load) one run of the plan into ``cache_root``: the task a worker
-    runs. Its progress lines go to the client under ``topic`` (a Dask event).
+    runs. The training itself runs in a new Python process (``python -m
+    cca.experiments.sweep``), as a local run does, and its progress lines go to the client under
+    ``topic`` (a Dask event).
 
     Returns
     -------
     dict
         ``key``, ``epochs`` (in the cache now), ``cached_epochs`` (before), ``trained`` (this
         task trained epochs), ``resumed`` (from a partial entry), ``seconds``, ``worker``.
+
+    Raises
+    ------
+    RuntimeError
+        If the training process failed; its last lines say why.
     """
     run = PlannedRun(dict(config), ())
     worker = _worker_name()
@@ -188,27 +202,53 @@ def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = No
         _emit(topic, {"event": "start", "key": run.key, "worker": worker,
                       "cached_epochs": before})
         messages: list[str] = []
-
-        def relay(message: str) -> None:
-            messages.append(message)
-            _emit(topic, {"event": "line", "key": run.key, "worker": worker, "line": message})
-
-        with _progress_lines(relay):
-            trained = _train(run.config, cache_root)
-    return {"key": run.key, "epochs": trained.epochs, "cached_epochs": before,
+        output: list[str] = []
+        command = [sys.executable, "-m", "cca.experiments.sweep", json.dumps(run.config),
+                   cache_root]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env={**os.environ, PROGRESS_ENV: "lines"}) as child:
+            for line in child.stdout:
+                _, mark, message = line.partition(PROGRESS_MARK)
+                if mark and message.strip():
+                    messages.append(message.strip())
+                    _emit(topic, {"event": "line", "key": run.key, "worker": worker,
+                                  "line": message.strip()})
+                else:
+                    output.append(line)
+                    sys.stderr.write(line)
+        if child.returncode != 0:
+            raise RuntimeError(f"training {run.label} ({run.key}) failed on worker {worker} "
+                               f"(exit status {child.returncode}):\n{''.join(output[-20:])}")
+    return {"key": run.key, "epochs": run.cached_epochs(cache_root), "cached_epochs": before,
             "trained": any(m.startswith("training ") for m in messages),
             "resumed": any(m.startswith("resuming ") for m in messages),
             "seconds": time.monotonic() - began, "worker": worker}
 
 
-def _train(config: dict[str, Any], cache_root: str) -> Any:
+def _train_here(config: dict[str, Any], cache_root: str) -> None:
+    """What the training process of :func:`train_run` does: train the run (CNN or language
+    model) as the notebooks would."""
     if config["experiment"] == "cnn":
         from cca.experiments.models import train_cnn
 
-        return train_cnn(config, cache_root=cache_root, verbose=False)
-    from cca.experiments.lm_training import train_lm
+        train_cnn(config, cache_root=cache_root, verbose=False)
+    else:
+        from cca.experiments.lm_training import train_lm
 
-    return train_lm(config, cache_root=cache_root, verbose=False)
+        train_lm(config, cache_root=cache_root, verbose=False)
+
+
+def _exit_with_parent() -> None:
+    """End this process as soon as its parent (the worker) is gone, so that a killed worker's
+    run stops, and releases its lock, with it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _worker_name() -> str:
@@ -227,50 +267,6 @@ def _emit(topic: str | None, message: dict[str, Any]) -> None:
         from distributed import get_worker
 
         get_worker().log_event(topic, message)
-
-
-class _ThreadProgress:
-    """``sys.stderr`` while a run trains: the progress lines the training thread writes
-    (:data:`PROGRESS_MARK`) go to ``relay`` (and so to the client), everything else to the
-    worker's stderr as before."""
-
-    def __init__(self, stream: Any, relay: Callable[[str], Any]) -> None:
-        self.stream, self.relay = stream, relay
-        self.thread = threading.get_ident()
-        self.pending = ""
-
-    def write(self, text: str) -> int:
-        if threading.get_ident() != self.thread:
-            return self.stream.write(text)
-        *lines, self.pending = (self.pending + text).split("\n")
-        for line in lines:
-            _, mark, message = line.partition(PROGRESS_MARK)
-            if not mark:
-                self.stream.write(line + "\n")
-            elif message.strip():
-                self.relay(message.strip())
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
-
-@contextlib.contextmanager
-def _progress_lines(relay: Callable[[str], Any]) -> Iterator[None]:
-    """Training progress as marked lines (``CCA_PROGRESS=lines``), passed to ``relay``."""
-    stream, mode = sys.stderr, os.environ.get(PROGRESS_ENV)
-    sys.stderr = progress = _ThreadProgress(stream, relay)
-    os.environ[PROGRESS_ENV] = "lines"
-    try:
-        yield
-    finally:
-        sys.stderr = stream
-        if progress.pending:
-            stream.write(progress.pending)
-        if mode is None:
-            os.environ.pop(PROGRESS_ENV, None)
-        else:
-            os.environ[PROGRESS_ENV] = mode
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -423,3 +419,8 @@ def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+if __name__ == "__main__":  # the training process of train_run: CONFIG_JSON CACHE_ROOT
+    _exit_with_parent()
+    _train_here(json.loads(sys.argv[1]), sys.argv[2])
