@@ -68,3 +68,16 @@ def test_readme_dask_example_runs_on_a_local_cluster_and_matches_in_memory():
     assert x.shape == (20_000, 64) and y.shape == (20_000, 48)
     assert namespace["acc"].n_samples == 20_000
     assert namespace["acc"].pwcca() == pytest.approx(cca.pwcca(x, y), abs=1e-10)
+
+
+def test_readme_sweep_section_states_the_paper_plan_as_it_is():
+    """The sweep section's size of the paper's sweep is what `--plan` computes (its commands
+    run as written in tests/test_sweep.py)."""
+    from cca.experiments.plan import training_plan
+
+    section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
+    match = re.search(r"train ([\d,]+) networks, about ([\d.]+) EFLOP", section)
+    assert match, "the sweep section no longer states the paper plan's size"
+    plan = training_plan("paper")
+    assert int(match.group(1).replace(",", "")) == len(plan)
+    assert float(match.group(2)) == round(sum(run.flops for run in plan) / 1e18, 1)
