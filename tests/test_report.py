@@ -326,3 +326,15 @@ def test_verdict_text_names_what_failed():
         "does not hold (closer: p = 0.2 > 0.05)"
     )
     assert report.verdict_text({"holds": None}) == "undecided"
+
+
+def test_the_run_time_says_which_notebooks_it_timed_when_a_batch_ran_only_some():
+    """After ``cca-reproduce --only``, findings.md timed only those notebooks but read as if the
+    whole run had taken that long."""
+    partial = report.findings_markdown({**_report(), "ran": ["fig3_memorization"]})
+    assert "in 1.5 min for 1 notebook (fig3_memorization); the other records are from earlier" \
+        in partial
+    whole = report.findings_markdown({**_report(), "ran": ["fig2_toy_noise", "fig3_memorization"]})
+    assert "in 1.5 min; python" in whole
+    assert "up to date" in report.findings_markdown({**_report(), "ran": []})
+    assert "in 1.5 min; python" in report.findings_markdown(_report())  # older reports

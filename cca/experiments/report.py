@@ -461,6 +461,18 @@ def replace_readme_table(readme: str, table: str) -> str:
     return readme[:start] + table + readme[end + len(README_TABLE_END) + 1:]
 
 
+def _batch(report: Mapping[str, Any]) -> str:
+    """What the run's time covers, when the last batch ran only some of the notebooks (the
+    others' records are from earlier batches, e.g. after ``cca-reproduce --only``)."""
+    ran = report.get("ran")
+    if ran is None or set(ran) >= {str(f.get("notebook")) for f in report["findings"]}:
+        return ""
+    if not ran:
+        return " (every notebook was up to date; their records are from earlier runs)"
+    return (f" for {len(ran)} notebook{'s' if len(ran) != 1 else ''} ({', '.join(ran)}); "
+            "the other records are from earlier runs")
+
+
 def findings_markdown(report: Mapping[str, Any]) -> str:
     """The findings report of a batch run as Markdown.
 
@@ -471,7 +483,8 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
     Parameters
     ----------
     report
-        What ``findings.json`` holds: ``profile``, ``finished``, ``seconds``, ``versions``,
+        What ``findings.json`` holds: ``profile``, ``finished``, ``seconds``, ``ran`` (the
+        notebooks the timed batch ran; optional), ``versions``,
         ``failed`` and ``interrupted`` (notebook names), ``findings`` (the records of
         :func:`record_claim`) and ``figures_dir`` (the figures folder relative to the report,
         for links; optional).
@@ -482,7 +495,8 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
     lines = [
         f"# Findings ({report['profile']} profile)",
         "",
-        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min; {versions}.",
+        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min{_batch(report)}; "
+        f"{versions}.",
         "",
         "| notebook | claim | key numbers | verdict | figure |",
         "|---|---|---|---|---|",

@@ -366,6 +366,7 @@ def write_findings(
         "profile": profile,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "seconds": round(seconds, 1),
+        "ran": [r.name for r in runs if r.status == "done"],  # what ``seconds`` timed
         "versions": versions(),
         "failed": failed,
         "interrupted": interrupted,

@@ -394,7 +394,9 @@ def _loaded(
     epochs: int,
     build_model: Callable[[], Any],
 ) -> TrainedRun:
-    report_progress(f"loaded {label}: {epochs} {unit}s, trained earlier (cache {folder})")
+    done = min(epochs, manifest["epochs_done"])
+    stopped = " (it met its stopping criterion)" if done < epochs else ""
+    report_progress(f"loaded {label}: {done} {unit}s{stopped}, trained earlier (cache {folder})")
     return _run_from_manifest(folder, manifest, epochs, build_model)
 
 
