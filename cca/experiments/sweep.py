@@ -322,8 +322,11 @@ def train_plan(
     finally:
         client.unsubscribe_topic(topic)
         report.seconds = time.monotonic() - started
-    echo(f"[sweep] {len(report.finished)} runs trained, {len(report.failed)} failed, "
-         f"{len(report.cached)} were in the cache, in {_clock(report.seconds)}")
+    meanwhile = len(report.finished) - len(report.trained)
+    echo(f"[sweep] {len(report.trained)} runs trained, {len(report.failed)} failed, "
+         f"{len(report.cached)} were in the cache"
+         + (f", {meanwhile} trained meanwhile by others" if meanwhile else "")
+         + f", in {_clock(report.seconds)}")
     return report
 
 
