@@ -30,8 +30,9 @@ import numpy as np
 
 from cca.experiments.config import load_profile
 from cca.experiments.data import DATASET_SHAPES
-from cca.experiments.models import build_cnn, cnn_experiment_configs
-from cca.experiments.training import make_optimizer, run_key
+from cca.experiments.models import build_cnn
+from cca.experiments.plan import training_plan
+from cca.experiments.training import make_optimizer
 
 
 def throughput(dataset: str, width: float, depth: int, batch_size: int, examples: int,
@@ -64,15 +65,10 @@ def throughput(dataset: str, width: float, depth: int, batch_size: int, examples
     return train_rate, eval_rate
 
 
-def distinct_runs(images: dict) -> dict[str, dict]:
-    """The profile's CNN runs, one per cache key, with the most epochs asked of it."""
-    runs: dict[str, dict] = {}
-    for configs in cnn_experiment_configs(images).values():
-        for config in configs:
-            key = run_key(config)
-            if key not in runs or runs[key]["epochs"] < config["epochs"]:
-                runs[key] = config
-    return runs
+def distinct_runs(profile: str) -> dict[str, dict]:
+    """The profile's CNN runs, one per cache key, with the most epochs asked of it: the
+    notebooks' own plan (:func:`cca.experiments.plan.training_plan`)."""
+    return {run.key: run.config for run in training_plan(profile) if run.experiment == "cnn"}
 
 
 def main() -> None:
@@ -95,7 +91,7 @@ def main() -> None:
         print(json.dumps(throughput(*json.loads(args.child))))
         return
 
-    runs = distinct_runs(images)
+    runs = distinct_runs(args.profile)
     widths = sorted({config["width"] for config in runs.values()})
     print(f"profile {args.profile!r}: {len(runs)} distinct CNN runs, widths {widths}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
