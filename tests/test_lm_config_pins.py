@@ -1,32 +1,33 @@
 """The default profile's language models keep their cache identities.
 
-The published LSTM notebooks and findings were computed from the runs these configs name; a new
-training option must be off when the profile does not ask for it, so the configs the default
-profile yields, and hence their cache keys, stay exactly those runs'.
+The published LSTM notebooks and findings were computed from the runs these configs name (the
+converging recipe of issue 12: random stream offset per pass, cosine annealing, dropout 0.2, 10
+passes). A change to the profile or to how a config is built changes these keys; then the
+published notebooks no longer describe the runs the profile trains, and must be rerun and
+republished together with this pin.
 """
 
 from cca.experiments.config import load_profile
 from cca.experiments.lm_training import lm_config
 from cca.experiments.training import run_key
 
-# run_key(lm_config(default profile, model, seed)) before the training options of issue 12.
+# run_key(lm_config(default profile, model, seed)) of the published runs.
 DEFAULT_KEYS = {
-    ("lstm3", 0): "2dd72b639941a6a3b79e",
-    ("lstm3", 1): "7795104dd112e08ee914",
-    ("lstm3", 2): "cc0987e12569abc445b5",
-    ("lstm5", 0): "156262fb2cbb68470ef0",
-    ("lstm5", 1): "6d6512329f43820adecc",
-    ("lstm5", 2): "976d4ccd32adfb8dcfbb",
+    ("lstm3", 0): "443afc3c2d07d1964263",
+    ("lstm3", 1): "bb3f00ff2149ca134e9f",
+    ("lstm3", 2): "0344614a5fc92b0744a4",
+    ("lstm5", 0): "daf216aaf5273b2a527b",
+    ("lstm5", 1): "01c23f70fb45d67de9fe",
+    ("lstm5", 2): "1a3934e86313f3e40424",
 }
 
 
 def test_default_profile_language_models_keep_their_cache_keys():
     settings = load_profile("default")["text"]
+    assert settings["convergence"]["seeds"] == [0, 1, 2]
     for (model, seed), key in DEFAULT_KEYS.items():
         config = lm_config(settings, model, seed)
         assert run_key(config) == key, (model, seed)
-        assert config["epochs"] == 24  # 6 passes, a checkpoint every quarter
-        assert config["training"] == {
-            "checkpoints_per_epoch": 4, "batch_size": 32, "seq_len": 35,
-            "optimizer": {"name": "adam", "learning_rate": 0.003, "global_clipnorm": 1.0},
-        }
+        assert config["epochs"] == 20  # 10 passes, a checkpoint every half
+        assert config["training"]["data_phase"] == "random_offset"
+        assert config["training"]["schedule"]["name"] == "cosine"
