@@ -90,11 +90,7 @@ def probe_inputs(
     -------
     ndarray, shape (size, height, width, channels)
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    data = load_cnn_data(cnn_config(images, seed=0))
-    pool = data.x_train if split == "train" else data.x_test
-    return pool[probe_indices(len(pool), int(size or images["probe_size"]), seed)]
+    return _probe(images, split, size, seed, random_labels=False)[0]
 
 
 def probe_labels(
@@ -112,11 +108,19 @@ def probe_labels(
     Figure 3's control uses them to measure how much of a layer lies along its class means
     (:func:`cca.experiments.claims.memorization.class_mean_share`).
     """
+    return _probe(images, split, size, seed, random_labels=random_labels)[1]
+
+
+def _probe(
+    images: Mapping[str, Any], split: str, size: int | None, seed: int, *, random_labels: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's images and labels: one draw of row indices serves both."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     data = load_cnn_data(cnn_config(images, seed=0, random_labels=random_labels))
-    pool = data.y_train if split == "train" else data.y_test
-    return pool[probe_indices(len(pool), int(size or images["probe_size"]), seed)]
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    rows = probe_indices(len(x), int(size or images["probe_size"]), seed)
+    return x[rows], y[rows]
 
 
 def network_activations(
