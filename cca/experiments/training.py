@@ -394,10 +394,11 @@ def _loaded(
     epochs: int,
     build_model: Callable[[], Any],
 ) -> TrainedRun:
-    done = min(epochs, manifest["epochs_done"])
-    stopped = " (it met its stopping criterion)" if done < epochs else ""
-    report_progress(f"loaded {label}: {done} {unit}s{stopped}, trained earlier (cache {folder})")
-    return _run_from_manifest(folder, manifest, epochs, build_model)
+    run = _run_from_manifest(folder, manifest, epochs, build_model)
+    stopped = " (it met its stopping criterion)" if run.epochs < epochs else ""
+    report_progress(f"loaded {label}: {run.epochs} {unit}s{stopped}, trained earlier "
+                    f"(cache {folder})")
+    return run
 
 
 # --------------------------------------------------------------------------- progress
