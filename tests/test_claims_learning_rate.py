@@ -99,3 +99,26 @@ def test_cluster_test_gives_no_effect_interval_from_the_null():
     assert clusters.interval is None
     assert "95% of them between" in clusters.null
     assert clusters.effect == pytest.approx(clusters.value - clusters.null_value)
+
+
+@pytest.mark.parametrize("networks", [2, 4])
+def test_undecided_where_no_outcome_could_hold(networks):
+    """With 2 networks per rate even perfectly separated rates cannot reach alpha (a rate's p is at
+    least 1 / C(8, 2), times Holm's factor): the separation test says undecided, not failed, on
+    null data as on planted blocks. With 4 per rate both are decided."""
+    rates = np.repeat(RATES, networks)
+    blocks = np.where(rates[:, None] == rates[None, :], 0.40, 0.45)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.005, blocks.shape)
+    null = 0.45 + (noise + noise.T) / 2
+    accuracy = np.full(len(rates), 0.85)
+    for d in (blocks + (noise + noise.T) / 2, null):
+        np.fill_diagonal(d, 0)
+        separated = learning_rate.check_figure5(d, rates, accuracy, n_permutations=2000)[
+            "learning rates that form their own cluster"]
+        if networks == 2:
+            assert separated.holds is None and "too few units" in separated.reason
+        else:
+            assert separated.holds is not None
+    assert learning_rate.check_figure5(blocks, rates, accuracy, n_permutations=2000).holds is (
+        None if networks == 2 else True)

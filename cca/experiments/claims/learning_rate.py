@@ -23,7 +23,11 @@ Pre-declared rules (module defaults, fixed before any result was seen):
   of the nearest other rate: ``min over other rates s of mean between(r, s) - mean within(r)``
   is larger than under relabelling; at least ``min_separated = 2`` rates must separate, decided
   by Holm's step-down over the rates (the ``min_separated``-th smallest p-value, Holm-adjusted,
-  at most ``alpha``).
+  at most ``alpha``);
+- a test that no outcome could pass with these networks is undecided (None), not failed: a rate's
+  p is at least ``1 / C(networks, networks of the rate)`` (the relabellings that give it its own
+  networks again), times Holm's factor; 2 networks per rate can never pass (4 rates: at best
+  ``4 / 28``), 4 or more per rate can (3 rates of 4: ``3 / 495``).
 """
 
 from __future__ import annotations
@@ -118,10 +122,11 @@ def check_figure5(
     codes = np.searchsorted(values, labels)
     rng = np.random.default_rng(seed)
     relabelled = np.array([rng.permutation(codes) for _ in range(n_permutations)])
-    smallest = max(1 / (1 + n_permutations), 1 / _labellings(codes))
     return Verdict(claim, (
-        _cluster_test(d, codes, relabelled, linkage, alpha, smallest, left_out, cluster_name),
-        _separation_test(d, codes, values, relabelled, min_separated, alpha, smallest, left_out,
+        _cluster_test(d, codes, relabelled, linkage, alpha,
+                      _smallest_cluster_p(codes, n_permutations), left_out, cluster_name),
+        _separation_test(d, codes, values, relabelled, min_separated, alpha,
+                         _smallest_separation_p(codes, n_permutations, min_separated), left_out,
                          separate_name),
     ))
 
@@ -194,7 +199,7 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
                         reason=f"too few units: {n_rates} learning rates left, fewer than "
                                f"{min_separated}; {per_rate}")
     p_value = float(adjusted[min_separated - 1])
-    holds, reason = evidence.decide(p_value, n_rates * smallest, alpha)
+    holds, reason = evidence.decide(p_value, smallest, alpha)
     return Evidence(
         name, statistic, separated, null_text, None, p_value, len(codes), "networks",
         effect=float(np.sort(observed - null.mean(axis=0))[::-1][min_separated - 1]),
@@ -208,6 +213,30 @@ def _labellings(codes: np.ndarray) -> int:
     for size in np.bincount(codes):
         count //= math.factorial(int(size))
     return count
+
+
+def _smallest_cluster_p(codes: np.ndarray, n_permutations: int) -> float:
+    """The smallest p the cluster test allows: the adjusted Rand index ignores the clusters'
+    names, so every relabelling that swaps whole rates of equal size ties with the observed one."""
+    sizes = np.bincount(codes)
+    ties = math.prod(math.factorial(int(count)) for count in np.bincount(sizes)[1:])
+    return max(1 / (1 + n_permutations), ties / _labellings(codes))
+
+
+def _smallest_separation_p(codes: np.ndarray, n_permutations: int, min_separated: int) -> float:
+    """The smallest Holm-adjusted p the separation test allows for its ``min_separated``-th rate.
+
+    A rate's separation depends on which networks carry it: a relabelling that gives rate ``r``
+    its own ``n_r`` networks again has its separation (up to the split of the others), so rate
+    ``r``'s p is at least ``1 / C(networks, n_r)``; Holm's step-down then multiplies the j-th
+    smallest (from 0) by ``rates - j``. With 2 networks for each of 4 rates, perfectly
+    separated rates give at best ``4 / 28 > 0.05``: no outcome could hold, and the test says so.
+    """
+    sizes = np.bincount(codes)
+    each = np.sort([max(1 / (1 + n_permutations), 1 / math.comb(len(codes), int(n)))
+                    for n in sizes])
+    steps = (len(sizes) - np.arange(len(sizes))) * each
+    return float(np.maximum.accumulate(steps)[min(min_separated, len(sizes)) - 1])
 
 
 def _left_out_text(rates, scores, trained, kept, floor) -> str:
