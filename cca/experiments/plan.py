@@ -111,17 +111,18 @@ def fig4_width(profile: Mapping[str, Any], widths: Sequence[float] | None = None
 def fig5_learning_rate(profile: Mapping[str, Any], learning_rates: Sequence[float] | None = None,
                        networks: int | None = None,
                        seeds: Sequence[int] | None = None) -> list[Config]:
-    """Figure 5: networks per learning rate of ``[learning_rates]``; the base rate keeps the
-    seeds, rate ``i`` offsets them by ``(i + 1) x cnn.fig5.seed_offset``."""
+    """Figure 5: networks per learning rate on Figure 5's own table (``[learning_rates]``); the
+    base rate keeps the seeds, rate ``i`` offsets them by ``(i + 1) x cnn.fig5.seed_offset``."""
     images, settings = profile["images"], profile["cnn"]["fig5"]
     table = images["learning_rates"]
+    fig5 = family_table(images, "learning_rates")
     learning_rates = [float(v) for v in (learning_rates or table["values"])]
     networks = networks or table["networks"]
     seeds = list(seeds) if seeds is not None else list(range(networks))
-    seeds_of = {rate: seeds if rate == images["learning_rate"]
+    seeds_of = {rate: seeds if rate == fig5["learning_rate"]
                 else [seed + settings["seed_offset"] * (i + 1) for seed in seeds]
                 for i, rate in enumerate(learning_rates)}
-    return [cnn_config(images, seed=int(s), learning_rate=rate, epochs=table["epochs"])
+    return [cnn_config(fig5, seed=int(s), learning_rate=rate, epochs=table["epochs"])
             for rate in learning_rates for s in seeds_of[rate]]
 
 
