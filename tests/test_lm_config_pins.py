@@ -13,9 +13,9 @@ from cca.experiments.training import run_key
 
 # run_key(lm_config(default profile, model, seed)) of the published runs.
 DEFAULT_KEYS = {
-    ("lstm3", 0): "443afc3c2d07d1964263",
-    ("lstm3", 1): "bb3f00ff2149ca134e9f",
-    ("lstm3", 2): "0344614a5fc92b0744a4",
+    ("lstm3", 0): "5bfca264f7221b54356b",
+    ("lstm3", 1): "5daf9f6c278fa2e4087e",
+    ("lstm3", 2): "15e6bef99be3492a74e4",
     ("lstm5", 0): "daf216aaf5273b2a527b",
     ("lstm5", 1): "01c23f70fb45d67de9fe",
     ("lstm5", 2): "1a3934e86313f3e40424",
