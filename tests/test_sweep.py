@@ -2,10 +2,12 @@
 processes.
 
 - The README's commands, as written: ``--plan``, then ``--cluster local:2`` on the smoke profile,
-  whose worker training one run is killed (SIGKILL) after its first epoch. The sweep ends with
-  every run complete, the killed one resumed on a worker (its first epoch not rewritten), and the
-  notebooks then train nothing: the plan is complete. The resumed CNN and a language model equal
-  runs trained here bitwise. Asked again, the plan trains nothing and starts no cluster.
+  whose worker training one run is killed (SIGKILL) after its first epoch (the session's smoke
+  batch, ``smoke_batch`` in conftest.py, which tests/test_notebooks.py validates too). The sweep
+  ends with every run complete, the killed one resumed on a worker (its first epoch not
+  rewritten), and the notebooks then train nothing: the plan is complete. The resumed CNN and a
+  language model equal runs trained here bitwise. Asked again, the plan trains nothing and starts
+  no cluster.
 - Two workers racing on one run: one trains it, the other waits for the run's lock and loads it.
 - Workers whose training code differs from the client's are refused.
 """
@@ -13,13 +15,8 @@ processes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import signal
-import threading
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,59 +28,6 @@ from cca.experiments.plan import training_plan
 from cca.experiments.training import run_key
 
 pytestmark = pytest.mark.slow  # trains networks on worker processes
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def readme_sweep_commands() -> list[str]:
-    """The ``cca-reproduce`` lines of the first example of the README's sweep section."""
-    section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
-    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
-    return [line.split("#")[0].strip() for line in block.splitlines()
-            if line.startswith("cca-reproduce")]
-
-
-class _KillMidTraining(threading.Thread):
-    """SIGKILLs the worker whose training process trains a CNN (without XLA) once its first epoch
-    is in the cache, and notes the run, the worker's pid and the first epoch's file time."""
-
-    def __init__(self, runs: Path) -> None:
-        super().__init__(daemon=True)
-        self.runs, self.done = runs, threading.Event()
-        self.killed: dict = {}
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            for manifest in self.runs.glob("*/manifest.json"):
-                try:
-                    entry = json.loads(manifest.read_text())
-                except (OSError, ValueError):
-                    continue
-                config = entry["config"]
-                if (config["experiment"] == "cnn" and not config.get("jit_compile")
-                        and 1 <= entry["epochs_done"] < config["epochs"]):
-                    trainer = _holder(manifest.parent / ".lock")
-                    if trainer is not None:  # the run's training process; its parent: the worker
-                        first = manifest.parent / "epoch_0001.npz"
-                        self.killed = {"config": config, "pid": trainer.ppid(),
-                                       "first_epoch": first.stat().st_mtime_ns}
-                        os.kill(trainer.ppid(), signal.SIGKILL)
-                        return
-            time.sleep(0.05)
-
-
-def _holder(lock: Path):
-    """The process under this one (started by a worker of its LocalCluster) that has ``lock``
-    open: the one training the run."""
-    import psutil
-
-    for process in psutil.Process().children(recursive=True):
-        try:
-            if any(Path(f.path) == lock for f in process.open_files()):
-                return process
-        except psutil.Error:
-            continue
-    return None
 
 
 def _same_weights(a, b) -> bool:
@@ -97,32 +41,25 @@ def _same_weights(a, b) -> bool:
 
 
 def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_nothing(
-        tmp_path, monkeypatch, capsys):
-    plan_command, cluster_command = readme_sweep_commands()
+        smoke_batch, tmp_path, monkeypatch, capsys):
+    plan_command, cluster_command = smoke_batch["commands"]
     assert cluster_command == "cca-reproduce --profile smoke --cluster local:2"
-    cache = tmp_path / "cache"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CCA_CACHE_DIR", str(cache))
+    cache = smoke_batch["cache"]
     plan = training_plan("smoke")
 
-    assert runner.main(shlex.split(plan_command)[1:]) == 0
-    assert "12 runs (0 cached, 0 partial, 12 to train)" in capsys.readouterr().out
-    killer = _KillMidTraining(cache / "runs")
-    killer.start()
-    try:
-        status = runner.main(shlex.split(cluster_command)[1:])
-    finally:
-        killer.done.set()
-    out = capsys.readouterr().out
-    assert status == 0, out[-3000:]
+    assert smoke_batch["plan_status"] == 0, smoke_batch["plan_out"][-3000:]
+    assert "12 runs (0 cached, 0 partial, 12 to train)" in smoke_batch["plan_out"]
+    out = smoke_batch["sweep_out"]
+    assert smoke_batch["sweep_status"] == 0, out[-3000:]
 
     # The killed run moved to a worker that resumed it from its first epoch.
-    assert killer.killed, "no worker was killed mid-training"
-    config = killer.killed["config"]
+    killed = smoke_batch["killed"]
+    assert killed, "no worker was killed mid-training"
+    config = killed["config"]
     label = next(run.label for run in plan if run.key == run_key(config))
     assert re.search(rf"starts again {re.escape(label)}, from epoch 1", out), out[-3000:]
     first_epoch = cache / "runs" / run_key(config) / "epoch_0001.npz"
-    assert first_epoch.stat().st_mtime_ns == killer.killed["first_epoch"]
+    assert first_epoch.stat().st_mtime_ns == killed["first_epoch"]
     assert "[sweep] 12 runs trained, 0 failed, 0 were in the cache" in out
 
     # The plan is complete: every notebook loaded its networks and trained none.
@@ -135,6 +72,7 @@ def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_noth
     assert "9 ran, 0 up to date, 0 failed" in out
 
     # Planned again, everything is cached: nothing is trained, no cluster is started.
+    monkeypatch.setenv("CCA_CACHE_DIR", str(cache))
     assert runner.main(shlex.split(plan_command)[1:]) == 0
     assert "12 runs (12 cached, 0 partial, 0 to train)" in capsys.readouterr().out
     again = sweep.run_plan(plan, "tcp://127.0.0.1:1", echo=lambda _: None)  # nothing listens

@@ -1,0 +1,113 @@
+"""The smoke batch that tests/test_notebooks.py and tests/test_sweep.py share (issue 14, part 4).
+
+Every notebook runs under the smoke profile once per session, as the README's sweep commands run
+it: ``--plan``, then ``--cluster local:2``, which trains the smoke plan on a 2-worker
+:class:`distributed.LocalCluster` into a fresh cache (the worker training one CNN is SIGKILLed
+after its first epoch) and then runs the notebooks, which find every network in that cache.
+test_sweep.py checks the sweep (the killed run resumed, the notebooks trained nothing), and
+test_notebooks.py the notebooks it fed. One batch serves both: training the smoke plan once more
+inside the notebooks would only repeat the sweep's work, and it took as long as the sweep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shlex
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_sweep_commands() -> list[str]:
+    """The ``cca-reproduce`` lines of the first example of the README's sweep section."""
+    section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines()
+            if line.startswith("cca-reproduce")]
+
+
+class _KillMidTraining(threading.Thread):
+    """SIGKILLs the worker whose training process trains a CNN (without XLA) once its first epoch
+    is in the cache, and notes the run, the worker's pid and the first epoch's file time."""
+
+    def __init__(self, runs: Path) -> None:
+        super().__init__(daemon=True)
+        self.runs, self.done = runs, threading.Event()
+        self.killed: dict[str, Any] = {}
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for manifest in self.runs.glob("*/manifest.json"):
+                try:
+                    entry = json.loads(manifest.read_text())
+                except (OSError, ValueError):
+                    continue
+                config = entry["config"]
+                if (config["experiment"] == "cnn" and not config.get("jit_compile")
+                        and 1 <= entry["epochs_done"] < config["epochs"]):
+                    trainer = _holder(manifest.parent / ".lock")
+                    if trainer is not None:  # the run's training process; its parent: the worker
+                        first = manifest.parent / "epoch_0001.npz"
+                        self.killed = {"config": config, "pid": trainer.ppid(),
+                                       "first_epoch": first.stat().st_mtime_ns}
+                        os.kill(trainer.ppid(), signal.SIGKILL)
+                        return
+            time.sleep(0.05)
+
+
+def _holder(lock: Path) -> Any:
+    """The process under this one (started by a worker of its LocalCluster) that has ``lock``
+    open: the one training the run."""
+    import psutil
+
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if any(Path(f.path) == lock for f in process.open_files()):
+                return process
+        except psutil.Error:
+            continue
+    return None
+
+
+@pytest.fixture(scope="session")
+def smoke_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The README's sweep commands, as written, in a fresh folder with a fresh cache.
+
+    Returns the commands, each one's exit status and printed output (``plan_*``, ``sweep_*``),
+    what the killer thread killed (``killed``; empty if it killed nothing), and the folders: the
+    cache, the run folder (``runs/smoke``: executed notebooks, logs, claim records) and the
+    figures.
+    """
+    from cca.experiments import runner
+
+    root = tmp_path_factory.mktemp("smoke")
+    cache = root / "cache"
+    plan_command, cluster_command = readme_sweep_commands()
+    killer = _KillMidTraining(cache / "runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setenv("CCA_CACHE_DIR", str(cache))
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            plan_status = runner.main(shlex.split(plan_command)[1:])
+        plan_out = printed.getvalue()
+        killer.start()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()) as printed:
+                sweep_status = runner.main(shlex.split(cluster_command)[1:])
+        finally:
+            killer.done.set()
+    run = root / "runs" / "smoke"
+    return {"commands": (plan_command, cluster_command), "plan_status": plan_status,
+            "plan_out": plan_out, "sweep_status": sweep_status, "sweep_out": printed.getvalue(),
+            "killed": killer.killed, "root": root, "cache": cache, "run": run,
+            "figures": run / "figures"}
