@@ -1,10 +1,10 @@
-"""The paper profile's CNNs are the paper's (Section 3, Appendix A.1; issue 11): CIFAR-10, all 50,000
-training images, the 11-layer architecture at the widths of Figure 4 (0.25 to 7), Adam, batch 32,
-100 epochs. Every distinct architecture the profile's notebooks would train (their training plan)
-is built here, and the narrowest takes one training step on synthetic images as the profile
-compiles it (no download: CIFAR-10 is not available offline), so a profile change that the model
-code cannot honour fails here and not after hours on a GPU. (A step at width 7 through XLA takes
-minutes on a CPU; the step's code path does not depend on the width.)
+"""The paper profile's CNNs are the paper's (Section 3, Appendix A.1; issue 11): CIFAR-10, all
+50,000 training images, the 11-layer architecture at the widths of Figure 4 (0.25 to 7), Adam,
+batch 32, 100 epochs. Every distinct architecture the profile's notebooks would train (their
+training plan) is built here, and the narrowest takes one training step on synthetic images as the
+profile compiles it (no download: CIFAR-10 is not available offline), so a profile change that the
+model code cannot honour fails here and not after hours on a GPU. (A step at width 7 through XLA
+takes minutes on a CPU; the step's code path does not depend on the width.)
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def test_readme_dask_example_runs_on_a_local_cluster_and_matches_in_memory():
 
 def test_readme_sweep_section_states_the_paper_plan_as_it_is():
     """The sweep section's size of the paper's sweep is what `--plan` computes (its commands
-    run as written in tests/test_sweep.py)."""
+    run as written in tests/conftest.py and are checked in tests/test_sweep.py)."""
     from cca.experiments.plan import training_plan
 
     section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
