@@ -8,6 +8,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= default
 JOBS ?= 1
+# Where the networks train before the notebooks run: local:N trains them in N worker processes at
+# once (two narrow networks on a 2-core CPU: 1.4x one at a time, benchmarks/bench_training.py);
+# TRAIN= trains them inside the notebooks, one at a time.
+TRAIN ?= local:2
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
@@ -18,7 +22,8 @@ UPGRADE ?=
 .PHONY: reproduce publish test data venv lint lock clean-venv
 
 reproduce: data venv
-	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
+	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) \
+		$(if $(TRAIN),--cluster $(TRAIN)) $(RUN_ARGS)
 
 # After `make reproduce`: commit its notebooks (with outputs) and findings, and regenerate the
 # README's results table from them.

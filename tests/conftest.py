@@ -28,9 +28,20 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def readme_section(title: str) -> str:
+    """The README's text from the heading ``title`` (e.g. ``"### The training sweep on a Dask
+    cluster"``) to its end."""
+    text = README.read_text()
+    assert title in text, f"the README has no heading {title!r}"
+    return text.split(title, 1)[1]
+
+
+SWEEP_SECTION = "### The training sweep on a Dask cluster"
+
+
 def readme_sweep_commands() -> list[str]:
     """The ``cca-reproduce`` lines of the first example of the README's sweep section."""
-    section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
+    section = readme_section(SWEEP_SECTION)
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     return [line.split("#")[0].strip() for line in block.splitlines()
             if line.startswith("cca-reproduce")]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SWEEP_SECTION, readme_section
 
 import cca
 
@@ -75,7 +76,7 @@ def test_readme_sweep_section_states_the_paper_plan_as_it_is():
     run as written in tests/conftest.py and are checked in tests/test_sweep.py)."""
     from cca.experiments.plan import training_plan
 
-    section = README.read_text().split("### The training sweep on a Dask cluster", 1)[1]
+    section = readme_section(SWEEP_SECTION)
     match = re.search(r"train ([\d,]+) networks, about ([\d.]+) EFLOP", section)
     assert match, "the sweep section no longer states the paper plan's size"
     plan = training_plan("paper")

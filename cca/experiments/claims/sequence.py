@@ -326,6 +326,32 @@ def distances_with_chance(
     return result
 
 
+def steps_clearly_below_chance(
+    band: Mapping[str, np.ndarray], *, min_share: float = MIN_ABOVE_CHANCE,
+    alpha: float = evidence.ALPHA,
+) -> list[int]:
+    """The steps of one curve of :func:`distances_with_chance` (``curves[layer][measure]``) whose
+    distance to the last step is clearly below chance, by the rule A3's and A4's tests apply:
+    permutation p <= ``alpha`` and at least ``min_share`` of the way from chance to identical.
+
+    Examples
+    --------
+    >>> band = {"steps": np.array([0, 3, 6]), "p_value": np.array([0.5, 0.01, 0.01]),
+    ...         "above_chance": np.array([0.0, 0.05, 0.4])}
+    >>> steps_clearly_below_chance(band)
+    [6]
+    """
+    _check_share(min_share)
+    return [int(step) for step, p, share in
+            zip(band["steps"], band["p_value"], band["above_chance"], strict=True)
+            if _clearly_below(p, share, min_share, alpha)]
+
+
+def _clearly_below(p_value: float, share: float, min_share: float, alpha: float) -> bool:
+    """A3's and A4's rule: significant and at least ``min_share`` of the way (NaN: no)."""
+    return bool(p_value <= alpha and share >= min_share)
+
+
 def _unless_at_chance(
     test: evidence.Evidence, plain: np.ndarray, step: int, measure: str, min_share: float,
     alpha: float, n_permutations: int, seed: int,
@@ -335,7 +361,7 @@ def _unless_at_chance(
     result = evidence.permutation_null(plain[:, step], plain[:, -1], measure, n_permutations,
                                        seed)
     share = result.above_chance
-    if result.pvalue <= alpha and share >= min_share:
+    if _clearly_below(result.pvalue, share, min_share, alpha):
         return test
     return dataclasses.replace(test, holds=None, reason=(
         f"the distance without repetition, {result.statistic:.3g}, is not clearly below its "
