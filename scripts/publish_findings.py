@@ -2,8 +2,9 @@
 
 The README's numbers must come from the committed findings, never be typed by hand. This copies
 ``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at the
-repository's figures/), writes the matching ``findings/<profile>.md`` and, for the default
-profile, regenerates the README's results table from it. ``tests/test_readme.py`` fails when
+repository's figures/, or figures/extended/ for the extended profile), writes the matching
+``findings/<profile>.md`` and, for those two profiles, regenerates the README's results table of
+that profile from it. ``tests/test_readme.py`` fails when
 the README, the two files and each other disagree.
 
 Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from cca.experiments import report
+from cca.experiments.runner import PUBLISHED_FIGURES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,18 +31,19 @@ def main(argv: list[str]) -> None:
     if findings.get("failed") or findings.get("interrupted"):
         print(f"warning: {source} lists failed or interrupted notebooks: "
               f"{findings.get('failed')} {findings.get('interrupted')}")
-    findings["figures_dir"] = "../figures"
+    profile = Path(str(findings["profile"])).name
+    figures = PUBLISHED_FIGURES.get(profile, "figures")
+    findings["figures_dir"] = f"../{figures}"
     folder = REPO / "findings"
     folder.mkdir(exist_ok=True)
-    profile = Path(str(findings["profile"])).name
     (folder / f"{profile}.json").write_text(json.dumps(findings, indent=2) + "\n", encoding="utf-8")
     (folder / f"{profile}.md").write_text(report.findings_markdown(findings), encoding="utf-8")
     print(f"wrote findings/{profile}.json and findings/{profile}.md")
-    if profile == "default":
+    if profile in PUBLISHED_FIGURES:
         readme = REPO / "README.md"
-        table = report.readme_results_table(findings)
-        readme.write_text(report.replace_readme_table(readme.read_text(), table))
-        print("regenerated the README's results table")
+        table = report.readme_results_table(findings, figures)
+        readme.write_text(report.replace_readme_table(readme.read_text(), table, profile))
+        print(f"regenerated the README's results table of the {profile} profile")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def test_bad_arguments():
         build_cnn((28, 28))
 
 
-@pytest.mark.parametrize("profile", ["smoke", "default", "paper"])
+@pytest.mark.parametrize("profile", ["smoke", "default", "extended", "paper"])
 def test_profiles_give_configs(profile):
     images = load_profile(profile)["images"]
     generalizing = cnn_config(images, seed=0)

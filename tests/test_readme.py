@@ -31,31 +31,41 @@ def test_readme_quickstart_runs_and_streaming_matches():
     assert np.isfinite(cca.linear_cka(x, y, debiased=True))
 
 
-FINDINGS = README.parent / "findings" / "default.json"
+FINDINGS = README.parent / "findings"
 
 
-def test_readme_results_table_is_generated_from_the_committed_findings():
-    """The README's numbers come from findings/default.json (scripts/publish_findings.py)."""
+@pytest.mark.parametrize("profile", ["default", "extended"])
+def test_readme_results_table_is_generated_from_the_committed_findings(profile):
+    """The README's numbers come from findings/<profile>.json (scripts/publish_findings.py):
+    the default profile's table always, the extended profile's once its findings are
+    committed (and its table only then)."""
     import json
 
     from cca.experiments import report
+    from cca.experiments.runner import PUBLISHED_FIGURES
 
-    findings = json.loads(FINDINGS.read_text(encoding="utf-8"))
     text = README.read_text(encoding="utf-8")
-    start = text.index(report.README_TABLE_START)
-    end = text.index(report.README_TABLE_END) + len(report.README_TABLE_END) + 1
-    assert text[start:end] == report.readme_results_table(findings), (
-        "the README's results table differs from findings/default.json: run "
-        "`python scripts/publish_findings.py` after `make reproduce`"
+    first, last = report.readme_table_markers(profile)
+    source = FINDINGS / f"{profile}.json"
+    if profile != "default" and not source.exists():
+        assert first not in text, f"the README shows a {profile} table without {source}"
+        return
+    findings = json.loads(source.read_text(encoding="utf-8"))
+    start = text.index(first)
+    end = text.index(last) + len(last) + 1
+    figures = PUBLISHED_FIGURES[profile]
+    assert text[start:end] == report.readme_results_table(findings, figures), (
+        f"the README's results table differs from findings/{profile}.json: run "
+        f"`python scripts/publish_findings.py runs/{profile}` after `make reproduce`"
     )
-    markdown = (FINDINGS.with_suffix(".md")).read_text(encoding="utf-8")
+    markdown = source.with_suffix(".md").read_text(encoding="utf-8")
     assert markdown == report.findings_markdown(findings)
-    assert findings["profile"] == "default" and not findings["failed"]
+    assert findings["profile"] == profile and not findings["failed"]
     assert all(record.get("evidence") for record in findings["findings"]), (
         "every committed claim must carry its evidence"
     )
-    shown = set(re.findall(r'src="figures/([^"]+)"', text[start:end]))
-    assert all((README.parent / "figures" / name).exists() for name in shown)
+    shown = set(re.findall(rf'src="{figures}/([^"/]+)"', text[start:end]))
+    assert shown and all((README.parent / figures / name).exists() for name in shown)
 
 
 def test_readme_dask_example_runs_on_a_local_cluster_and_matches_in_memory():

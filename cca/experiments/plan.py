@@ -98,13 +98,15 @@ def fig3_memorization(profile: Mapping[str, Any], networks: int | None = None,
 
 def fig4_width(profile: Mapping[str, Any], widths: Sequence[float] | None = None,
                networks: int | None = None, seeds: Sequence[int] | None = None) -> list[Config]:
-    """Figure 4: the same seeds at every width multiplier of ``[widths]``."""
+    """Figure 4: the same seeds at every width multiplier of ``[widths]``, on Figure 4's own
+    table (its stopping rule, if it sets one)."""
     images = profile["images"]
     table = images["widths"]
+    fig4 = family_table(images, "widths")
     widths = [float(w) for w in (widths or table["multipliers"])]
     networks = networks or table["networks"]
     seeds = list(seeds) if seeds is not None else list(range(networks))
-    return [cnn_config(images, seed=int(s), width=w, epochs=table["epochs"])
+    return [cnn_config(fig4, seed=int(s), width=w, epochs=table["epochs"])
             for w in widths for s in seeds]
 
 

@@ -414,17 +414,33 @@ README_TABLE_START = "<!-- results table: generated from findings/default.json, 
 README_TABLE_END = "<!-- end of results table -->"
 
 
+def readme_table_markers(profile: str = "default") -> tuple[str, str]:
+    """The lines that frame a profile's results table in the README: :data:`README_TABLE_START`
+    and :data:`README_TABLE_END` for the default profile, the profile's name in both otherwise.
+
+    Examples
+    --------
+    >>> readme_table_markers("extended")[1]
+    '<!-- end of results table (extended) -->'
+    """
+    if profile == "default":
+        return README_TABLE_START, README_TABLE_END
+    return (f"<!-- results table ({profile}): generated from findings/{profile}.json, do not "
+            "edit -->", f"<!-- end of results table ({profile}) -->")
+
+
 def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures") -> str:
     """The README's results table, generated from a run's findings (``findings.json``).
 
     One row per claim record: the paper's figure with its thumbnails, the claim as the check
     states it, each test's value against its baseline with its p-value and units, and the
     verdict with the reasons of any test that failed or could not decide. Notebooks that failed
-    or were interrupted get a row saying so. The rows are framed by :data:`README_TABLE_START`
-    and :data:`README_TABLE_END`, so a script can replace them and a test can compare them.
+    or were interrupted get a row saying so. The rows are framed by the report's profile's
+    :func:`readme_table_markers`, so a script can replace them and a test can compare them.
     """
+    start, end = readme_table_markers(Path(str(report.get("profile", "default"))).name)
     lines = [
-        README_TABLE_START,
+        start,
         "| figure | the paper's claim, as tested | our run: each test, value vs baseline "
         "| verdict |",
         "|---|---|---|---|",
@@ -446,19 +462,20 @@ def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures"
         lines.append(f"| {name} | (the notebook failed in this run) |  | **failed** |")
     for name in report.get("interrupted", []):
         lines.append(f"| {name} | (interrupted before it finished) |  | **not run** |")
-    lines.append(README_TABLE_END)
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
-def replace_readme_table(readme: str, table: str) -> str:
-    """``readme`` with the block between the table markers replaced by ``table``."""
-    start, end = readme.find(README_TABLE_START), readme.find(README_TABLE_END)
+def replace_readme_table(readme: str, table: str, profile: str = "default") -> str:
+    """``readme`` with the block between the profile's table markers replaced by ``table``."""
+    first, last = readme_table_markers(profile)
+    start, end = readme.find(first), readme.find(last)
     if start < 0 or end < start:
         raise ValueError(
-            f"the README has no results table framed by {README_TABLE_START!r} and "
-            f"{README_TABLE_END!r}: add the two marker lines where the table goes"
+            f"the README has no results table framed by {first!r} and {last!r}: add the two "
+            "marker lines where the table goes"
         )
-    return readme[:start] + table + readme[end + len(README_TABLE_END) + 1:]
+    return readme[:start] + table + readme[end + len(last) + 1:]
 
 
 def _batch(report: Mapping[str, Any]) -> str:

@@ -32,7 +32,8 @@ not finish are not marked done, so running the same command again resumes.
 At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
 
 Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
-README shows) and to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
+README shows), to ``figures/extended/`` for the extended profile (the README's second table) and
+to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
 
 ``--plan`` lists every network the notebooks of the batch will train (config, cache key, epochs,
 whether the cache holds it, estimated cost) and trains nothing (:mod:`cca.experiments.plan`).
@@ -65,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from cca.experiments.config import load_profile, profile_dir
+from cca.experiments.config import load_profile, profile_files
 from cca.experiments.files import write_json
 from cca.experiments.plan import PlannedRun, format_plan, plan_records, training_plan
 from cca.experiments.report import findings_markdown, result_files, versions
@@ -77,6 +78,8 @@ REPO_DIR = PACKAGE_DIR.parent
 #: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
 #: here, see pyproject.toml); a clone has them in ``REPO_DIR / "notebooks"``.
 PACKAGED_NOTEBOOKS = PACKAGE_DIR / "experiments" / "notebooks"
+#: Where a clone's run of each published profile writes its figures (the README shows them).
+PUBLISHED_FIGURES = {"default": "figures", "extended": "figures/extended"}
 
 
 @dataclass
@@ -416,8 +419,8 @@ def run_batch(
     output = (output or Path("runs") / Path(str(profile)).name).resolve()
     if figures_dir is None:
         clone = clone_dir()
-        shown = clone is not None and profile == "default"  # the README's figures
-        figures_dir = clone / "figures" if clone is not None and shown else output / "figures"
+        shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
+        figures_dir = clone / shown if shown else output / "figures"
     (output / "results").mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     shared_parameters = {
@@ -429,7 +432,7 @@ def run_batch(
     total = len(notebooks)
     runs: list[NotebookRun] = []
     pending = []
-    shared = package_digest() + ":" + _files_digest(list(profile_dir(profile).glob("*.toml")))
+    shared = package_digest() + ":" + _files_digest(profile_files(profile))
     for notebook in notebooks:
         parameters = {**shared_parameters, **overrides_of[notebook]}
         digest = fingerprint(notebook, profile, parameters, shared)
