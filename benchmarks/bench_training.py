@@ -3,7 +3,7 @@
 Usage::
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/bench_training.py [--profile default] [--examples 512]
-        [--repeats 2] [--determinism]
+        [--repeats 2] [--determinism] [--parallel 2]
 
 For every width multiplier the profile's CNN set uses, it times ``fit`` and ``evaluate`` in
 examples per second (after a warm-up that traces the graph; best of ``--repeats`` epochs) on two
@@ -13,8 +13,11 @@ estimates the profile's total CNN training time from an empty cache on both path
 distinct run (equal configs are one cache entry), ``epochs x (train_subset / train rate +
 validation_size / eval rate)``. ``--determinism`` also times the base width with
 ``tf.config.experimental.enable_op_determinism()`` and without it, in alternating fresh processes
-(it cannot be switched off), and prints the ratio. Numbers depend on what else runs on the CPU:
-the load average is printed alongside.
+(it cannot be switched off), and prints the ratio. ``--parallel N`` times the base width through
+XLA in one fresh process alone, then in N fresh processes at once, and prints the ratio of the
+summed training rate to the single one: what training N networks at once (``make reproduce``'s
+``TRAIN=local:N``) gains on this machine. Numbers depend on what else runs on the CPU: the load
+average is printed alongside.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def main() -> None:
                         help="timed epochs per width and path; the best counts")
     parser.add_argument("--determinism", action="store_true",
                         help="also time the base width with op determinism (fresh process)")
+    parser.add_argument("--parallel", type=int, default=0, metavar="N",
+                        help="also time N trainings at once against one (fresh processes)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,6 +132,16 @@ def main() -> None:
             print(f"  width {images['width']:g} train: op determinism {deterministic:.1f} ex/s, "
                   f"without {plain:.1f} ex/s (ratio {ratios[-1]:.2f})", flush=True)
         print(f"op determinism costs a factor {1 / np.mean(ratios):.2f} in training speed")
+    if args.parallel > 1:
+        base = [images["dataset"], images["width"], images["depth"], images["batch_size"],
+                args.examples, 1e-3, True, args.repeats]
+        alone = _child_rate(args.profile, base, deterministic=False)
+        together = _child_rates(args.profile, base, args.parallel)
+        print(f"  width {images['width']:g} train through XLA: one process {alone:.1f} ex/s; "
+              f"{args.parallel} at once {' + '.join(f'{r:.1f}' for r in together)} = "
+              f"{sum(together):.1f} ex/s")
+        print(f"{args.parallel} trainings at once: x{sum(together) / alone:.2f} the examples per "
+              "second of one")
 
 
 def _training_time(runs: dict[str, dict], rates) -> float:
@@ -142,12 +157,24 @@ def _training_time(runs: dict[str, dict], rates) -> float:
     return total
 
 
+def _child_rates(profile: str, base: list, count: int) -> list[float]:
+    """Training rates of ``count`` measurements run at the same time, each in its own process."""
+    command = [sys.executable, __file__, "--profile", profile, "--child", json.dumps(base)]
+    children = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+                for _ in range(count)]
+    outputs = [child.communicate()[0] for child in children]
+    if any(child.returncode for child in children):
+        raise SystemExit("a timing process failed")
+    return [json.loads(out.strip().splitlines()[-1])[0] for out in outputs]
+
+
 def _child_rate(profile: str, base: list, deterministic: bool) -> float:
     command = [sys.executable, __file__, "--profile", profile, "--child", json.dumps(base)]
     if deterministic:
         command.append("--deterministic")
     child = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(child.stdout.strip().splitlines()[-1])[0]
+
 
 if __name__ == "__main__":
     main()

@@ -110,6 +110,12 @@ def test_two_workers_racing_on_one_run_train_it_once_and_foreign_code_is_refused
         assert loser["cached_epochs"] < config["epochs"]  # it found the run unfinished, waited
         assert not loser["resumed"] and {r["epochs"] for r in results} == {2}
 
+        # The nanny's MALLOC_TRIM_THRESHOLD_ made TensorFlow 2-2.5x slower: not for training
+        worker_env = client.run(lambda: dict(__import__("os").environ))
+        training_env = client.run(sweep._training_environment)
+        assert all("MALLOC_TRIM_THRESHOLD_" in env for env in worker_env.values())
+        assert not any("MALLOC_TRIM_THRESHOLD_" in env for env in training_env.values())
+
         monkeypatch.setattr(sweep, "TRAINING_MODULES", ("training",))  # the client's code differs
         with pytest.raises(sweep.SweepError, match="another version of cca's training code"):
             sweep.check_workers(client, print)
