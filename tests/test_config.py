@@ -39,13 +39,14 @@ def test_a_bad_base_names_the_profiles_there_are(tmp_path):
         load_profile(tmp_path / "a")
 
 
-def test_extended_is_the_default_profile_with_figure_4_at_wider_widths():
+def test_extended_is_the_default_with_figure_3_on_more_images_and_figure_4_wider():
     default, extended = load_profile("default"), load_profile("extended")
     assert {key: extended[key] == default[key] for key in default if key != "name"} == {
         "cnn": True, "images": False, "text": True, "toys": True}
     changed = {key for key in default["images"]
                if extended["images"][key] != default["images"][key]}
-    assert changed == {"widths"}
+    assert changed == {"groups", "widths"}
+    assert extended["images"]["groups"]["train_subset"] == 5000
     widths = extended["images"]["widths"]["multipliers"]
     assert min(widths) == 0.25 and max(widths) == 1.0 and len(widths) >= 5  # issue 11, item 3
     configs = fig4_width(extended)
