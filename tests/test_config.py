@@ -51,5 +51,5 @@ def test_extended_is_the_default_with_figure_3_on_more_images_and_figure_4_wider
     assert min(widths) == 0.25 and max(widths) == 1.0 and len(widths) >= 5  # issue 11, item 3
     configs = fig4_width(extended)
     assert all(c["until"] == {"metric": "accuracy", "at_least": 0.99} for c in configs)
-    assert all(c["jit_compile"] and c["optimizer"]["learning_rate"] == 1e-3 for c in configs)
+    assert all(c["jit_compile"] for c in configs)
     assert all("until" not in c for c in fig4_width(default))  # the default's runs unchanged
