@@ -43,6 +43,7 @@ from cca._validation import (
     check_layout,
     check_method,
     check_same_rows,
+    gram_path_message,
     is_dask_array,
     magnitude_message,
     nonfinite_message,
@@ -198,10 +199,8 @@ def fit(
     result, trusted = statistics(x, y, conv)._solve(svcca)
     if method == "auto" and not trusted:
         warnings.warn(
-            "a layer is nearly rank-deficient (equilibrated covariance eigenvalues below 1e-6 of "
-            "the largest): in memory, method='auto' would use SVDs of the data; on dask arrays "
-            "the Gram matrix gives the smallest correlations to about 1e-16 / that ratio. Pass "
-            "method='gram' to accept this, or the layers in memory for the SVD path.",
+            gram_path_message("on dask arrays")
+            + " Pass method='gram' to accept this, or the layers in memory for the SVD path.",
             GramPathWarning,
             stacklevel=4,  # the caller of the measure
         )
@@ -224,12 +223,15 @@ class ColumnMoments:
     cosine similarity and Euclidean distance: the count n, the means (rows: x, y and d = x - y)
     and the centered sums of squares and products (rows: xx, yy, dd, xy), each layer stored times
     a power of two (``scale``: x's, y's, d's) so that no square overflows. Two merge exactly
-    (Chan, Golub & LeVeque 1979), as the accumulator's statistics do."""
+    (Chan, Golub & LeVeque 1979), as the accumulator's statistics do. ``low`` and ``high`` (rows
+    x, y, d) are each neuron's extremes, so that constant neurons count as exactly 0 centered."""
 
     n: int
     mean: np.ndarray
     squares: np.ndarray
     scale: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
     def merge(self, other: ColumnMoments) -> ColumnMoments:
         """The statistics of both blocks' rows together (in each layer's smaller factor)."""
@@ -239,17 +241,25 @@ class ColumnMoments:
         delta = right.mean - left.mean
         products = delta[[0, 1, 2, 0]] * delta[[0, 1, 2, 1]] * (left.n * right.n / n)
         mean = left.mean + delta * (right.n / n)
-        return ColumnMoments(n, mean, left.squares + right.squares + products, scale)
+        return ColumnMoments(
+            n, mean, left.squares + right.squares + products, scale,
+            np.minimum(left.low, right.low), np.maximum(left.high, right.high),
+        )
 
     def _rescaled(self, scale: np.ndarray) -> ColumnMoments:
         ratio = scale / self.scale  # powers of two: exact
         squares = self.squares * (ratio[[0, 1, 2, 0]] * ratio[[0, 1, 2, 1]])[:, None]
-        return ColumnMoments(self.n, self.mean * ratio[:, None], squares, scale)
+        return ColumnMoments(
+            self.n, self.mean * ratio[:, None], squares, scale,
+            self.low * ratio[:, None], self.high * ratio[:, None],
+        )
 
     def sums(self, center: bool) -> np.ndarray:
         """Sums over neurons of xx, yy, dd and xy, centered or raw (in the stored units)."""
         if center:
-            return self.squares.sum(axis=1)
+            varies = self.high > self.low
+            live = np.stack([varies[0], varies[1], varies[2], varies[0] & varies[1]])
+            return np.where(live, self.squares, 0.0).sum(axis=1)
         raw = self.mean[[0, 1, 2, 0]] * self.mean[[0, 1, 2, 1]] * self.n
         return (self.squares + raw).sum(axis=1)
 
@@ -267,7 +277,9 @@ def _column_moments(x: np.ndarray, y: np.ndarray) -> ColumnMoments:
         (centered[0], centered[0]), (centered[1], centered[1]), (centered[2], centered[2]),
         (centered[0], centered[1]),
     )])
-    return ColumnMoments(len(x), mean, squares, scale)
+    low = np.stack([value.min(axis=0) for value in values])
+    high = np.stack([value.max(axis=0) for value in values])
+    return ColumnMoments(len(x), mean, squares, scale, low, high)
 
 
 def _power_of_two(values: np.ndarray) -> float:

@@ -81,9 +81,10 @@ class Moments:
         False for constant (dead) neurons.
     n_x : int
         Number of columns of x (a).
-    resolution : float
+    resolution : float or ndarray, shape (a + b,)
         Machine epsilon of the input data's precision (float32 input: 2^-23, even when the
-        moments are computed in float64): the relative size of the rounding in each value.
+        moments are computed in float64): the relative size of the rounding in each value; per
+        neuron where the layers came in different precisions (:func:`per_neuron`).
     """
 
     n: int
@@ -91,7 +92,7 @@ class Moments:
     gram: np.ndarray
     live: np.ndarray
     n_x: int
-    resolution: float = float(np.finfo(np.float64).eps)
+    resolution: float | np.ndarray = float(np.finfo(np.float64).eps)
 
     def _cut(self, side: str) -> slice:
         return slice(None, self.n_x) if side == "x" else slice(self.n_x, None)
@@ -105,7 +106,8 @@ class Moments:
         """Per-neuron rounding noise of side "x" or "y": its norm, :func:`rounding_noise`."""
         cut = self._cut(side)
         squares = np.diag(self.gram).real[cut] + self.n * np.abs(self.mean[cut]) ** 2
-        return rounding_noise(squares, self.resolution)
+        resolution = per_neuron(self.resolution, self.n_x, len(self.mean) - self.n_x)
+        return rounding_noise(squares, resolution[cut])
 
     def basis(self, side: str, dtype: np.dtype, svcca=None, noise=None) -> Basis:
         """The whitening of one side (:func:`gram_basis`), with its data floor.
@@ -123,11 +125,27 @@ class Moments:
 
 @dataclass(frozen=True)
 class Basis:
-    """An orthonormal basis of one side: whitening (a x r), trust flag, and Q (n x r) if known."""
+    """An orthonormal basis of one side: whitening (a x r), trust flag, Q (n x r) if known, and
+    ``accuracy``, the size of the errors float64 arithmetic leaves in the canonical correlations
+    (its unit roundoff over the smallest kept eigenvalue of the equilibrated Gram matrix, or over
+    the smallest kept singular value of the equilibrated data, both relative to the largest): the
+    scale of ties (:func:`settle_ties`), the same whichever path computed the basis."""
 
     whitening: np.ndarray
     trusted: bool
     basis: np.ndarray | None = None
+    accuracy: float = 0.0
+
+
+def per_neuron(resolution, n_x: int, n_y: int) -> np.ndarray:
+    """Machine epsilon of each of the a + b neurons' stored precision, from one value for both
+    layers, a pair (x's, y's) or already one per neuron: the rounding floor of each neuron is that
+    of its own input, so a float32 layer does not coarsen a float64 one."""
+    if np.ndim(resolution) == 1 and len(resolution) == n_x + n_y:
+        return np.asarray(resolution, dtype=np.float64)
+    if np.ndim(resolution) == 0:
+        resolution = (resolution, resolution)
+    return np.repeat(np.asarray(resolution, dtype=np.float64), [n_x, n_y])
 
 
 def rounding_noise(uncentered_squares: np.ndarray, resolution: float) -> np.ndarray:
@@ -352,12 +370,15 @@ def gram_basis(
     precision = np.finfo(dtype).dtype
     null = min(null_tolerance(n, len(ratio), dtype), TRUST_FLOOR[precision])
     kept = (ratio > null) & (eigvals > floor)
-    doubtful = ratio < TRUST_FLOOR[precision]
-    if precision == np.float64:  # below null or the data floor: certainly no direction
-        doubtful &= kept
+    # An eigenvalue is known to within about null * largest: only one certainly below its data
+    # floor is certainly no direction. Any other below TRUST_FLOOR, kept or not, may be a genuine
+    # small direction that the Gram matrix cannot resolve (method="auto" then takes the SVD).
+    certainly_null = (ratio + null) * eigvals[0] < floor
+    doubtful = (ratio < TRUST_FLOOR[precision]) & ~certainly_null
     whitening = np.zeros((len(live), kept.sum()), dtype=eigvecs.dtype)
     whitening[live] = scale[:, None] * eigvecs[:, kept] / np.sqrt(eigvals[kept])
-    return Basis(whitening, not np.any(doubtful))
+    accuracy = float(np.finfo(np.float64).eps / ratio[kept].min()) if kept.any() else 0.0
+    return Basis(whitening, not np.any(doubtful), accuracy=accuracy)
 
 
 def data_floor(noise: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -392,14 +413,19 @@ def data_basis(
     kept = singular[:count] > np.maximum(arithmetic, floor)
     whitening = np.zeros((len(live), kept.sum()), dtype=right_h.dtype)
     whitening[live] = scale[:, None] * right[:, kept] / singular[:count][kept]
-    return Basis(whitening, True, left[:, :count][:, kept])
+    smallest = singular[:count][kept].min() / singular[0] if kept.any() else 1.0
+    accuracy = float(np.finfo(np.float64).eps / smallest)
+    return Basis(whitening, True, left[:, :count][:, kept], accuracy)
 
 
 @single_blas_thread
 def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
     """Canonical correlations and directions (A, B) from two bases.
 
-    ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path).
+    ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path). A holds
+    all of x's directions: the c = min(rank x, rank y) canonical ones first, then (when x has
+    more) the directions of x's basis unpaired with y (correlation 0), which PWCCA's tie rule
+    needs (:func:`settle_ties`); B holds the c canonical ones.
     """
     if 0 in (basis_x.whitening.shape[1], basis_y.whitening.shape[1]):  # a side without rank
         empty = np.zeros(0)
@@ -408,8 +434,9 @@ def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
         inner = basis_x.basis.conj().T @ basis_y.basis
     else:
         inner = basis_x.whitening.conj().T @ cross @ basis_y.whitening
-    left, rho, right_h = np.linalg.svd(inner, full_matrices=False)
-    return np.clip(rho, 0.0, 1.0), basis_x.whitening @ left, basis_y.whitening @ right_h.conj().T
+    left, rho, right_h = np.linalg.svd(inner, full_matrices=True)
+    right = right_h[: len(rho)].conj().T
+    return np.clip(rho, 0.0, 1.0), basis_x.whitening @ left, basis_y.whitening @ right
 
 
 def projection_weights(x_gram_times_directions: np.ndarray) -> np.ndarray:
@@ -422,25 +449,66 @@ def projection_weights(x_gram_times_directions: np.ndarray) -> np.ndarray:
     return raw / raw.sum()
 
 
-def tied_groups(rho: np.ndarray, tolerance: float) -> list[np.ndarray]:
-    """Index runs of (descending) ``rho`` whose neighbours differ by at most ``tolerance``."""
-    breaks = np.flatnonzero(np.diff(rho) < -tolerance) + 1
-    return [group for group in np.split(np.arange(len(rho)), breaks) if len(group) > 1]
+# Ties. Two canonical correlations closer than the tie tolerance (TIE_SAFETY times the accuracy of
+# the correlations, :attr:`Basis.accuracy`) are tied; farther than TIE_BLEND times it, distinct;
+# in between, PWCCA's weights move continuously from the one to the other (log scale of the gap).
+TIE_SAFETY = 10.0
+TIE_BLEND = 10.0
 
 
-def canonical_ties(rho, x_directions, y_directions, inner, tolerance):
-    """Make the directions of tied canonical correlations unique; returns (A, B, inner).
+def tie_strengths(rho: np.ndarray, tolerance: float, unpaired: bool) -> np.ndarray:
+    """How tied each neighbouring pair (rho_k, rho_k+1) of descending ``rho`` is, in [0, 1]: 1 for
+    gaps up to ``tolerance``, 0 from TIE_BLEND times it, log-linear between. ``unpaired``: one more
+    entry, rho_c against the zero correlation of x's directions unpaired with y."""
+    values = np.append(rho, 0.0) if unpaired else rho
+    gaps = np.maximum(-np.diff(values), 0.0)
+    with np.errstate(divide="ignore"):
+        strength = np.log(TIE_BLEND * tolerance / gaps) / np.log(TIE_BLEND)
+    return np.clip(strength, 0.0, 1.0)
+
+
+def settle_ties(rho, x_directions, y_directions, inner, tolerance):
+    """Unique directions where correlations tie, and PWCCA's raw weights; returns
+    (A, B, inner, raw weights), each for the c = len(rho) canonical pairs.
 
     Within a run of equal correlations any rotation R of the directions (A_g R, B_g R) is an
-    equally valid CCA, but PWCCA's weights, sums of absolute values, depend on it. This picks the
-    rotation for which the neurons' projections on the tied variates are orthogonal: with
-    inner_g = U S R^T (an SVD of the (a x k) block of <z_j, h_i>), A_g R and B_g R. It does not
-    depend on the order of the neurons or on which basis the solver returned.
+    equally valid CCA, but PWCCA's weights, sums of absolute values, depend on it. The run's
+    directions become those for which the neurons' projections on the tied variates are
+    orthogonal: with inner_g = U S R^T (an SVD of the (a x k) block of <z_j, h_i>), A_g R and
+    B_g R. A run of zero correlations may take any k directions of x's basis uncorrelated with y,
+    the unpaired ones (columns of A and inner beyond c) included: the top k of that SVD. Neither
+    depends on the order of the rows or neurons, nor on which basis the solver returned.
+    Nearly tied runs (:func:`tie_strengths` strictly between 0 and 1) make the raw weights,
+    sum_j |<h_i, z_j>|, an average over tie levels of the weights each level gives, so that they
+    move continuously with the data; the directions returned are those of level 1/2.
     """
-    for group in tied_groups(rho, tolerance):
-        _, _, rotation_h = np.linalg.svd(inner[:, group], full_matrices=False)
-        rotation = rotation_h.conj().T
-        x_directions[:, group] = x_directions[:, group] @ rotation
-        y_directions[:, group] = y_directions[:, group] @ rotation
-        inner[:, group] = inner[:, group] @ rotation
+    c = len(rho)
+    strength = tie_strengths(rho, tolerance, x_directions.shape[1] > c)
+    bounds = np.unique(np.concatenate([[0.0, 1.0], strength]))
+    raw = np.zeros(c)
+    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+        level = _rotated(strength > (low + high) / 2, x_directions, y_directions, inner, c)
+        raw = raw + (high - low) * np.abs(level[2][:, :c]).sum(axis=0)
+    x_directions, y_directions, inner = _rotated(
+        strength > 0.5, x_directions, y_directions, inner, c
+    )
+    return x_directions[:, :c], y_directions, inner[:, :c], raw
+
+
+def _rotated(joined, x_directions, y_directions, inner, c):
+    """(A, B, inner) with each run of correlations that ``joined`` links (entry k links k and
+    k + 1; index c stands for x's unpaired directions) rotated as :func:`settle_ties` says."""
+    x_directions, y_directions, inner = x_directions.copy(), y_directions.copy(), inner.copy()
+    breaks = np.flatnonzero(~joined) + 1
+    for group in np.split(np.arange(len(joined) + 1), breaks):
+        if len(group) < 2:
+            continue
+        real = group[group < c]
+        columns = np.arange(real[0], inner.shape[1]) if group[-1] == c else real
+        _, _, rotation_h = np.linalg.svd(inner[:, columns], full_matrices=False)
+        rotation = rotation_h[: len(real)].conj().T
+        x_directions[:, real] = x_directions[:, columns] @ rotation
+        inner[:, real] = inner[:, columns] @ rotation
+        if group[-1] < c:  # a run at a nonzero correlation: y's partners rotate alike
+            y_directions[:, real] = y_directions[:, real] @ rotation
     return x_directions, y_directions, inner

@@ -27,14 +27,30 @@ class DegenerateCCAWarning(UserWarning):
 
 
 class GramPathWarning(UserWarning):
-    """A result from dask arrays is less accurate than ``method="auto"`` would be in memory.
+    """A result from dask arrays or a CCAAccumulator may be less accurate than ``method="auto"``
+    would be in memory.
 
     A layer's equilibrated covariance has eigenvalues below 1e-6 of the largest (nearly dependent
-    neurons), where the in-memory functions switch from the Gram matrix to SVDs of the data. On
-    dask arrays only the Gram matrix is computed, so expect errors of about 1e-16 / (that ratio)
-    in the smallest canonical correlations. ``method="gram"`` accepts this without the warning;
-    for the SVD path, pass the layers in memory (``x.compute()``).
+    neurons, or a large shift between groups of datapoints), where the in-memory functions
+    switch from the Gram matrix to SVDs of the data. From the Gram matrix alone, expect errors of
+    about 1e-16 / (that ratio) in the smallest canonical correlations, and a direction whose
+    singular value lies below about 1e-7 of the largest cannot be told from rounding, so it may
+    be dropped (exactly duplicated neurons, which have no such direction, warn too).
+    ``method="gram"`` accepts this without the warning on dask arrays; for the SVD path, pass
+    the layers in memory (``x.compute()``, or the concatenated batches to the measures).
     """
+
+
+def gram_path_message(where: str) -> str:
+    """The text of :class:`GramPathWarning` for results computed ``where``."""
+    return (
+        "a layer is nearly rank-deficient (equilibrated covariance eigenvalues below 1e-6 of the "
+        f"largest, or directions too small for the Gram matrix to resolve): {where} only the "
+        "Gram matrix is available, which gives the smallest correlations to about 1e-16 / that "
+        "ratio and may drop a direction below about 1e-7 of the largest; in memory, "
+        "method='auto' would use SVDs of the data. Exactly duplicated neurons cause this too, "
+        "harmlessly."
+    )
 
 
 def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
@@ -85,6 +101,27 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     if array.dtype != np.float32:
         array = array.astype(np.float64, copy=False)
     return array
+
+
+def without_subnormal_neurons(array: np.ndarray, name: str) -> np.ndarray:
+    """``array``, in float64 if it is float32 with a neuron whose every value is subnormal (below
+    float32's smallest normal number, ~1.2e-38, but not 0: exact in float64); ValueError naming
+    ``name`` for such a neuron in float64 (below ~2.2e-308), which no power-of-two rescaling
+    brings to full precision without overflowing its CCA directions."""
+    flat = array.reshape(-1, array.shape[-1])
+    magnitude = np.maximum(np.abs(flat.max(axis=0)), np.abs(flat.min(axis=0)))
+    subnormal = (magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)
+    if not subnormal.any():
+        return array
+    if array.dtype == np.float32:
+        return array.astype(np.float64)
+    raise ValueError(
+        f"{name} has {subnormal.sum()} neuron(s) whose values are all subnormal (nonzero but "
+        f"below {np.finfo(np.float64).tiny:.1e} in magnitude, e.g. neuron "
+        f"{np.flatnonzero(subnormal)[0]}); they hold fewer digits and their CCA directions would "
+        f"overflow. Multiply the layer by a constant first (e.g. {name} * 2.0**600): every "
+        "similarity here is invariant to scaling a whole layer."
+    )
 
 
 def is_dask_array(value: object) -> bool:

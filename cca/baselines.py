@@ -93,7 +93,7 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
     x, y = _prepare_pair(x, y, conv)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
-    x, y = _unit_scale(x - x.mean(axis=0)), _unit_scale(y - y.mean(axis=0))
+    x, y = _centered(x), _centered(y)
     cross_sq = np.linalg.norm(x.T @ y) ** 2
     if not debiased:
         alignment = cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
@@ -117,11 +117,21 @@ def _self_hsic(centered: np.ndarray, diag: np.ndarray, name: str) -> float:
     return hsic
 
 
-def _unit_scale(centered: np.ndarray) -> np.ndarray:
-    """``centered`` divided by a power of two near its largest magnitude (exact; avoids overflow
+def _unit_scale(values: np.ndarray) -> np.ndarray:
+    """``values`` divided by a power of two near its largest magnitude (exact; avoids overflow
     and underflow of squares, for measures invariant to scaling a whole layer)."""
-    largest = np.abs(centered).max()
-    return centered if largest == 0 else np.ldexp(centered, -np.frexp(largest)[1])
+    largest = np.abs(values).max()
+    return values if largest == 0 else np.ldexp(values, -np.frexp(largest)[1])
+
+
+def _centered(layer: np.ndarray, rescale: bool = True) -> np.ndarray:
+    """Each neuron minus its mean, constant neurons exactly 0. ``rescale``: scaled by a power of
+    two near the largest magnitude (:func:`_unit_scale`) before centering, so that subnormal
+    values keep their digits, and after, so that squares neither overflow nor underflow."""
+    layer = _unit_scale(layer) if rescale else layer
+    centered = layer - layer.mean(axis=0)
+    centered[:, np.ptp(layer, axis=0) == 0] = 0  # the mean of equal values may miss them by an ulp
+    return _unit_scale(centered) if rescale else centered
 
 
 def linear_cka_distance(
@@ -180,7 +190,6 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
 
         return _dask.cosine_similarity(x, y, center)
     x, y = _prepare_same_shape(x, y, center)
-    x, y = _unit_scale(x), _unit_scale(y)
     norms = np.linalg.norm(x) * np.linalg.norm(y)
     if norms == 0:
         raise ValueError(zero_layer_message(center))
@@ -238,12 +247,16 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
         from cca import _dask  # imports dask, which only dask input needs
 
         return _dask.euclidean_distance(x, y, center)
-    x, y = _prepare_same_shape(x, y, center)
+    x, y = _flat_pair(x, y)
     difference = x - y
     largest = np.abs(difference).max()
     if largest == 0:
         return 0.0
-    return float(np.linalg.norm(difference / largest) * largest / np.sqrt(len(x)))
+    exponent = np.frexp(largest)[1]  # computed in units of 2^exponent: exact, no underflow
+    scaled = np.ldexp(difference, -exponent)
+    if center:
+        scaled = _centered(scaled, rescale=False)
+    return float(np.ldexp(np.linalg.norm(scaled), exponent) / np.sqrt(len(x)))
 
 
 def _prepare_pair(x, y, conv):
@@ -256,13 +269,20 @@ def _prepare_pair(x, y, conv):
     return x, y
 
 
-def _prepare_same_shape(x, y, center):
+def _flat_pair(x, y):
+    """Validated layers of the same shape, flattened per datapoint, in float64."""
     x, y = as_activations(x, "x"), as_activations(y, "y")
     check_same_shape(x.shape, y.shape)
-    x, y = x.reshape(len(x), -1).astype(np.float64), y.reshape(len(y), -1).astype(np.float64)
+    return x.reshape(len(x), -1).astype(np.float64), y.reshape(len(y), -1).astype(np.float64)
+
+
+def _prepare_same_shape(x, y, center):
+    """Validated layers of the same shape, flattened, centered if ``center`` (:func:`_centered`),
+    each scaled by its own power of two (for measures invariant to scaling a layer)."""
+    x, y = _flat_pair(x, y)
     if center:
-        x, y = x - x.mean(axis=0), y - y.mean(axis=0)
-    return x, y
+        return _centered(x), _centered(y)
+    return _unit_scale(x), _unit_scale(y)
 
 
 def check_same_shape(x_shape: tuple, y_shape: tuple) -> None:

@@ -45,6 +45,7 @@ from cca._validation import (
     live_neurons,
     reduce_space,
     warn_if_degenerate,
+    without_subnormal_neurons,
 )
 
 
@@ -91,7 +92,7 @@ class CCAResult:
     conv: str | None = None
     _x: np.ndarray | None = field(default=None, repr=False, compare=False)
     _y: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _x_inner: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _raw_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def mean_cca(self) -> float:
@@ -99,21 +100,17 @@ class CCAResult:
         return float(self.correlations.mean())
 
     @property
-    def _inner_products(self) -> np.ndarray:
-        """<z_j, h_i> = (X^T X a_i)_j for centered neurons z_j of x, shape (a, c)."""
-        return self._x_inner
-
-    @property
     def x_weights(self) -> np.ndarray:
         """PWCCA weights alpha (shape (c,), sum 1) of x's variates (paper, Section 2.2)."""
-        return _linalg.projection_weights(self._inner_products)
+        return self._raw_weights / self._raw_weights.sum()
 
     @property
     def pwcca(self) -> float:
         """Projection-weighted CCA similarity sum_i alpha_i rho_i, weights from x (Section 2.2).
 
-        Where correlations tie, the tied directions are the unique rotation described in
-        :func:`cca._linalg.canonical_ties`, so the value does not depend on the order of neurons.
+        Where correlations tie, the tied directions are the unique choice described in
+        :func:`cca._linalg.settle_ties`, so the value depends neither on the order of rows and
+        neurons nor on the solver's arbitrary pick, and moves continuously with the data.
         """
         return float(np.clip(np.real(self.x_weights @ self.correlations), 0.0, 1.0))
 
@@ -177,12 +174,14 @@ def _on_dask(x, y, conv, method, svcca=None, allow_dft=False) -> CCAResult | Non
 
 def _prepare(x, y, conv, method, allow_dft=False):
     """Validate a pair of layers; return 2-D arrays (4-D for dft) in a common dtype, and the
-    machine epsilon of the coarser input precision (:func:`cca._validation.data_resolution`)."""
+    machine epsilon of each input's own precision, (x's, y's)
+    (:func:`cca._validation.data_resolution`)."""
     check_method(method)
-    resolution = data_resolution(x, y)
+    resolution = (data_resolution(x), data_resolution(y))
     x, y = as_activations(x, "x"), as_activations(y, "y")
     check_same_rows(x, y)
     check_conv(conv, x, y, allow_dft)
+    x, y = without_subnormal_neurons(x, "x"), without_subnormal_neurons(y, "y")
     if conv != "dft":
         x, y = reduce_space(x, conv), reduce_space(y, conv)
     if x.dtype != y.dtype:
@@ -211,7 +210,9 @@ class Sides:
     centered: np.ndarray | None = None
 
 
-def fit_sides(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> Sides:
+def fit_sides(
+    x, y, method, conv=None, svcca=None, resolution=None, noise=None, directions=False
+) -> Sides:
     """Each side's basis of validated 2-D layers (real or complex) by ``method``.
 
     The module docstring's paths: neurons rescaled by powers of two where their magnitudes need
@@ -221,10 +222,14 @@ def fit_sides(x, y, method, conv=None, svcca=None, resolution=None, noise=None) 
     (default: of ``x.dtype``), for the rank decision (:mod:`cca._linalg`). ``noise``: per-neuron
     rounding noise norms (x's first) overriding the default (``resolution`` times each neuron's
     uncentered norm). A side with no direction above rounding is an error, except per frequency
-    (``conv="dft"``), where it contributes no correlations.
+    (``conv="dft"``), where it contributes no correlations. ``directions``: the canonical
+    directions are wanted (PWCCA's weights, :func:`cca`), so ``"auto"`` starts float32 input on
+    the float64 Gram path: the float32 path gets correlations to about 1e-6, but the directions
+    of two correlations a gap g apart only to about 1e-7 / g (PWCCA off by 1e-5 at g = 1e-3).
     """
     if resolution is None:
         resolution = float(np.finfo(x.dtype).eps)
+    resolution = _linalg.per_neuron(resolution, x.shape[1], y.shape[1])
     scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
     scale = None
     if any(s is not None for s in scales):  # extreme magnitudes: compute on rescaled neurons
@@ -237,6 +242,8 @@ def fit_sides(x, y, method, conv=None, svcca=None, resolution=None, noise=None) 
         noise = None if noise is None else noise * scale
     live = None  # found by the first Gram pass, which checks only the neurons that may be constant
     dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])
+    if directions and method == "auto":
+        dtypes = [np.dtype(np.complex128 if np.iscomplexobj(x) else np.float64)]
     for dtype in dtypes if method != "svd" else []:
         moments = _linalg.moments_of(
             x.astype(dtype, copy=False), y.astype(dtype, copy=False), live, resolution
@@ -263,10 +270,13 @@ def fit_sides(x, y, method, conv=None, svcca=None, resolution=None, noise=None) 
     return Sides(x, y, live, bases, "svd", mean, scale, centered=stacked)
 
 
-def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CCAResult:
-    """CCA of validated 2-D layers: :func:`fit_sides`, one small SVD, :func:`build_result`."""
+def _fit(
+    x, y, method, conv=None, svcca=None, resolution=None, noise=None, directions=True
+) -> CCAResult:
+    """CCA of validated 2-D layers: :func:`fit_sides`, one small SVD, :func:`build_result`.
+    ``directions=False`` when only the correlations are used (:func:`fit_sides`)."""
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
-    sides = fit_sides(x, y, method, conv, svcca, resolution, noise)
+    sides = fit_sides(x, y, method, conv, svcca, resolution, noise, directions)
     if sides.moments is not None:
         cross = sides.moments.cross.astype(sides.bases[0].whitening.dtype)
         rho, x_directions, y_directions = _linalg.solve(*sides.bases, cross)
@@ -276,8 +286,15 @@ def _fit(x, y, method, conv=None, svcca=None, resolution=None, noise=None) -> CC
         centered_x = sides.centered[:, : x.shape[1]]
         inner = centered_x.conj().T @ (centered_x @ x_directions)
     return build_result(
-        rho, x_directions, y_directions, inner, sides.mean, sides.scale, sides.path, conv, x, y
+        rho, x_directions, y_directions, inner, sides.mean, sides.scale, sides.path, conv, x, y,
+        tolerance=tie_tolerance(sides.bases),
     )
+
+
+def tie_tolerance(bases) -> float:
+    """Correlations closer than this are tied (:func:`cca._linalg.settle_ties`): a few times the
+    accuracy the two bases leave in the correlations."""
+    return _linalg.TIE_SAFETY * max(basis.accuracy for basis in bases)
 
 
 def _side(values, side, x):
@@ -299,20 +316,17 @@ def _check_rank(bases, conv) -> None:
             )
 
 
-# Correlations closer than this are treated as tied (:func:`cca._linalg.canonical_ties`): about
-# the accuracy of the correlations on the float32 Gram path and on every other path.
-TIE_TOLERANCE = {"gram-float32": 1e-4}
-TIE_TOLERANCE_DEFAULT = 1e-7
-
-
 def build_result(
-    rho, x_directions, y_directions, inner, mean, scale, path, conv, x=None, y=None, n=None
+    rho, x_directions, y_directions, inner, mean, scale, path, conv, x=None, y=None, n=None,
+    *, tolerance,
 ) -> CCAResult:
     """A :class:`CCAResult` from a solve on (possibly power-of-two rescaled) data.
 
     ``scale`` (None: not rescaled) holds the per-neuron factors the data were multiplied by, x's
-    first; directions, means and inner products are mapped back to the original units. Tied
-    correlations get their canonical directions (:func:`cca._linalg.canonical_ties`).
+    first; directions, means and inner products are mapped back to the original units. x's
+    directions and inner products may hold, after the c canonical ones, x's directions unpaired
+    with y (:func:`cca._linalg.solve`). Tied correlations (within ``tolerance``) get their
+    canonical directions (:func:`cca._linalg.settle_ties`).
     """
     cut = x_directions.shape[0]
     if scale is not None:
@@ -320,12 +334,12 @@ def build_result(
         y_directions = scale[cut:, None] * y_directions
         inner = inner / scale[:cut, None]
         mean = mean / scale
-    x_directions, y_directions, inner = _linalg.canonical_ties(  # in the neurons' own units
-        rho, x_directions, y_directions, inner, TIE_TOLERANCE.get(path, TIE_TOLERANCE_DEFAULT)
+    x_directions, y_directions, _, raw = _linalg.settle_ties(  # in the neurons' own units
+        rho, x_directions, y_directions, inner, tolerance
     )
     n = len(x) if n is None else n
     return CCAResult(
-        rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, x, y, inner
+        rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, x, y, raw
     )
 
 
@@ -346,6 +360,7 @@ def _per_frequency(x, y, method, resolution) -> list[CCAResult]:
     # FFT's stages).
     stages = np.sqrt(np.log2(x.shape[1] * x.shape[2]) + 1)
     energy = [np.sqrt(np.einsum("ihwc,ihwc->c", side, side)) for side in (x, y)]
+    resolution = _linalg.per_neuron(resolution, x.shape[-1], y.shape[-1])
     noise = resolution * stages * np.concatenate(energy)
     fits = []
     for u in range(x.shape[1]):
@@ -439,7 +454,7 @@ def canonical_correlations(
     if conv == "dft":
         fits = _per_frequency(x, y, method, resolution)
         return np.sort(np.concatenate([fit.correlations for fit in fits]))[::-1]
-    return _fit(x, y, method, resolution=resolution).correlations
+    return _fit(x, y, method, resolution=resolution, directions=False).correlations
 
 
 def mean_cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
@@ -516,7 +531,8 @@ def svcca(
         return on_dask.mean_cca
     x, y, resolution = _prepare(x, y, conv, method)
     check_keep_fits(keep, x.shape[1], y.shape[1])
-    return _fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution).mean_cca
+    fit = _fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution, directions=False)
+    return fit.mean_cca
 
 
 def svcca_distance(
@@ -569,7 +585,7 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     if conv != "dft":
         return _fit(x, y, method, resolution=resolution).pwcca
     fits = _per_frequency(x, y, method, resolution)
-    raw = np.concatenate([np.abs(fit._inner_products).sum(0) for fit in fits])
+    raw = np.concatenate([fit._raw_weights for fit in fits])
     rho = np.concatenate([fit.correlations for fit in fits])
     return float(np.clip(raw @ rho / raw.sum(), 0.0, 1.0))
 

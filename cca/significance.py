@@ -162,6 +162,7 @@ class _Fitted:
     mean: np.ndarray
     scale: np.ndarray | None
     path: str
+    tolerance: float
 
 
 def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
@@ -179,7 +180,8 @@ def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
         x_basis, y_basis = (basis.basis for basis in sides.bases)
         x_inner = sides.centered[:, :a].T @ x_basis
     return _Fitted(
-        x_basis, y_basis, x_whitening, y_whitening, x_inner, sides.mean, sides.scale, sides.path
+        x_basis, y_basis, x_whitening, y_whitening, x_inner, sides.mean, sides.scale, sides.path,
+        measures.tie_tolerance(sides.bases),
     )
 
 
@@ -189,11 +191,12 @@ def _svds(inner: np.ndarray, with_vectors: bool):
     ``with_vectors``), on one BLAS thread."""
     if not with_vectors:
         return None, np.linalg.svd(inner, compute_uv=False), None
-    return np.linalg.svd(inner, full_matrices=False)
+    return np.linalg.svd(inner, full_matrices=True)
 
 
 def _solutions(fitted: _Fitted, orders, with_vectors=False):
-    """Yield (rho, U, V^T) for each row order: Qx^T Qy[rows] = U diag(rho) V^T, rho clipped to
+    """Yield (rho, U, V^T) for each row order: Qx^T Qy[rows] = U diag(rho) V^T (full U and V^T:
+    PWCCA's tie rule needs x's unpaired directions, :func:`cca._linalg.solve`), rho clipped to
     [0, 1] as :func:`cca._linalg.solve` does (U, V^T None without ``with_vectors``). The products
     use every BLAS thread; the small SVDs go in batches of up to :data:`BATCH_BYTES` to one."""
     x_basis, y_basis = fitted.x_basis, fitted.y_basis
@@ -233,8 +236,9 @@ def _pwcca_null(x, y, *, method, resolution):
 
     def pwcca(rho, left, right_h):
         return measures.build_result(
-            rho, fitted.x_whitening @ left, fitted.y_whitening @ right_h.T,
+            rho, fitted.x_whitening @ left, fitted.y_whitening @ right_h[: len(rho)].T,
             fitted.x_inner @ left, fitted.mean, fitted.scale, fitted.path, None, n=len(x),
+            tolerance=fitted.tolerance,
         ).pwcca
 
     return lambda orders: np.array(
@@ -261,8 +265,7 @@ def _linear_cka_null(x, y, *, debiased):
     """Linear CKA (Kornblith et al. 2019) of x and y[rows]: only ||Xc^T P Yc||_F changes, and for
     the debiased form the pairing of the kernels' diagonals. Each centered layer is divided by a
     power of two near its largest value, as :func:`cca.linear_cka` does."""
-    x_centered = baselines._unit_scale(x - x.mean(axis=0))
-    y_centered = baselines._unit_scale(y - y.mean(axis=0))
+    x_centered, y_centered = baselines._centered(x), baselines._centered(y)
     cross_norm_squared = _cross_norm_squared(x_centered, y_centered)
     if not debiased:
         x_norm = np.linalg.norm(x_centered.T @ x_centered)
@@ -281,13 +284,14 @@ def _linear_cka_null(x, y, *, debiased):
 
 
 def _centered_if(layer, center):
-    return layer - layer.mean(axis=0) if center else layer
+    """The layer as the baselines use it: centered (:func:`cca.baselines._centered`) or not, scaled
+    by a power of two."""
+    return baselines._centered(layer) if center else baselines._unit_scale(layer)
 
 
 def _cosine_null(x, y, *, center):
     """Cosine similarity (paper, Appendix A5) of x and y[rows]: only <X, PY> changes."""
-    x = baselines._unit_scale(_centered_if(x, center))
-    y = baselines._unit_scale(_centered_if(y, center))
+    x, y = _centered_if(x, center), _centered_if(y, center)
     norms = np.linalg.norm(x) * np.linalg.norm(y)
     return _each(lambda rows: np.clip(np.vdot(x, y[rows]) / norms, -1.0, 1.0))
 
@@ -295,7 +299,8 @@ def _cosine_null(x, y, *, center):
 def _euclidean_null(x, y, *, center):
     """Root-mean-square Euclidean distance (paper, Appendix A5) between x and y[rows], the
     difference scaled by its largest value first as :func:`cca.euclidean_distance` does."""
-    x, y = _centered_if(x, center), _centered_if(y, center)
+    if center:
+        x, y = baselines._centered(x, rescale=False), baselines._centered(y, rescale=False)
 
     def distance(rows):
         difference = x - y[rows]
@@ -364,6 +369,17 @@ def _resolve(measure) -> tuple[str, _Measure]:
     )
 
 
+def random_generator(seed) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for a valid ``seed``; ValueError naming it otherwise."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(
+            f"seed must be a non-negative int, a numpy Generator or None; found {seed!r}."
+        )
+    return np.random.default_rng(seed)
+
+
 def _check_count(value, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
@@ -399,7 +415,7 @@ def _null_statistic(entry, x, y, conv, measure_options):
         statistic = _each(lambda rows: entry.function(x, y[rows], conv="dft", **options))
         return statistic, len(x), 1
     if entry.family == "cca":
-        options["resolution"] = data_resolution(x, y)
+        options["resolution"] = (data_resolution(x), data_resolution(y))
     x, y = as_activations(x, "x"), as_activations(y, "y")
     rows_per_datapoint = math.prod(x.shape[1:3]) if conv == "positions" and x.ndim == 4 else 1
     n = len(x)
@@ -498,7 +514,7 @@ def permutation_test(
     x, y = as_activations(x, "x"), as_activations(y, "y")  # refuses dask before a full pass
     observed = _evaluate(name, entry, x, y, conv, measure_options)
     statistic, n, rows_per_datapoint = _null_statistic(entry, x, y, conv, measure_options)
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     orders = (_rows_of(rng.permutation(n), rows_per_datapoint) for _ in range(n_permutations))
     null = statistic(orders)
     tie = TIED_VALUES * max(1.0, abs(observed))
@@ -621,7 +637,7 @@ def bootstrap_interval(
     observed = _evaluate(name, entry, x, y, conv, measure_options)
     if conv == "mean":  # average over space once, not once per resample
         x, y, conv = reduce_space(x, conv), reduce_space(y, conv), None
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     n = len(x)
     fewest_distinct = n
     values = np.empty(n_resamples)

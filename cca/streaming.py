@@ -25,10 +25,13 @@ workers and merged there, and only the merged statistics come back (:mod:`cca._d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from cca import _linalg
 from cca._validation import (
+    GramPathWarning,
     as_activations,
     check_conv,
     check_keep,
@@ -36,11 +39,13 @@ from cca._validation import (
     check_same_rows,
     data_resolution,
     dead_layer_message,
+    gram_path_message,
     is_dask_array,
     reduce_space,
     warn_if_degenerate,
+    without_subnormal_neurons,
 )
-from cca.measures import CCAResult, _check_rank, build_result
+from cca.measures import CCAResult, _check_rank, build_result, tie_tolerance
 
 
 class CCAAccumulator:
@@ -85,7 +90,7 @@ class CCAAccumulator:
         self._low: np.ndarray | None = None
         self._high: np.ndarray | None = None
         self._scale: np.ndarray | None = None  # powers of two the neurons are stored times
-        self._resolution = 0.0  # machine epsilon of the coarsest precision fed
+        self._resolution = 0.0  # per neuron: machine epsilon of the coarsest precision fed
 
     def update(self, x: object, y: object) -> CCAAccumulator:
         """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator.
@@ -104,6 +109,7 @@ class CCAAccumulator:
         x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
         check_same_rows(x, y)
         check_conv(self.conv, x, y, allow_dft=False)
+        x, y = without_subnormal_neurons(x, "x"), without_subnormal_neurons(y, "y")
         batch = np.hstack([reduce_space(x, self.conv), reduce_space(y, self.conv)])
         batch = batch.astype(np.float64, copy=False)
         self._check_layers(x.shape[-1], batch.shape[1] - x.shape[-1])
@@ -114,7 +120,9 @@ class CCAAccumulator:
         mean = batch.mean(axis=0)
         centered = batch - mean
         gram = centered.T @ centered
-        resolution = data_resolution(raw_x, raw_y)
+        resolution = _linalg.per_neuron(
+            (data_resolution(raw_x), data_resolution(raw_y)), x.shape[-1], y.shape[-1]
+        )
         self._absorb(
             len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1], self._scale, resolution
         )
@@ -159,7 +167,7 @@ class CCAAccumulator:
         The merged statistics keep each neuron's smaller factor, so a part of larger values
         (merged from elsewhere) does not overflow; the factors are powers of two, so exact.
         """
-        self._resolution = max(self._resolution, resolution)
+        self._resolution = np.maximum(self._resolution, resolution)
         if self._n_x is None:
             self.n_samples, self._mean, self._gram = n, mean.copy(), gram.copy()
             self._low, self._high, self._n_x, self._scale = low.copy(), high.copy(), n_x, scale
@@ -208,9 +216,15 @@ class CCAAccumulator:
         """The :class:`cca.CCAResult` of all data so far (Gram path; variates via ``project_x``).
 
         ``svcca=(keep, rule)`` reduces each layer to its top principal directions first (as
-        :func:`cca.svcca`).
+        :func:`cca.svcca`). A :class:`cca.GramPathWarning` says when the in-memory
+        ``method="auto"`` would have taken the SVD path instead.
         """
-        return self._solve(svcca)[0]
+        result, trusted = self._solve(svcca)
+        if not trusted:
+            warnings.warn(
+                gram_path_message("in an accumulator"), GramPathWarning, stacklevel=3
+            )
+        return result
 
     def _solve(self, svcca: tuple | None = None) -> tuple[CCAResult, bool]:
         """The result of :meth:`cca` and whether the Gram path trusts both layers' directions
@@ -226,7 +240,7 @@ class CCAAccumulator:
         inner = moments.block("x")[0] @ x_directions
         result = build_result(
             rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64",
-            self.conv, n=moments.n,
+            self.conv, n=moments.n, tolerance=tie_tolerance(bases),
         )
         return result, all(basis.trusted for basis in bases)
 

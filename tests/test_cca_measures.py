@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cca
+from cca import measures
 
 FAST = settings(max_examples=20, deadline=None)
 
@@ -164,15 +165,24 @@ def test_auto_falls_back_to_svd_when_the_gram_matrix_is_ill_conditioned():
     assert well_conditioned.method == "gram-float64"
 
 
-def test_float32_stays_float32_when_accurate_and_matches_float64():
-    x, y = related_layers(4, n=2000)
-    result = cca.cca(x.astype(np.float32), y.astype(np.float32))
-    assert result.method == "gram-float32"
-    assert np.allclose(result.correlations, cca.canonical_correlations(x, y), atol=1e-4)
-    duplicated = np.hstack([x, x[:, :1]]).astype(np.float32)  # float32 Gram cannot tell the rank
-    fallback = cca.cca(duplicated, y.astype(np.float32))
-    assert fallback.method != "gram-float32"
-    assert np.allclose(fallback.correlations, cca.canonical_correlations(x, y), atol=1e-6)
+def test_float32_correlations_stay_float32_when_accurate_and_match_float64():
+    x, y = (layer.astype(np.float32) for layer in related_layers(4, n=2000))
+    assert measures.fit_sides(x, y, "auto").path == "gram-float32"
+    exact = cca.canonical_correlations(x.astype(np.float64), y.astype(np.float64))
+    assert np.allclose(cca.canonical_correlations(x, y), exact, atol=1e-6)
+    duplicated = np.hstack([x, x[:, :1]])  # the float32 Gram matrix cannot tell the rank
+    assert measures.fit_sides(duplicated, y, "auto").path != "gram-float32"
+    assert np.allclose(cca.canonical_correlations(duplicated, y), exact, atol=1e-6)
+
+
+def test_float32_directions_and_pwcca_come_from_float64():
+    """The float32 Gram path's directions of correlations g apart are only good to ~1e-7 / g, so
+    cca() and pwcca() on float32 input take the float64 path: the same numbers as float64 input
+    of the same values."""
+    x, y = (layer.astype(np.float32) for layer in related_layers(4, n=2000))
+    result = cca.cca(x, y)
+    assert result.method == "gram-float64"
+    assert cca.pwcca(x, y) == cca.pwcca(x.astype(np.float64), y.astype(np.float64))
 
 
 def test_svcca_keep_conventions():
