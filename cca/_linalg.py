@@ -43,6 +43,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammaln
 from threadpoolctl import ThreadpoolController
 
 from cca._validation import live_neurons
@@ -468,47 +469,68 @@ def tie_strengths(rho: np.ndarray, tolerance: float, unpaired: bool) -> np.ndarr
 
 
 def settle_ties(rho, x_directions, y_directions, inner, tolerance):
-    """Unique directions where correlations tie, and PWCCA's raw weights; returns
-    (A, B, inner, raw weights), each for the c = len(rho) canonical pairs.
+    """Unique directions where correlations tie, and PWCCA's raw weights; returns (A, B, raw
+    weights), each for the c = len(rho) canonical pairs.
 
-    Within a run of equal correlations any rotation R of the directions (A_g R, B_g R) is an
-    equally valid CCA, but PWCCA's weights, sums of absolute values, depend on it. The run's
-    directions become those for which the neurons' projections on the tied variates are
-    orthogonal: with inner_g = U S R^T (an SVD of the (a x k) block of <z_j, h_i>), A_g R and
-    B_g R. A run of zero correlations may take any k directions of x's basis uncorrelated with y,
-    the unpaired ones (columns of A and inner beyond c) included: the top k of that SVD. Neither
-    depends on the order of the rows or neurons, nor on which basis the solver returned.
-    Nearly tied runs (:func:`tie_strengths` strictly between 0 and 1) make the raw weights,
-    sum_j |<h_i, z_j>|, an average over tie levels of the weights each level gives, so that they
-    move continuously with the data; the directions returned are those of level 1/2.
+    Within a run of k equal correlations any rotation R of the directions (A_g R, B_g R) is an
+    equally valid CCA, and a run of zero correlations may take any k directions of x's basis
+    uncorrelated with y (the m - k unpaired ones, columns of A and inner beyond c, included).
+    PWCCA's raw weights sum_j |<h_i, z_j>| depend on that choice, so a run's weights are their
+    average over all valid choices (uniformly random rotations): each of its variates gets
+    E|<r, p_j>| summed over the neurons, r uniform on the unit sphere of the run's m-dimensional
+    span and p_j neuron j's projection on it, = c_m sum_j ||p_j|| (:func:`mean_abs_projection`).
+    This depends neither on the order of the rows or neurons nor on the solver's pick, and for
+    a single correlation (m = 1) is the ordinary weight. Nearly tied runs (:func:`tie_strengths`
+    strictly between 0 and 1) average the weights over tie levels, so that they move
+    continuously with the data. The directions returned are one valid choice, that of tie level
+    1/2: the rotation for which the neurons' projections on the tied variates are orthogonal
+    (inner_g = U S R^T, an SVD of the (a x m) block of <z_j, h_i>: A_g R, B_g R, the top k).
     """
     c = len(rho)
     strength = tie_strengths(rho, tolerance, x_directions.shape[1] > c)
     bounds = np.unique(np.concatenate([[0.0, 1.0], strength]))
     raw = np.zeros(c)
     for low, high in zip(bounds[:-1], bounds[1:], strict=True):
-        level = _rotated(strength > (low + high) / 2, x_directions, y_directions, inner, c)
-        raw = raw + (high - low) * np.abs(level[2][:, :c]).sum(axis=0)
-    x_directions, y_directions, inner = _rotated(
-        strength > 0.5, x_directions, y_directions, inner, c
-    )
-    return x_directions[:, :c], y_directions, inner[:, :c], raw
+        raw = raw + (high - low) * _expected_weights(strength > (low + high) / 2, inner, c)
+    x_directions, y_directions = _rotated(strength > 0.5, x_directions, y_directions, inner, c)
+    return x_directions[:, :c], y_directions, raw
+
+
+def mean_abs_projection(m: int, complex_valued: bool = False) -> float:
+    """E|r_1| for r uniform on the unit sphere of R^m (or C^m): Gamma(m/2) / (sqrt(pi)
+    Gamma((m+1)/2)) (Gamma(m) Gamma(3/2) / Gamma(m + 1/2) in C^m); 1 for m = 1."""
+    if complex_valued:
+        return float(np.exp(gammaln(m) + gammaln(1.5) - gammaln(m + 0.5)))
+    return float(np.exp(gammaln(m / 2) - gammaln((m + 1) / 2)) / np.sqrt(np.pi))
+
+
+def _tied_runs(joined, c, width):
+    """(canonical indices, columns spanned) of each run that ``joined`` links (entry k links k
+    and k + 1; index c stands for x's unpaired directions, columns c..width - 1)."""
+    breaks = np.flatnonzero(~joined) + 1
+    for group in np.split(np.arange(len(joined) + 1), breaks):
+        if len(group) > 1:
+            real = group[group < c]
+            yield real, (np.arange(real[0], width) if group[-1] == c else real)
+
+
+def _expected_weights(joined, inner, c):
+    """PWCCA's raw weights with each run that ``joined`` links averaged over its valid choices."""
+    raw = np.abs(inner[:, :c]).sum(axis=0)
+    for real, columns in _tied_runs(joined, c, inner.shape[1]):
+        factor = mean_abs_projection(len(columns), np.iscomplexobj(inner))
+        raw[real] = factor * np.linalg.norm(inner[:, columns], axis=1).sum()
+    return raw
 
 
 def _rotated(joined, x_directions, y_directions, inner, c):
-    """(A, B, inner) with each run of correlations that ``joined`` links (entry k links k and
-    k + 1; index c stands for x's unpaired directions) rotated as :func:`settle_ties` says."""
-    x_directions, y_directions, inner = x_directions.copy(), y_directions.copy(), inner.copy()
-    breaks = np.flatnonzero(~joined) + 1
-    for group in np.split(np.arange(len(joined) + 1), breaks):
-        if len(group) < 2:
-            continue
-        real = group[group < c]
-        columns = np.arange(real[0], inner.shape[1]) if group[-1] == c else real
+    """(A, B) with each run of correlations that ``joined`` links rotated as :func:`settle_ties`
+    says."""
+    x_directions, y_directions = x_directions.copy(), y_directions.copy()
+    for real, columns in _tied_runs(joined, c, inner.shape[1]):
         _, _, rotation_h = np.linalg.svd(inner[:, columns], full_matrices=False)
         rotation = rotation_h[: len(real)].conj().T
         x_directions[:, real] = x_directions[:, columns] @ rotation
-        inner[:, real] = inner[:, columns] @ rotation
-        if group[-1] < c:  # a run at a nonzero correlation: y's partners rotate alike
+        if len(columns) == len(real):  # a run at a nonzero correlation: y's partners rotate alike
             y_directions[:, real] = y_directions[:, real] @ rotation
-    return x_directions, y_directions, inner
+    return x_directions, y_directions

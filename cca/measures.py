@@ -334,7 +334,7 @@ def build_result(
         y_directions = scale[cut:, None] * y_directions
         inner = inner / scale[:cut, None]
         mean = mean / scale
-    x_directions, y_directions, _, raw = _linalg.settle_ties(  # in the neurons' own units
+    x_directions, y_directions, raw = _linalg.settle_ties(  # in the neurons' own units
         rho, x_directions, y_directions, inner, tolerance
     )
     n = len(x) if n is None else n

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import cca
@@ -157,3 +157,116 @@ def test_fuzz_measures_on_awkward_input(case):
         1.0, abs=TOLERANCE[case.dtype]
     ) or np.ptp(x0, axis=0).min() == 0
     assert cca.euclidean_distance(same, same) == 0.0
+
+
+# Round three (issue 22): the families that found silently wrong values. References are a QR-free
+# SVD of each centered layer in float64 (tests/test_cca_round_three.py: reference_correlations).
+def reference_correlations(x, y, cut=1e-12, absolute=0.0):
+    """Keeps singular values of each centered layer above ``cut`` times its largest and above
+    ``absolute``."""
+    bases = []
+    for layer in (x, y):
+        centered = np.asarray(layer, dtype=np.float64) - np.mean(layer, axis=0, dtype=np.float64)
+        u, s, _ = np.linalg.svd(centered, full_matrices=False)
+        bases.append(u[:, (s > s[0] * cut) & (s > absolute)])
+    return np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)
+
+
+@st.composite
+def near_dependent(draw):
+    """x: a few Gaussian neurons and one that is another plus a small independent part of
+    relative size ``gap`` (1e-4..1e-11); y: that small part mixed with noise. Some datapoints
+    may be shifted as a group (a batch or class offset up to 1e8 times the spread)."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    gap = 10.0 ** -draw(st.integers(4, 11))
+    rng = np.random.default_rng(seed)
+    n, a, b = draw(st.integers(50, 600)), draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    base, part = rng.normal(size=(n, a)), rng.normal(size=n)
+    x = np.c_[base, base[:, 0] + gap * part]
+    y = np.c_[part + draw(st.floats(0, 1)) * rng.normal(size=n), rng.normal(size=(n, b - 1))]
+    shift = draw(st.sampled_from([0.0, 1e2, 1e5, 1e8]))
+    if shift:
+        groups = rng.random(n) < 0.5
+        x = x + shift * groups[:, None]
+    return x, y, gap, shift
+
+
+def close_to_reference(values, reference, gap, rounding=2.2e-16):
+    """Within what float64 can resolve for a direction of relative size ``gap`` in values
+    stored with absolute rounding ``rounding``."""
+    tolerance = 1e-6 + 100 * rounding / gap
+    return len(values) == len(reference) and np.allclose(values, reference, atol=tolerance)
+
+
+@FUZZ
+@given(case=near_dependent())
+def test_fuzz_near_dependent_neurons_against_an_svd_reference(case):
+    """The small direction is kept where it stands 1e3 times above the rounding of the values
+    (about eps (shift + 4)) and dropped where 1e3 times below: the reference keeps singular
+    values above the geometric mean of the two sizes (known from the construction, not from
+    the library's floors). Cases in between are not decided by either rule and are skipped."""
+    x, y, gap, shift = case
+    rounding = np.finfo(np.float64).eps * (shift + 4)
+    assume(gap / rounding >= 1e3 or gap / rounding <= 1e-3)
+    # the small direction's singular value is about gap sqrt(n), rounding's about rounding sqrt(n)
+    reference = reference_correlations(x, y, cut=0, absolute=np.sqrt(gap * rounding * len(x)))
+    values = quietly(cca.canonical_correlations, x, y)
+    assert close_to_reference(values, reference, gap, rounding), (values, reference)
+    # streaming: the right values, or a GramPathWarning saying they may not be
+    accumulator = cca.CCAAccumulator()
+    for rows in np.array_split(np.arange(len(x)), 3):
+        accumulator.update(x[rows], y[rows])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        streamed = accumulator.canonical_correlations()
+    warned = any(issubclass(w.category, cca.GramPathWarning) for w in caught)
+    assert warned or close_to_reference(streamed, reference, gap, rounding), (streamed, reference)
+
+
+@FUZZ
+@given(seed=st.integers(0, 2**32 - 1), extra=st.integers(1, 3), mixing=st.booleans())
+def test_fuzz_pwcca_at_zero_correlations_ignores_row_and_neuron_order(seed, extra, mixing):
+    """x spans 1 + extra directions; y one correlated with x (0.8) and one uncorrelated with
+    everything, so one canonical correlation is exactly 0 and x has directions to spare."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 300))
+    u = rng.normal(size=(n, extra + 3))
+    u = np.linalg.qr(u - u.mean(0))[0]
+    x = u[:, : 1 + extra]
+    if mixing:
+        x = x @ rng.normal(size=(1 + extra, 1 + extra))
+    y = np.c_[0.8 * u[:, 0] + 0.6 * u[:, -2], u[:, -1]]
+    value = quietly(cca.pwcca, x, y)
+    for _ in range(3):
+        rows, neurons = rng.permutation(n), rng.permutation(1 + extra)
+        assert quietly(cca.pwcca, x[rows][:, neurons], y[rows]) == pytest.approx(value, abs=1e-9)
+
+
+@FUZZ
+@given(seed=st.integers(0, 2**32 - 1), gap=st.integers(5, 9), swap=st.booleans())
+def test_fuzz_mixed_precision_keeps_each_layers_own_floor(seed, gap, swap):
+    """A float32 layer beside a float64 one whose small direction (relative size 1e-5..1e-9) is
+    far above float64's rounding though below float32's."""
+    rng = np.random.default_rng(seed)
+    h, e = rng.normal(size=(2, int(rng.integers(100, 1000))))
+    coarse = np.c_[e, rng.normal(size=len(e))].astype(np.float32)
+    fine = np.c_[h, h + 10.0**-gap * e]
+    x, y = (fine, coarse) if swap else (coarse, fine)
+    reference = reference_correlations(x.astype(np.float64), y.astype(np.float64))
+    values = quietly(cca.canonical_correlations, x, y)
+    assert close_to_reference(values, reference, 10.0**-gap), (values, reference)
+
+
+@FUZZ
+@given(seed=st.integers(0, 2**32 - 1), exponent=st.integers(-1074, -1026))
+def test_fuzz_subnormal_layers_are_refused_or_exact(seed, exponent):
+    rng = np.random.default_rng(seed)
+    k, other = rng.integers(1, 9, size=(20, 3)).astype(float), rng.normal(size=(20, 2))
+    tiny = k * 2.0**exponent  # exact: small integers times a power of two
+    for measure in (cca.mean_cca, cca.pwcca, cca.svcca):
+        with pytest.raises(ValueError, match="subnormal"):
+            quietly(measure, tiny, other)
+    if np.ptp(k, axis=0).all():
+        assert cca.linear_cka(tiny, other) == pytest.approx(cca.linear_cka(k, other), rel=1e-9)
+        assert cca.cosine_similarity(tiny, tiny[::-1]) == pytest.approx(
+            cca.cosine_similarity(k, k[::-1]), abs=1e-9)
