@@ -66,7 +66,7 @@ def test_lock_pins_every_declared_dependency_within_its_range():
     After changing pyproject.toml, `make lock` regenerates it."""
     pins = _locked()
     assert "uv pip compile pyproject.toml" in (ROOT / "requirements.lock").read_text()
-    for requirement in _declared("experiments", "notebooks", "dask", "test"):
+    for requirement in _declared("experiments", "notebooks", "dask", "peers", "test"):
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{name} is declared in pyproject.toml but not locked: make lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
