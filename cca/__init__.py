@@ -4,7 +4,8 @@ Measures of Morcos, Raghu & Bengio, "Insights on representational similarity in 
 canonical correlation" (NeurIPS 2018): mean CCA, SVCCA (Raghu et al. 2017) and PWCCA, with the full
 CCA result (directions, variates, projection of new data), conv-layer handling, a streaming
 accumulator, the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance, and
-significance: a permutation null (chance level, p-value) and a bootstrap interval for any of them.
+significance: a permutation null (chance level, p-value) and a bootstrap interval for any of them,
+and held-out mean CCA and PWCCA (directions fitted on some datapoints, measured on the others).
 The measures and the accumulator also take dask arrays (the ``dask`` extra), reduced chunk by
 chunk on a cluster (not the permutation null or the bootstrap, which need the rows in memory).
 
@@ -21,6 +22,7 @@ from cca.baselines import (
     linear_cka,
     linear_cka_distance,
 )
+from cca.heldout import HeldoutResult, heldout_similarity
 from cca.measures import (
     CCAResult,
     canonical_correlations,
@@ -48,6 +50,7 @@ __all__ = [
     "ChanceLevelWarning",
     "DegenerateCCAWarning",
     "GramPathWarning",
+    "HeldoutResult",
     "PermutationResult",
     "bootstrap_interval",
     "canonical_correlations",
@@ -55,6 +58,7 @@ __all__ = [
     "cosine_distance",
     "cosine_similarity",
     "euclidean_distance",
+    "heldout_similarity",
     "linear_cka",
     "linear_cka_distance",
     "mean_cca",
