@@ -46,7 +46,7 @@ import numpy as np
 from scipy.special import gammaln
 from threadpoolctl import ThreadpoolController
 
-from cca._validation import live_neurons
+from cca._validation import live_neurons, subnormal_message
 
 # Smallest eigenvalue of an equilibrated Gram matrix, relative to the largest, whose direction the
 # Gram path trusts at each precision: errors in rho are then below ~1e-4 (float32) and ~1e-9
@@ -158,8 +158,11 @@ def rounding_noise(uncentered_squares: np.ndarray, resolution: float) -> np.ndar
     return resolution * np.sqrt(uncentered_squares)
 
 
-def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray | None:
-    """Per-neuron powers of two that bring each column's largest magnitude near 1, or None.
+def power_of_two_scales(
+    array: np.ndarray, uniform: bool = False, name: str = "x"
+) -> np.ndarray | None:
+    """Per-neuron powers of two (float64) that bring each column's largest magnitude near 1, or
+    None.
 
     None when every column is already within :data:`SAFE_MAGNITUDE` for its dtype (or all zero),
     so the data are used as they are. Scaling by a power of two is exact, so the rescaled data
@@ -167,6 +170,8 @@ def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray 
     original. ``uniform``: one power of two for all varying neurons (from the widest spread: a
     varying neuron's spread is at least its magnitude times eps, so nothing exceeds 1 / eps), for
     PCA (SVCCA), which per-neuron scales would change; constant neurons keep their own.
+    ValueError naming ``name`` for a neuron too small for its factor to be a float64 (values all
+    below :data:`cca._validation.SMALLEST_NEURON`, ~5.6e-309: their directions would overflow).
     """
     low, high = SAFE_MAGNITUDE[np.finfo(array.dtype).dtype]
     if np.iscomplexobj(array):
@@ -180,7 +185,10 @@ def power_of_two_scales(array: np.ndarray, uniform: bool = False) -> np.ndarray 
         if spread.max() > 0:
             magnitude = np.where(spread > 0, spread.max(), magnitude)
     exponents = np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1]
-    return np.ldexp(1.0, -exponents).astype(np.finfo(array.dtype).dtype)
+    too_small = -exponents > np.finfo(np.float64).maxexp - 1  # factor 2^1024 or more
+    if np.any(too_small):
+        raise ValueError(subnormal_message(name, np.flatnonzero(too_small)))
+    return np.ldexp(1.0, -exponents)
 
 
 def common_scale(moments: Moments, scale: np.ndarray) -> tuple[Moments, np.ndarray]:

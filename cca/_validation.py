@@ -103,25 +103,31 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
     return array
 
 
-def without_subnormal_neurons(array: np.ndarray, name: str) -> np.ndarray:
-    """``array``, in float64 if it is float32 with a neuron whose every value is subnormal (below
-    float32's smallest normal number, ~1.2e-38, but not 0: exact in float64); ValueError naming
-    ``name`` for such a neuron in float64 (below ~2.2e-308), which no power-of-two rescaling
-    brings to full precision without overflowing its CCA directions."""
-    flat = array.reshape(-1, array.shape[-1])
-    magnitude = np.maximum(np.abs(flat.max(axis=0)), np.abs(flat.min(axis=0)))
-    subnormal = (magnitude > 0) & (magnitude < np.finfo(array.dtype).tiny)
-    if not subnormal.any():
-        return array
-    if array.dtype == np.float32:
-        return array.astype(np.float64)
-    raise ValueError(
-        f"{name} has {subnormal.sum()} neuron(s) whose values are all subnormal (nonzero but "
-        f"below {np.finfo(np.float64).tiny:.1e} in magnitude, e.g. neuron "
-        f"{np.flatnonzero(subnormal)[0]}); they hold fewer digits and their CCA directions would "
-        f"overflow. Multiply the layer by a constant first (e.g. {name} * 2.0**600): every "
+# Smallest magnitude of a neuron whose power-of-two rescaling factor (near 1 / magnitude) is still
+# a float64: 2^-1024 (~5.6e-309), deep in float64's subnormal range.
+SMALLEST_NEURON = 2.0**-1024
+
+
+def subnormal_message(name: str, neurons: np.ndarray) -> str:
+    """The error for ``neurons`` of ``name`` whose values all lie below :data:`SMALLEST_NEURON`."""
+    return (
+        f"{name} has {len(neurons)} neuron(s) whose values are all subnormal, below "
+        f"{SMALLEST_NEURON:.1e} in magnitude (e.g. neuron {neurons[0]}): they hold few digits, "
+        "and no power of two brings them to full range without overflowing their CCA "
+        f"directions. Multiply the layer by a constant first (e.g. {name} * 2.0**600): every "
         "similarity here is invariant to scaling a whole layer."
     )
+
+
+def check_no_subnormal_neurons(array: np.ndarray, name: str) -> None:
+    """ValueError naming ``name`` for a neuron whose values all lie below
+    :data:`SMALLEST_NEURON` (the in-memory measures find this while rescaling,
+    :func:`cca._linalg.power_of_two_scales`)."""
+    flat = array.reshape(-1, array.shape[-1])
+    magnitude = np.maximum(np.abs(flat.max(axis=0)), np.abs(flat.min(axis=0)))
+    subnormal = (magnitude > 0) & (magnitude < SMALLEST_NEURON)
+    if subnormal.any():
+        raise ValueError(subnormal_message(name, np.flatnonzero(subnormal)))
 
 
 def is_dask_array(value: object) -> bool:

@@ -125,13 +125,35 @@ def _unit_scale(values: np.ndarray) -> np.ndarray:
 
 
 def _centered(layer: np.ndarray, rescale: bool = True) -> np.ndarray:
-    """Each neuron minus its mean, constant neurons exactly 0. ``rescale``: scaled by a power of
-    two near the largest magnitude (:func:`_unit_scale`) before centering, so that subnormal
-    values keep their digits, and after, so that squares neither overflow nor underflow."""
-    layer = _unit_scale(layer) if rescale else layer
-    centered = layer - layer.mean(axis=0)
-    centered[:, np.ptp(layer, axis=0) == 0] = 0  # the mean of equal values may miss them by an ulp
-    return _unit_scale(centered) if rescale else centered
+    """Each neuron minus its mean, constant neurons exactly 0 (the mean of equal values may miss
+    them by an ulp). ``rescale``: the result scaled by a power of two near its largest magnitude
+    (:func:`_unit_scale`), so that squares neither overflow nor underflow, and a layer of tiny
+    (subnormal) values scaled up before centering, so that it keeps its digits."""
+    centered, largest = _center(layer)
+    if rescale and 0 < largest < TINY_SPREAD:
+        centered, largest = _center(_unit_scale(layer))
+    if not rescale or largest == 0:
+        return centered
+    return np.ldexp(centered, -np.frexp(largest)[1])
+
+
+# A centered layer whose largest magnitude is below this may have lost digits in the mean (values
+# near the subnormal range): it is centered again after scaling by a power of two.
+TINY_SPREAD = 2.0**-900
+
+
+def _center(layer: np.ndarray) -> tuple[np.ndarray, float]:
+    """(``layer`` minus each neuron's mean with constant neurons set to 0, its largest magnitude).
+    Only neurons whose centered values are within rounding of their mean get the exact check."""
+    mean = layer.mean(axis=0)
+    centered = layer - mean
+    column_largest = np.abs(centered).max(axis=0)
+    suspects = column_largest <= 1e3 * np.finfo(np.float64).eps * np.abs(mean)
+    if suspects.any():
+        constant = np.flatnonzero(suspects)[np.ptp(layer[:, suspects], axis=0) == 0]
+        centered[:, constant] = 0
+        column_largest[constant] = 0
+    return centered, float(column_largest.max())
 
 
 def linear_cka_distance(

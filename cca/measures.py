@@ -45,7 +45,6 @@ from cca._validation import (
     live_neurons,
     reduce_space,
     warn_if_degenerate,
-    without_subnormal_neurons,
 )
 
 
@@ -181,7 +180,6 @@ def _prepare(x, y, conv, method, allow_dft=False):
     x, y = as_activations(x, "x"), as_activations(y, "y")
     check_same_rows(x, y)
     check_conv(conv, x, y, allow_dft)
-    x, y = without_subnormal_neurons(x, "x"), without_subnormal_neurons(y, "y")
     if conv != "dft":
         x, y = reduce_space(x, conv), reduce_space(y, conv)
     if x.dtype != y.dtype:
@@ -230,15 +228,17 @@ def fit_sides(
     if resolution is None:
         resolution = float(np.finfo(x.dtype).eps)
     resolution = _linalg.per_neuron(resolution, x.shape[1], y.shape[1])
-    scales = [_linalg.power_of_two_scales(side, uniform=svcca is not None) for side in (x, y)]
+    scales = [
+        _linalg.power_of_two_scales(side, uniform=svcca is not None, name=name)
+        for side, name in ((x, "x"), (y, "y"))
+    ]
     scale = None
     if any(s is not None for s in scales):  # extreme magnitudes: compute on rescaled neurons
         scales = [
-            np.ones(d.shape[1], d.dtype) if s is None else s
-            for s, d in zip(scales, (x, y), strict=True)
+            np.ones(d.shape[1]) if s is None else s for s, d in zip(scales, (x, y), strict=True)
         ]
-        x, y = x * scales[0], y * scales[1]
-        scale = np.concatenate(scales).astype(np.float64)
+        x, y = ((d * s).astype(d.dtype) for d, s in zip((x, y), scales, strict=True))  # exact
+        scale = np.concatenate(scales)
         noise = None if noise is None else noise * scale
     live = None  # found by the first Gram pass, which checks only the neurons that may be constant
     dtypes = [x.dtype] + ([np.dtype(np.float64)] if x.dtype == np.float32 else [])

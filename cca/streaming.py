@@ -36,6 +36,7 @@ from cca._validation import (
     check_conv,
     check_keep,
     check_keep_fits,
+    check_no_subnormal_neurons,
     check_same_rows,
     data_resolution,
     dead_layer_message,
@@ -43,7 +44,6 @@ from cca._validation import (
     is_dask_array,
     reduce_space,
     warn_if_degenerate,
-    without_subnormal_neurons,
 )
 from cca.measures import CCAResult, _check_rank, build_result, tie_tolerance
 
@@ -109,7 +109,8 @@ class CCAAccumulator:
         x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
         check_same_rows(x, y)
         check_conv(self.conv, x, y, allow_dft=False)
-        x, y = without_subnormal_neurons(x, "x"), without_subnormal_neurons(y, "y")
+        check_no_subnormal_neurons(x, "x")
+        check_no_subnormal_neurons(y, "y")
         batch = np.hstack([reduce_space(x, self.conv), reduce_space(y, self.conv)])
         batch = batch.astype(np.float64, copy=False)
         self._check_layers(x.shape[-1], batch.shape[1] - x.shape[-1])

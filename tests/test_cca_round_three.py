@@ -147,14 +147,15 @@ def test_baselines_keep_the_digits_of_subnormal_layers():
         cca.euclidean_distance(k, other) * 2.0**-1070, rel=1e-6)
 
 
-def test_subnormal_neurons_are_computed_in_float32_and_refused_in_float64():
+def test_subnormal_neurons_are_computed_right_or_refused():
     k = np.random.default_rng(0).integers(1, 5, size=(20, 3)).astype(float)
     other = np.random.default_rng(1).normal(size=(20, 2))
     small = (k * 1e-40).astype(np.float32)  # subnormal in float32, exact in float64
     assert cca.mean_cca(small, other) == pytest.approx(cca.mean_cca(k, other), abs=1e-6)
+    assert cca.pwcca(k * 2.0**-1023, other) == pytest.approx(cca.pwcca(k, other), abs=1e-12)
     for measure in (cca.mean_cca, cca.pwcca, cca.canonical_correlations):
         with pytest.raises(ValueError, match="subnormal"):
-            measure(k * 1e-309, other)
+            measure(k * 1e-320, other)
     with pytest.raises(ValueError, match="subnormal"):
         cca.CCAAccumulator().update(other, k * 1e-309)
 
