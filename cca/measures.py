@@ -3,8 +3,9 @@
 Rows are datapoints, columns are neurons (Morcos, Raghu & Bengio 2018, Section 2.1). Every function
 takes ``conv`` for 4-D (n, h, w, c) conv activations and ``method``:
 
-* ``"auto"`` (default): the Gram path in the input precision (float32 stays float32); if the Gram
-  eigenvalues are too small to trust there, the float64 Gram path; if still not, the SVD path.
+* ``"auto"`` (default): the Gram path in the input precision (float32 stays float32 for the
+  correlations; PWCCA and :func:`cca`'s directions start in float64); if the Gram eigenvalues are
+  too small to trust there, the float64 Gram path; if still not, the SVD path.
 * ``"gram"``: the Gram path only (fast; squares the condition number).
 * ``"svd"``: thin SVDs of the data in float64 (slower, accurate on ill-conditioned layers).
 
