@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UPGRADE ?=
 
-.PHONY: reproduce publish test data venv lint lock clean-venv
+.PHONY: reproduce publish test test-fast data venv lint lock clean-venv
 
 reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) \
@@ -32,8 +32,13 @@ publish: venv
 	$(VENV)/bin/python scripts/publish_findings.py runs/$(PROFILE)
 
 test: data venv
-	$(VENV)/bin/ruff check cca tests benchmarks notebooks
+	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The library's tests and the reproduction's unit tests: nothing that trains or runs a notebook.
+test-fast: venv
+	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Offline datasets from Debian: Fashion-MNIST (images) and fortunes (English text).
 data:
@@ -41,21 +46,23 @@ data:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+# Two projects: the library (cca/, distribution pwcca) and the reproduction (morcos2018, the root).
+$(STAMP): pyproject.toml cca/pyproject.toml $(LOCK)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -r $(LOCK)
-	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e ./cca -e .
 	touch $(STAMP)
 
-# After changing dependencies in pyproject.toml: keeps the other pins (UPGRADE=--upgrade: newest).
+# After changing dependencies in either pyproject.toml: keeps the other pins (UPGRADE=--upgrade:
+# newest). requirements.in names the projects and extras.
 lock: venv
 	$(VENV)/bin/python -m pip install --quiet "uv>=0.5"
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 $(UPGRADE) \
-		-o $(LOCK)
+	$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 $(UPGRADE) \
+		--no-emit-package pwcca --no-emit-package morcos2018 -o $(LOCK)
 
 lint: venv
-	$(VENV)/bin/ruff check cca tests benchmarks notebooks
+	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,7 +1,7 @@
 """Training throughput of the default-profile LSTM language models on this machine.
 
 Measures tokens/s of stateful truncated-BPTT training (the path of
-:func:`cca.experiments.lm_training.train_lm`) for each model of the profile's ``text.toml``, side
+:func:`morcos2018.lm_training.train_lm`) for each model of the profile's ``text.toml``, side
 by side in one run, and from it estimates the training time of the whole RNN set of the profile
 (every model x seed of ``[convergence]``, from an empty cache, validation passes included).
 
@@ -18,13 +18,13 @@ import time
 
 import numpy as np
 
-from cca.experiments import lm_training, text
-from cca.experiments.config import load_profile
+from morcos2018 import lm_training, text
+from morcos2018.config import load_profile
 
 
 def tokens_per_second(settings: dict, model: str, batches: int) -> float:
     """Training tokens/s of one model of the profile, after a warm-up of 5 batches (the model,
-    optimizer and callbacks of :func:`cca.experiments.lm_training.train_lm`: dropout and the
+    optimizer and callbacks of :func:`morcos2018.lm_training.train_lm`: dropout and the
     learning-rate schedule included where the profile has them)."""
     config = lm_training.lm_config(settings, model, seed=0)
     corpus = lm_training.corpus_from_config(config["corpus"])

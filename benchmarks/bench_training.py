@@ -31,11 +31,11 @@ import time
 
 import numpy as np
 
-from cca.experiments.config import load_profile
-from cca.experiments.data import DATASET_SHAPES
-from cca.experiments.models import build_cnn
-from cca.experiments.plan import training_plan
-from cca.experiments.training import make_optimizer
+from morcos2018.config import load_profile
+from morcos2018.data import DATASET_SHAPES
+from morcos2018.models import build_cnn
+from morcos2018.plan import training_plan
+from morcos2018.training import make_optimizer
 
 
 def throughput(dataset: str, width: float, depth: int, batch_size: int, examples: int,
@@ -70,7 +70,7 @@ def throughput(dataset: str, width: float, depth: int, batch_size: int, examples
 
 def distinct_runs(profile: str) -> dict[str, dict]:
     """The profile's CNN runs, one per cache key, with the most epochs asked of it: the
-    notebooks' own plan (:func:`cca.experiments.plan.training_plan`)."""
+    notebooks' own plan (:func:`morcos2018.plan.training_plan`)."""
     return {run.key: run.config for run in training_plan(profile) if run.experiment == "cnn"}
 
 

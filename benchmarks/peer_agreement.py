@@ -12,7 +12,7 @@ rows, since repsim forms n x n kernels):
 Peers: statsmodels' ``CanCorr`` and cca-zoo's ``CCA`` (exact: whitening and one SVD), scikit-learn's
 ``CCA`` (NIPALS, iterative; at its defaults and tightened), and repsim (C++/Eigen: CCA summaries,
 SVCCA, PWCCA, CKA). SVCCA with 3 directions is checked by giving a peer's CCA the top 3 principal
-components (NumPy's SVD); repsim's own SVCCA keeps 99% of the variance. tests/test_cca_peers.py
+components (NumPy's SVD); repsim's own SVCCA keeps 99% of the variance. tests/cca/test_cca_peers.py
 asserts these agreements; this script measures them.
 
 Usage: python benchmarks/peer_agreement.py [--seeds 5]

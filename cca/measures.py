@@ -19,7 +19,7 @@ correlations and measures do not change. All paths use the same floors, so ``"au
 less accurate than ``"gram"``. Neurons of extreme size (1e-150 to 1e150) are rescaled by exact
 powers of two first.
 
-Dask arrays (``pip install "cca[dask]"``) are reduced chunk by chunk where they live: the Gram
+Dask arrays (``pip install "pwcca[dask]"``) are reduced chunk by chunk where they live: the Gram
 matrix and means of each block of rows on the workers, merged exactly, then the small solve here
 (:mod:`cca._dask`), in memory independent of the number of datapoints. That is the Gram path in
 float64 (``"svd"`` and ``conv="dft"`` need the data in memory; where ``"auto"`` would take the SVD

@@ -71,7 +71,7 @@ class CCAAccumulator:
     >>> bool(np.isclose(left.merge(right.update(x[400:], y[400:])).mean_cca(), cca.mean_cca(x, y)))
     True
 
-    A dask array is reduced chunk by chunk where its chunks live (``pip install "cca[dask]"``):
+    A dask array is reduced chunk by chunk where its chunks live (``pip install "pwcca[dask]"``):
 
     >>> import dask.array as da
     >>> acc = cca.CCAAccumulator().update(da.from_array(x, chunks=300), y)

@@ -18,8 +18,8 @@ import time
 import keras
 import numpy as np
 
-from cca.experiments import activations, analysis, cnn_groups, models, stats
-from cca.experiments.config import load_profile
+from morcos2018 import activations, analysis, cnn_groups, models, stats
+from morcos2018.config import load_profile
 
 images = load_profile("default")["images"]
 probe = cnn_groups.probe_inputs(images, "train", 500, images["probe_seed"])

@@ -4,8 +4,8 @@ Trains one model and seed of a profile's ``text.toml`` (by default the ``default
 the proposed section below merged over it) into its own cache, then prints, per checkpoint, the
 learning rate the cosine schedule reached there, the validation perplexity, and each layer's PWCCA
 distance to the previous checkpoint on the profile's Figure 6 probe
-(:func:`cca.experiments.claims.convergence.adjacent_distances`); at the end the verdict of
-:func:`cca.experiments.claims.convergence.reference_settled` (has every layer stopped moving?).
+(:func:`morcos2018.claims.convergence.adjacent_distances`); at the end the verdict of
+:func:`morcos2018.claims.convergence.reference_settled` (has every layer stopped moving?).
 Use it to size the default profile's LSTM training before switching the profile over: the last
 checkpoints' distances must fall well below Figure 6's threshold (0.1) and the 5-layer model's
 validation perplexity must not rise at the end (overfitting its reference away).
@@ -76,9 +76,9 @@ from typing import Any
 
 import numpy as np
 
-from cca.experiments import lm_probes, lm_training
-from cca.experiments.claims import convergence
-from cca.experiments.config import load_profile
+from morcos2018 import lm_probes, lm_training
+from morcos2018.claims import convergence
+from morcos2018.config import load_profile
 
 
 def proposed_settings() -> dict[str, Any]:

@@ -4,7 +4,7 @@ The README's numbers must come from the committed findings, never be typed by ha
 ``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at the
 repository's figures/, or figures/extended/ for the extended profile), writes the matching
 ``findings/<profile>.md`` and, for those two profiles, regenerates the README's results table of
-that profile from it. ``tests/test_readme.py`` fails when
+that profile from it. ``tests/morcos2018/test_readme.py`` fails when
 the README, the two files and each other disagree.
 
 Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from cca.experiments import report
-from cca.experiments.runner import PUBLISHED_FIGURES
+from morcos2018 import report
+from morcos2018.runner import PUBLISHED_FIGURES
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,5 @@
-"""The smoke batch that tests/test_notebooks.py and tests/test_sweep.py share (issue 14, part 4).
+"""The smoke batch that tests/morcos2018/test_notebooks.py and tests/morcos2018/test_sweep.py share
+(issue 14, part 4).
 
 Every notebook runs under the smoke profile once per session, as the README's sweep commands run
 it: ``--plan``, then ``--cluster local:2``, which trains the smoke plan on a 2-worker
@@ -99,7 +100,7 @@ def smoke_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cache, the run folder (``runs/smoke``: executed notebooks, logs, claim records) and the
     figures.
     """
-    from cca.experiments import runner
+    from morcos2018 import runner
 
     root = tmp_path_factory.mktemp("smoke")
     cache = root / "cache"

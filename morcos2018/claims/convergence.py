@@ -1,0 +1,841 @@
+"""Figure 6 and Appendix A8: LSTM layers converge to their final representation bottom-up.
+
+Paper, Figure 6 (blog figure 2) and its text: the PWCCA distance of each layer of an LSTM
+language model to its own representation at the end of training falls earlier for layers closer
+to the input; unweighted mean CCA blurs this order (6d), and so do cosine and Euclidean distance
+(Appendix A8).
+
+How the order is measured. Each layer's curve (distance to a reference checkpoint at each
+checkpoint) is summarised by a statistic of the whole curve *before* the reference
+(:func:`convergence_statistics`):
+
+- ``"area"`` (default): the time-averaged distance to the reference over the checkpoints from
+  ``start`` up to, not including, the reference (the area under the curve divided by its span).
+  A layer that converges earlier has a smaller area.
+- ``"first_within"``: the first epoch, before the reference, at which the distance is within
+  ``threshold``; ``inf`` for a layer that never gets there. The reference itself (distance 0 to
+  itself) never counts, so a layer that never converges does not "converge" at the last epoch and
+  tie with the others, the flaw of comparing first crossings up to and including the reference.
+
+Per training run (a model and seed: the independent unit), the bottom-up order is the Spearman
+correlation between depth (1 = next to the input) and that statistic; +1 is a perfect bottom-up
+order. Over runs, a sign-flip test (:func:`.evidence.sign_flip`) asks whether the mean correlation
+is above 0, and the pre-declared rule also asks it to reach ``min_rank_correlation``.
+
+The choice of reference. The reference is one checkpoint, and which one moves the verdict. The
+check takes curves computed against several references (:func:`curves_to_references`: by default
+the last three checkpoints) and runs the order test once per reference; the claim holds only when
+it holds for every reference.
+
+Weaker measures (6d, A8). For each other measure given (mean CCA, cosine, Euclidean), the
+per-run difference "correlation under PWCCA minus correlation under that measure", at the last
+checkpoint as reference, is tested the same way (sign flip over runs, above
+``min_contrast``): the paper's claim that the measure shows the order less clearly.
+
+One check, two records. :func:`bottom_up_convergence` returns all these tests in one verdict;
+:func:`figure6_and_a8` splits it into Figure 6's claim (the PWCCA order at every reference, and
+mean CCA's contrast, 6d) and Appendix A8's (the cosine and Euclidean contrasts), without changing
+any test, so each claim gets its own record. :func:`figure6_parts` splits it three ways instead,
+so that the contrast with mean CCA (6d) is reported apart from the order it qualifies.
+
+Per depth, with few seeds (``by_depth=True``). The paper shows 3- and 5-layer models; a few seeds
+of each make too few runs for the sign flip (3 runs give at best p = 1/8). Per depth the order is
+then also tested against the null that a run's layers are exchangeable: each run's statistics are
+shuffled among its layers, independently per run, and the mean Spearman correlation recomputed
+(Page's trend test, with Spearman's correlation as the per-run score). The runs are still the
+units: the null shuffles within each independent training and never pools layers of different
+runs, and a depth with fewer than ``min_runs`` runs (pre-declared 3) is undecided.
+
+Is the reference converged? The reference stands for "the final representation" only if the last
+checkpoints have stopped moving. :func:`adjacent_distances` gives each layer's distance between
+consecutive checkpoints, and :func:`reference_settled` checks, as a size rule, that at the end
+every layer of every run moves less than ``tolerance`` (pre-declared half the ``"first_within"``
+threshold) from one checkpoint to the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
+
+from morcos2018 import analysis
+from morcos2018.claims import evidence
+
+#: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
+MEASURE = "pwcca"
+CONTRASTS = ("mean_cca", "cosine", "euclidean")
+#: The contrasts of Appendix A8; the others (mean CCA) belong to Figure 6 (6d).
+A8_MEASURES = ("cosine", "euclidean")
+#: Pre-declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
+REFERENCES = (-1, -2, -3)
+STATISTICS = ("area", "first_within")
+#: Pre-declared: distance counted as "converged" by the ``"first_within"`` statistic.
+THRESHOLD = 0.1
+#: Pre-declared: checkpoint 0 (initialisation) is left out of the statistic.
+START = 1
+#: Pre-declared: the mean per-run Spearman correlation of depth and the statistic must reach it.
+MIN_RANK_CORRELATION = 0.5
+#: Pre-declared: PWCCA's mean correlation must exceed another measure's by this much.
+MIN_CONTRAST = 0.25
+#: Pre-declared: with ``by_depth``, a depth needs this many runs (seeds) to be decided.
+MIN_RUNS = 3
+#: Pre-declared: a layer has settled when consecutive checkpoints at the end are this close.
+SETTLED = THRESHOLD / 2
+#: Pre-declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
+SETTLED_STEPS = 2
+# Layer relabellings of the per-depth null: enumerated up to this many, else drawn at random.
+_EXACT_RELABELLINGS = 1_000_000
+_RANDOM_RELABELLINGS = 20_000
+# A curve must vanish at its reference to this tolerance (relative to the curve's largest value).
+_REFERENCE_TOLERANCE = 1e-3
+
+CLAIM = (
+    "Figure 6 / A8: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint; mean CCA (6d), cosine and Euclidean distance (A8) show "
+    "the order less clearly"
+)
+
+FIGURE6_CLAIM = (
+    "Figure 6: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint; unweighted mean CCA shows the order less clearly (6d)"
+)
+A8_CLAIM = (
+    "Appendix A8: cosine and Euclidean distance show Figure 6's bottom-up order less clearly "
+    "than PWCCA"
+)
+
+FIGURE6_ORDER_CLAIM = (
+    "Figure 6a-c: LSTM layers converge to their final representation bottom-up under PWCCA, "
+    "whatever the reference checkpoint"
+)
+FIGURE6D_CLAIM = "Figure 6d: unweighted mean CCA shows the bottom-up order less clearly than PWCCA"
+SETTLED_CLAIM = (
+    "Figure 6's reference is converged: at the end of training every layer has stopped moving "
+    "from one checkpoint to the next"
+)
+
+Curves = Mapping[str, Any]  # {layer: distances at each checkpoint}, layers input first
+
+
+def curves_to_references(
+    representations: Mapping[str, Sequence[np.ndarray]],
+    measures: Sequence[str],
+    references: Sequence[int] = REFERENCES,
+) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """Distance of each layer at each checkpoint to its representation at several references.
+
+    Each curve is :func:`morcos2018.analysis.distances_to_reference` of a layer's series
+    against the layer at one reference checkpoint; the curves against the last checkpoint are
+    those Figure 6 and Appendix A8 draw.
+
+    Parameters
+    ----------
+    representations : mapping of str to sequence of ndarray
+        ``{layer: [representation at each checkpoint]}`` from
+        :func:`morcos2018.lm_probes.probe_representations`, layers input first.
+    measures : sequence of str
+        Names for :func:`morcos2018.analysis.distance_function` (``"pwcca"``,
+        ``"mean_cca"``, ``"cosine"``, ``"euclidean"``, ...).
+    references : sequence of int
+        Checkpoint indices of the references; negative ones count from the end (default: the
+        last three checkpoints).
+
+    Returns
+    -------
+    dict
+        ``{measure: {reference index (non-negative): {layer: distances at each checkpoint}}}``,
+        the input of :func:`bottom_up_convergence` for one run.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> series = {"lstm1": [rng.normal(size=(50, 3)) for _ in range(4)]}
+    >>> curves = curves_to_references(series, ["cosine"], references=(-1, -2))
+    >>> sorted(curves["cosine"]), float(curves["cosine"][2]["lstm1"][2])
+    ([2, 3], 0.0)
+    """
+    lengths = {len(series) for series in representations.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"every layer needs the same number of checkpoints; found lengths {sorted(lengths)}."
+        )
+    (length,) = lengths
+    indices = [_checkpoint_index(r, length, "references") for r in references]
+    return {
+        measure: {
+            index: {
+                layer: analysis.distances_to_reference(series, series[index], measure)
+                for layer, series in representations.items()
+            }
+            for index in indices
+        }
+        for measure in measures
+    }
+
+
+def adjacent_distances(
+    representations: Mapping[str, Sequence[np.ndarray]], measure: str = MEASURE
+) -> dict[str, np.ndarray]:
+    """Each layer's distance from every checkpoint to the next: how far training still moves it.
+
+    Parameters
+    ----------
+    representations : mapping of str to sequence of ndarray
+        ``{layer: [representation at each checkpoint]}`` (as for :func:`curves_to_references`).
+    measure : str
+        A name for :func:`morcos2018.analysis.distance_function`; for PWCCA the weights
+        come from the earlier checkpoint.
+
+    Returns
+    -------
+    dict
+        ``{layer: array of distance(checkpoint t, checkpoint t + 1) for t = 0 .. T - 2}``; its
+        last entries say whether the reference has settled (:func:`reference_settled`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(60, 3))
+    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]}, "pwcca")
+    >>> steps["lstm1"].shape, round(float(steps["lstm1"][-1]), 6)
+    ((2,), 0.0)
+    """
+    distance = analysis.distance_function(measure)
+    result = {}
+    for layer, series in representations.items():
+        if len(series) < 2:
+            raise ValueError(
+                f"layer {layer!r} has {len(series)} checkpoint(s); consecutive distances need 2."
+            )
+        pairs = zip(series[:-1], series[1:], strict=True)
+        result[layer] = np.array([distance(earlier, later) for earlier, later in pairs])
+    return result
+
+
+def reference_settled(
+    runs: Sequence[Mapping[str, Sequence[float]]],
+    *,
+    tolerance: float = SETTLED,
+    steps: int = SETTLED_STEPS,
+    measure: str = MEASURE,
+) -> evidence.Verdict:
+    """The last checkpoints have stopped moving, so the last one can stand for "final".
+
+    A size rule, not a significance test (that a layer does *not* move cannot be shown by a
+    small p-value): one test per layer name, over the runs that have it; the value is the largest,
+    over those runs, of the mean distance of the layer's last ``steps`` checkpoint-to-checkpoint
+    moves. It holds when that is at most ``tolerance``.
+
+    Parameters
+    ----------
+    runs : sequence of mapping
+        One per training run: ``{layer: consecutive distances}`` from :func:`adjacent_distances`.
+    tolerance : float
+        Pre-declared largest move of a settled layer (default half the ``"first_within"``
+        threshold, 0.05 in distance units).
+    steps : int
+        How many final moves are averaged (default 2).
+    measure : str
+        Name of the measure the distances are in, for the record.
+
+    Returns
+    -------
+    Verdict
+        Tests named ``"<layer> settled at the end"``; ``effect`` is ``value - tolerance``.
+
+    Examples
+    --------
+    >>> moving = {"lstm1": [0.3, 0.1, 0.02, 0.01], "lstm2": [0.4, 0.3, 0.2, 0.2]}
+    >>> verdict = reference_settled([moving])
+    >>> [test.holds for test in verdict.tests]
+    [True, False]
+    """
+    if not runs:
+        raise ValueError("runs is empty: give one {layer: adjacent distances} mapping per run.")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps must be a positive int; found {steps!r}.")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive (a distance); found {tolerance!r}.")
+    per_layer: dict[str, list[float]] = {}
+    for position, run in enumerate(runs):
+        for layer, moves in run.items():
+            moves = np.asarray(moves, dtype=float)
+            if moves.ndim != 1 or len(moves) < steps or not np.isfinite(moves).all():
+                raise ValueError(
+                    f"run {position}, {layer!r}: need a 1-D array of at least {steps} finite "
+                    f"consecutive distances (adjacent_distances); found {moves!r}."
+                )
+            per_layer.setdefault(layer, []).append(float(moves[-steps:].mean()))
+    tests = []
+    for layer, values in per_layer.items():
+        worst = max(values)
+        holds = worst <= tolerance
+        tests.append(evidence.Evidence(
+            name=f"{layer} settled at the end",
+            statistic=(
+                f"largest over runs of the mean {measure} distance between consecutive "
+                f"checkpoints, last {steps} moves"
+            ),
+            value=worst,
+            null=f"pre-declared tolerance {tolerance:g} (size rule, no test of an absence)",
+            null_value=tolerance,
+            p_value=None,
+            units=len(values),
+            unit="runs",
+            effect=worst - tolerance,
+            holds=holds,
+            reason=(
+                f"size rule only: per run {[round(v, 4) for v in values]}, "
+                f"{'all within' if holds else 'not all within'} {tolerance:g}"
+            ),
+        ))
+    return evidence.Verdict(SETTLED_CLAIM, tuple(tests))
+
+
+def convergence_statistics(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> dict[str, float]:
+    """Each layer's convergence statistic, from its checkpoints before the reference.
+
+    Parameters
+    ----------
+    curves : mapping of str to array-like
+        ``{layer: distance to the reference at each checkpoint}`` (0 at the reference).
+    epochs : array-like
+        Epoch of each checkpoint (e.g. :func:`morcos2018.lm_training.checkpoint_epochs`).
+    reference : int
+        Index of the reference checkpoint (negative: from the end). It and every later
+        checkpoint are left out.
+    statistic : {"area", "first_within"}
+        ``"area"``: time-averaged distance over checkpoints ``start .. reference - 1``
+        (trapezoid rule; the distance itself if there is one checkpoint). ``"first_within"``:
+        the first of their epochs with distance ``<= threshold``, ``inf`` if none.
+    threshold : float
+        "Converged" distance for ``"first_within"``, in the measure's units.
+    start : int
+        First checkpoint used (default 1: initialisation left out).
+
+    Returns
+    -------
+    dict
+        ``{layer: statistic}``; larger means later convergence.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3, 4]
+    >>> curves = {"early": [0.6, 0.05, 0.04, 0.02, 0.0], "never": [0.6, 0.5, 0.4, 0.3, 0.0]}
+    >>> convergence_statistics(curves, epochs, statistic="first_within")
+    {'early': 1.0, 'never': inf}
+    """
+    epochs = _as_epochs(epochs)
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}; found {statistic!r}.")
+    index = _checkpoint_index(reference, len(epochs), "reference")
+    if not 0 <= start < index:
+        raise ValueError(
+            f"start={start} leaves no checkpoint before the reference (checkpoint {index}): "
+            "use an earlier start or a later reference."
+        )
+    result = {}
+    for layer, curve in curves.items():
+        curve = _as_curve(curve, layer, len(epochs), index)
+        window, at = curve[start:index], epochs[start:index]
+        result[layer] = (
+            _time_average(window, at) if statistic == "area" else _first_within(window, at,
+                                                                                threshold)
+        )
+    return result
+
+
+def depth_rank_correlation(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> float:
+    """Spearman correlation of depth with :func:`convergence_statistics` in one run.
+
+    Layers are taken in the mapping's order, input first; +1 is a perfect bottom-up order
+    (each layer converges after the one below it), -1 top-down, 0 no order. Ties (e.g. layers
+    that never get within the threshold) get average ranks; a constant statistic gives 0.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3]
+    >>> curves = {"l1": [0.6, 0.1, 0.05, 0], "l2": [0.6, 0.3, 0.1, 0], "l3": [0.6, 0.4, 0.3, 0]}
+    >>> depth_rank_correlation(curves, epochs)
+    1.0
+    """
+    values = convergence_statistics(
+        curves, epochs, reference=reference, statistic=statistic, threshold=threshold,
+        start=start,
+    )
+    if len(values) < 2:
+        raise ValueError(f"an order needs at least 2 layers; found {list(values)}.")
+    return evidence.spearman(np.arange(1, len(values) + 1), np.array(list(values.values())))
+
+
+def bottom_up_convergence(
+    runs: Sequence[Mapping[str, Mapping[Any, Any]]],
+    epochs: Sequence[float] | Sequence[Sequence[float]],
+    *,
+    measure: str = MEASURE,
+    contrasts: Sequence[str] = CONTRASTS,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+    min_rank_correlation: float = MIN_RANK_CORRELATION,
+    min_contrast: float = MIN_CONTRAST,
+    alpha: float = evidence.ALPHA,
+    seed: int = 0,
+    by_depth: bool = False,
+    min_runs: int = MIN_RUNS,
+) -> evidence.Verdict:
+    """Layers converge bottom-up under PWCCA, robustly to the reference; other measures blur it.
+
+    Paper, Figure 6 (a-c: PWCCA; d: mean CCA) and Appendix A8 (cosine, Euclidean).
+    Units are training runs (each model and seed an independent training); runs of models with
+    different depths may be pooled. Tests, each a sign flip over runs (see the module docstring):
+
+    - ``"<measure> bottom-up, reference: <which>"``, one per reference checkpoint given: per run
+      the Spearman correlation of depth with the convergence statistic (before that reference);
+      holds when the mean is above 0 with ``p <= alpha`` and reaches ``min_rank_correlation``.
+    - ``"<other> shows the order less clearly than <measure>"``, for each measure of
+      ``contrasts`` present in every run, at the last reference given: per run the correlation
+      under ``measure`` minus that under the other; holds when the mean is above 0 with
+      ``p <= alpha`` and reaches ``min_contrast``.
+
+    - with ``by_depth``, ``"<measure> bottom-up, <d> layers, reference: <which>"``, one per
+      depth and reference: the same mean correlation over the runs of ``d`` layers, against the
+      within-run layer-relabelling null of the module docstring; holds when ``p <= alpha`` and
+      the mean reaches ``min_rank_correlation``; undecided with fewer than ``min_runs`` runs.
+
+    The verdict holds when all hold. Fewer than 5 runs give at best p = 1/16 > 0.05: undecided,
+    with that reason.
+
+    Parameters
+    ----------
+    runs : sequence of mapping
+        One per run: ``{measure: {layer: curve}}`` (curves against the last checkpoint, the largest
+        reference of :func:`curves_to_references`) or ``{measure: {reference index:
+        {layer: curve}}}`` (against several, as :func:`curves_to_references` returns). Layers
+        input first. Every run must give ``measure`` at the same reference offsets from its end.
+    epochs : array-like, or sequence of array-like
+        Epoch of each checkpoint, shared by all runs or one array per run.
+    measure : str
+        The measure claimed to show the order (default ``"pwcca"``).
+    contrasts : sequence of str
+        Measures claimed to show it less clearly; those absent from the runs are skipped.
+    statistic, threshold, start
+        The convergence statistic (:func:`convergence_statistics`); pre-declared defaults
+        ``"area"``, 0.1 (used by ``"first_within"`` only), 1.
+    min_rank_correlation : float
+        Pre-declared size of the order: mean per-run Spearman correlation (default 0.5).
+    min_contrast : float
+        Pre-declared size of the contrast: mean per-run difference of correlations (default 0.25).
+    alpha : float
+        Significance level of each one-sided test.
+    seed : int
+        Seed of random sign flips (many runs only) and bootstrap intervals.
+    by_depth : bool
+        Also test the order per depth (number of layers) with the layer-relabelling null.
+    min_runs : int
+        Pre-declared number of runs a depth needs to be decided (``by_depth`` only).
+
+    Returns
+    -------
+    Verdict
+        Its ``as_record()`` goes into the notebook's record under ``evidence``.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...                       for i, tau in enumerate(taus, 1)}}
+    >>> verdict = bottom_up_convergence([run([0.5, 1, 2])] * 5, epochs)
+    >>> verdict.holds, verdict.tests[0].value
+    (True, 1.0)
+    """
+    if not runs:
+        raise ValueError("runs is empty: give one {measure: curves} mapping per training run.")
+    per_run_epochs = _epochs_per_run(epochs, len(runs))
+    by_reference = [_by_reference(run, measure, i) for i, run in enumerate(runs)]
+    for position, (curves, at) in enumerate(zip(by_reference, per_run_epochs, strict=True)):
+        if _length(curves) != len(at):
+            raise ValueError(
+                f"run {position} has curves over {_length(curves)} checkpoints but its epochs "
+                f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
+            )
+    offsets = _common_offsets(by_reference, measure)
+    options = dict(statistic=statistic, threshold=threshold, start=start)
+    about = _statistic_text(statistic, threshold, start)
+    over_runs = dict(unit="runs", alternative="greater", alpha=alpha, seed=seed)
+    tests = []
+    rhos_at = {}
+    for offset in offsets:
+        rhos_at[offset] = _rank_correlations(by_reference, per_run_epochs, offset, options)
+        tests.append(
+            evidence.sign_flip(
+                rhos_at[offset],
+                name=f"{measure} bottom-up, reference: {_reference_label(offset)}",
+                statistic_text=f"mean over runs of Spearman(depth, {about}) under {measure}",
+                baseline_text="no depth order (correlation 0)",
+                threshold=min_rank_correlation,
+                **over_runs,
+            )
+        )
+    if by_depth:
+        depths = [len(next(iter(curves.values()))) for curves in by_reference]
+        for depth in sorted(set(depths)):
+            members = [i for i, d in enumerate(depths) if d == depth]
+            for offset in offsets:
+                tests.append(_layer_relabelling_test(
+                    [by_reference[i] for i in members], [per_run_epochs[i] for i in members],
+                    offset, options,
+                    name=f"{measure} bottom-up, {depth} layers, reference: "
+                         f"{_reference_label(offset)}",
+                    statistic_text=(
+                        f"mean over the {depth}-layer runs of Spearman(depth, {about}) under "
+                        f"{measure}"
+                    ),
+                    threshold=min_rank_correlation, min_runs=min_runs, alpha=alpha, seed=seed,
+                ))
+    last = min(offsets)
+    for other in contrasts:
+        if other == measure or not all(other in run for run in runs):
+            continue
+        others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
+        theirs = _rank_correlations(others, per_run_epochs, last, options, (other, measure))
+        tests.append(
+            evidence.sign_flip(
+                [own - other_rho for own, other_rho in zip(rhos_at[last], theirs, strict=True)],
+                name=_contrast_name(other, measure),
+                statistic_text=(
+                    f"mean over runs of Spearman(depth, {about}) under {measure} minus under "
+                    f"{other}; reference: {_reference_label(last)}"
+                ),
+                baseline_text="both measures show the order equally (difference 0)",
+                threshold=min_contrast,
+                **over_runs,
+            )
+        )
+    return evidence.Verdict(CLAIM, tuple(tests))
+
+
+def figure6_and_a8(
+    verdict: evidence.Verdict, a8_measures: Sequence[str] = A8_MEASURES
+) -> tuple[evidence.Verdict, evidence.Verdict]:
+    """Split a :func:`bottom_up_convergence` verdict into Figure 6's claim and Appendix A8's.
+
+    Figure 6 (:data:`FIGURE6_CLAIM`) keeps the order tests at every reference and the contrasts
+    with measures not in ``a8_measures`` (mean CCA, 6d); Appendix A8 (:data:`A8_CLAIM`) gets the
+    contrasts with the measures in ``a8_measures`` (cosine, Euclidean). The tests are unchanged.
+    A8's contrasts compare each measure with PWCCA's order, so they fail where PWCCA shows no
+    order either. Without those measures in the runs, A8's verdict has no test and is undecided.
+
+    Parameters
+    ----------
+    verdict : Verdict
+        What :func:`bottom_up_convergence` returned.
+    a8_measures : sequence of str
+        Measures whose contrasts are Appendix A8's (default cosine and Euclidean distance).
+
+    Returns
+    -------
+    (Verdict, Verdict)
+        Figure 6's verdict and Appendix A8's.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...                       for i, tau in enumerate(taus, 1)}}
+    >>> runs = [{**run([0.5, 1, 2]), "cosine": run([1, 1, 1])["pwcca"]}] * 5
+    >>> figure6, a8 = figure6_and_a8(bottom_up_convergence(runs, epochs))
+    >>> [t.name for t in figure6.tests]
+    ['pwcca bottom-up, reference: last checkpoint']
+    >>> [t.name for t in a8.tests]
+    ['cosine shows the order less clearly than pwcca']
+    """
+    if not isinstance(verdict, evidence.Verdict) or verdict.claim != CLAIM:
+        raise ValueError(
+            "verdict must be what bottom_up_convergence returned (claim "
+            f"{CLAIM!r}); found {getattr(verdict, 'claim', type(verdict).__name__)!r}."
+        )
+    prefixes = tuple(_contrast_name(other, "") for other in a8_measures)
+    a8 = tuple(test for test in verdict.tests if test.name.startswith(prefixes))
+    rest = tuple(test for test in verdict.tests if not test.name.startswith(prefixes))
+    return evidence.Verdict(FIGURE6_CLAIM, rest), evidence.Verdict(A8_CLAIM, a8)
+
+
+def figure6_parts(
+    verdict: evidence.Verdict, a8_measures: Sequence[str] = A8_MEASURES
+) -> dict[str, evidence.Verdict]:
+    """Split a :func:`bottom_up_convergence` verdict three ways: the order, 6d, Appendix A8.
+
+    ``"6a-c"`` (:data:`FIGURE6_ORDER_CLAIM`) keeps the order tests (every reference, pooled and
+    per depth); ``"6d"`` (:data:`FIGURE6D_CLAIM`) the contrasts with the measures not in
+    ``a8_measures`` (mean CCA): the measured difference of PWCCA's order and mean CCA's, with its
+    interval, reported apart from the order itself; ``"A8"`` (:data:`A8_CLAIM`) the contrasts
+    with ``a8_measures``. The tests are unchanged; a part without tests is undecided.
+
+    Examples
+    --------
+    >>> epochs = np.arange(9) / 2
+    >>> def run(taus):
+    ...     return {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...             for i, tau in enumerate(taus, 1)}
+    >>> runs = [{"pwcca": run([0.5, 1, 2]), "mean_cca": run([1, 1, 1])}] * 5
+    >>> parts = figure6_parts(bottom_up_convergence(runs, epochs))
+    >>> {name: [t.name for t in part.tests] for name, part in parts.items()}["6d"]
+    ['mean_cca shows the order less clearly than pwcca']
+    """
+    figure6, a8 = figure6_and_a8(verdict, a8_measures)
+    contrast = tuple(test for test in figure6.tests if _CONTRAST in test.name)
+    order = tuple(test for test in figure6.tests if _CONTRAST not in test.name)
+    return {
+        "6a-c": evidence.Verdict(FIGURE6_ORDER_CLAIM, order),
+        "6d": evidence.Verdict(FIGURE6D_CLAIM, contrast),
+        "A8": a8,
+    }
+
+
+_CONTRAST = " shows the order less clearly than "
+
+
+def _layer_relabelling_test(
+    by_reference: list[dict[int, Curves]],
+    per_run_epochs: list[np.ndarray],
+    offset: int,
+    options: dict[str, Any],
+    *,
+    name: str,
+    statistic_text: str,
+    threshold: float,
+    min_runs: int,
+    alpha: float,
+    seed: int,
+) -> evidence.Evidence:
+    """Mean per-run Spearman(depth, statistic) against each run's layers relabelled at random.
+
+    Page's trend test with Spearman scores: under "no depth order" the layers of a run are
+    exchangeable, so each run's statistics are permuted among its layers, independently per run
+    (all ``prod(L_r!)`` relabellings when few enough, else random ones).
+    """
+    values = []
+    for curves, at in zip(by_reference, per_run_epochs, strict=True):
+        index = _length(curves) - 1 - offset
+        values.append(np.array(list(convergence_statistics(
+            curves[index], at, reference=index, **options).values())))
+    rhos = np.array([evidence.spearman(np.arange(1, len(v) + 1), v) for v in values])
+    observed = float(rhos.mean())
+    per_run = [_relabelled_correlations(v) for v in values]
+    total = math.prod(len(r) for r in per_run)
+    if total <= _EXACT_RELABELLINGS:
+        null = np.zeros(1)
+        for run_null in per_run:
+            null = (null[:, None] + run_null[None, :]).ravel()
+        null /= len(per_run)
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        null = np.mean([r[rng.integers(len(r), size=_RANDOM_RELABELLINGS)] for r in per_run],
+                       axis=0)
+        exact = False
+    tie = 1e-12
+    p_value = float(np.mean(null >= observed - tie)) if exact else float(
+        (1 + np.sum(null >= observed - tie)) / (1 + len(null)))
+    smallest = float(np.mean(null >= null.max() - tie)) if exact else 1 / (1 + len(null))
+    holds, reason = evidence.decide(
+        p_value, smallest, alpha, observed >= threshold,
+        f"mean correlation at least {threshold}",
+    )
+    if len(values) < min_runs:
+        holds, reason = None, (
+            f"too few units: {len(values)} run(s) of this depth, the pre-declared minimum is "
+            f"{min_runs}"
+        )
+    return evidence.Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=observed,
+        null=(
+            f"no depth order: each run's layers relabelled at random, independently per run "
+            f"({'all' if exact else 'random'} {len(null)} relabellings)"
+        ),
+        null_value=float(null.mean()),
+        p_value=p_value,
+        units=len(values),
+        unit="runs",
+        effect=observed - float(null.mean()),
+        interval=evidence.bootstrap_mean(rhos, seed=seed),
+        holds=holds,
+        reason=reason,
+    )
+
+
+def _contrast_name(other: str, measure: str) -> str:
+    return f"{other}{_CONTRAST}{measure}"
+
+
+def _rank_correlations(
+    by_reference: list[dict[int, Curves]],
+    per_run_epochs: list[np.ndarray],
+    offset: int,
+    options: dict[str, Any],
+    names: tuple[str, str] | None = None,
+) -> list[float]:
+    """Per run, :func:`depth_rank_correlation` against the checkpoint ``offset`` from its end.
+
+    ``names``: (this measure, the measure whose references it must share), for the error when a
+    run lacks that reference.
+    """
+    rhos = []
+    for curves, at in zip(by_reference, per_run_epochs, strict=True):
+        index = _length(curves) - 1 - offset
+        if index not in curves and names is not None:
+            raise ValueError(
+                f"{names[0]!r} curves need the reference checkpoint {index} that {names[1]!r} "
+                f"uses; found references {sorted(curves)}."
+            )
+        rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
+    return rhos
+
+
+def _relabelled_correlations(values: np.ndarray) -> np.ndarray:
+    """Spearman(depth, values) under every relabelling of the layers (0 for constant values)."""
+    centred = rankdata(values) - (len(values) + 1) / 2
+    depth = np.arange(len(values)) - (len(values) - 1) / 2
+    norm = np.sqrt((centred**2).sum() * (depth**2).sum())
+    orders = np.array(list(itertools.permutations(range(len(values)))))
+    return centred[orders] @ depth / norm if norm > 0 else np.zeros(len(orders))
+
+
+def _by_reference(run: Mapping[str, Any], measure: str, position: int) -> dict[int, Curves]:
+    """``{reference index: {layer: curve}}`` of one run's ``measure``, whichever form was given."""
+    if measure not in run:
+        raise ValueError(
+            f"run {position} has no curves for {measure!r}; it has {sorted(run)}."
+        )
+    entry = run[measure]
+    if entry and all(isinstance(key, (int, np.integer)) for key in entry):
+        lengths = {len(np.asarray(c)) for curves in entry.values() for c in curves.values()}
+        if len(lengths) != 1:
+            raise ValueError(
+                f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
+            )
+        (length,) = lengths
+        return {_checkpoint_index(int(k), length, "reference"): v for k, v in entry.items()}
+    lengths = {len(np.asarray(c)) for c in entry.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
+        )
+    return {lengths.pop() - 1: entry}
+
+
+def _common_offsets(by_reference: list[dict[int, Curves]], measure: str) -> list[int]:
+    """Reference offsets from the end (0 = last checkpoint) shared by every run, sorted."""
+    offsets = [sorted(_length(curves) - 1 - index for index in curves) for curves in by_reference]
+    if any(o != offsets[0] for o in offsets):
+        raise ValueError(
+            f"every run must give {measure!r} against the same references, counted from its "
+            f"last checkpoint; found offsets {offsets}."
+        )
+    return offsets[0]
+
+
+def _length(by_reference: dict[int, Curves]) -> int:
+    """Number of checkpoints of a run's curves (one curve read)."""
+    return len(np.asarray(next(iter(next(iter(by_reference.values())).values()))))
+
+
+def _epochs_per_run(epochs: Any, n_runs: int) -> list[np.ndarray]:
+    first = epochs[0]
+    if np.ndim(first) == 0:
+        return [_as_epochs(epochs)] * n_runs
+    if len(epochs) != n_runs:
+        raise ValueError(
+            f"epochs must be one array shared by all runs or one per run; found {len(epochs)} "
+            f"arrays for {n_runs} runs."
+        )
+    return [_as_epochs(at) for at in epochs]
+
+
+def _as_epochs(epochs: Any) -> np.ndarray:
+    epochs = np.asarray(epochs, dtype=float)
+    if epochs.ndim != 1 or len(epochs) < 2 or not np.all(np.diff(epochs) > 0):
+        raise ValueError(
+            "epochs must be a 1-D increasing array with one epoch per checkpoint (e.g. "
+            f"lm_training.checkpoint_epochs(run)); found {epochs!r}."
+        )
+    return epochs
+
+
+def _as_curve(curve: Any, layer: str, length: int, reference: int) -> np.ndarray:
+    curve = np.asarray(curve, dtype=float)
+    if curve.shape != (length,):
+        raise ValueError(
+            f"the curve of {layer!r} has shape {curve.shape}; expected ({length},), one distance "
+            "per checkpoint of epochs."
+        )
+    if not np.isfinite(curve).all():
+        raise ValueError(f"the curve of {layer!r} holds NaN or infinite distances.")
+    if abs(curve[reference]) > _REFERENCE_TOLERANCE * max(1.0, np.abs(curve).max()):
+        raise ValueError(
+            f"the curve of {layer!r} is {curve[reference]:.3g} at its reference checkpoint "
+            f"{reference}, not 0: it was computed against another checkpoint. Key the curves by "
+            "the index of the checkpoint they are measured against."
+        )
+    return curve
+
+
+def _checkpoint_index(reference: int, length: int, name: str) -> int:
+    if not -length <= reference < length:
+        raise ValueError(
+            f"{name} {reference} is not a checkpoint index for {length} checkpoints."
+        )
+    return reference % length
+
+
+def _time_average(distances: np.ndarray, at: np.ndarray) -> float:
+    if len(distances) == 1:
+        return float(distances[0])
+    area = np.sum((distances[1:] + distances[:-1]) / 2 * np.diff(at))
+    return float(area / (at[-1] - at[0]))
+
+
+def _first_within(distances: np.ndarray, at: np.ndarray, threshold: float) -> float:
+    within = np.flatnonzero(distances <= threshold)
+    return float(at[within[0]]) if within.size else math.inf
+
+
+def _statistic_text(statistic: str, threshold: float, start: int) -> str:
+    if statistic == "area":
+        return f"time-averaged distance to the reference, checkpoints {start}..reference-1"
+    return (
+        f"first epoch within {threshold} of the reference, checkpoints {start}..reference-1 "
+        "(inf if never)"
+    )
+
+
+def _reference_label(offset: int) -> str:
+    if offset == 0:
+        return "last checkpoint"
+    return f"{offset} checkpoint{'s' if offset > 1 else ''} before the last"

@@ -1,0 +1,591 @@
+"""Verdicts that read like statistics results, and the tests over independent units they use.
+
+A claim check returns a :class:`Verdict`: the claim and a list of :class:`Evidence`, one per
+test. Each test compares a statistic with a baseline by a test over **independent units**
+(networks or seeds): pairs of networks share networks and are never treated as independent.
+``holds`` is decided by rules fixed before the data are seen (``alpha`` and, where a claim is
+about size, an effect threshold, both parameters of the check):
+
+- ``True``: the statistic is on the claimed side of the baseline with ``p <= alpha``
+  (and the effect passes its threshold, if the claim has one);
+- ``False``: it is not (including effects in the claimed direction that are not significant);
+- ``None``: the data cannot decide: with these units no outcome could reach ``p <= alpha``
+  (e.g. 3 networks against 3 give at best p = 1/20 one-sided), or a unit count below the test's
+  minimum. The reason says which.
+
+The record of a verdict (:meth:`Verdict.as_record`) is what notebooks store under ``evidence``:
+a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``p_value``, ``units``
+and ``holds``, plus the effect, its interval and the reason.
+
+The tests here are exact where the number of relabellings is small enough to enumerate, and
+otherwise Monte Carlo with ``p = (1 + #{at least as extreme}) / (1 + draws)``.
+
+A distance against its chance level (:func:`permutation_null`, :func:`against_chance`). The
+chance level of a measure is its value on unrelated representations of the same shape:
+:func:`cca.permutation_test` permutes the datapoints (rows) of one side, which keeps each layer's
+neurons and covariance, the number of datapoints and the widths. For the CCA measures it is far
+from 0 (unless n >> a + b), so "close" and "far" are read as shares of the way from chance to
+identical: a distance ``d`` with chance level ``c`` closes ``(c - d) / c`` of the gap.
+:func:`against_chance` tests one of two claims about that share over independent units:
+
+- ``alternative="less"``: the distance closes **at least** ``share`` of the gap
+  (``d <= (1 - share) c``: close, clearly below chance);
+- ``alternative="greater"``: it closes **at most** ``share`` of the gap
+  (``d >= (1 - share) c``: far, at the noise level).
+
+Several units (networks, seeds): a sign-flip test over units of ``d_i - (1 - share) c_i``
+(:func:`sign_flip`). One unit: there is nothing to flip, and the test is a Monte Carlo test over
+the B row permutations of that one unit, comparing ``d`` with ``(1 - share)`` times each
+permutation's distance: it accounts for the spread of the chance level, not for the variation
+between networks or seeds, and its record says so (unit "row permutations").
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+from scipy.stats import rankdata
+
+import cca
+from morcos2018 import stats
+
+ALPHA = 0.05
+ALTERNATIVES = ("greater", "less")
+# Largest number of relabellings enumerated exactly; beyond, random ones are drawn.
+EXACT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One test of a claim: statistic, baseline, p-value over independent units, verdict.
+
+    Attributes
+    ----------
+    name : str
+        What is tested, in words (e.g. "generalizing pairs closer than memorizing pairs").
+    statistic : str
+        The statistic's definition (e.g. "mean within-memorizing minus mean within-generalizing
+        PWCCA distance, late layers").
+    value : float
+        Its measured value.
+    null : str
+        The baseline it is compared with and how its distribution was obtained.
+    null_value : float or None
+        The baseline's value (chance level, value at initialization, null mean).
+    p_value : float or None
+        One-sided p-value in the claimed direction; None when no test was run.
+    units : int
+        Number of independent units the test is over.
+    unit : str
+        What a unit is ("networks", "seeds", "row permutations").
+    effect : float or None
+        Effect size in the statistic's units (e.g. the difference from the baseline).
+    interval : tuple of float or None
+        Confidence interval of the effect (bootstrap over units unless stated in ``null``).
+    holds : bool or None
+        The verdict; None with ``reason`` when the data cannot decide.
+    reason : str
+        Why the verdict is None, or what decided a False.
+    """
+
+    name: str
+    statistic: str
+    value: float
+    null: str
+    null_value: float | None
+    p_value: float | None
+    units: int
+    unit: str
+    effect: float | None = None
+    interval: tuple[float, float] | None = None
+    holds: bool | None = None
+    reason: str = ""
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain-JSON form: the keys notebooks store under ``evidence``."""
+        return {
+            "name": self.name,
+            "statistic": self.statistic,
+            "value": _plain(self.value),
+            "null": self.null,
+            "null_value": _plain(self.null_value),
+            "p_value": _plain(self.p_value),
+            "units": int(self.units),
+            "unit": self.unit,
+            "effect": _plain(self.effect),
+            "interval": None if self.interval is None else [_plain(v) for v in self.interval],
+            "holds": self.holds,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim and the tests that decide it.
+
+    ``holds`` is True when every test holds, False when any test fails, None otherwise (some
+    test undecided and none failed).
+    """
+
+    claim: str
+    tests: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    @property
+    def holds(self) -> bool | None:
+        verdicts = [test.holds for test in self.tests]
+        if not verdicts:
+            return None
+        if any(v is False for v in verdicts):
+            return False
+        return True if all(v is True for v in verdicts) else None
+
+    def __getitem__(self, name: str) -> Evidence:
+        for test in self.tests:
+            if test.name == name:
+                return test
+        raise KeyError(f"no test named {name!r}; tests: {[t.name for t in self.tests]}")
+
+    def as_record(self) -> list[dict[str, Any]]:
+        """The list stored under ``evidence`` in a notebook's record."""
+        return [test.as_record() for test in self.tests]
+
+    def summary(self) -> str:
+        """One line per test: name, value vs baseline, p, units, verdict."""
+        lines = [f"{self.claim} -> {_word(self.holds)}"]
+        for test in self.tests:
+            p = "n/a" if test.p_value is None else f"{test.p_value:.3g}"
+            base = "" if test.null_value is None else f" vs {test.null_value:.3g}"
+            lines.append(
+                f"  - {test.name}: {test.value:.3g}{base} (p = {p}, {test.units} {test.unit}) "
+                f"-> {_word(test.holds)}{f' ({test.reason})' if test.reason else ''}"
+            )
+        return "\n".join(lines)
+
+
+def decide(
+    p_value: float,
+    smallest_p: float,
+    alpha: float = ALPHA,
+    effect_ok: bool = True,
+    effect_rule: str = "",
+) -> tuple[bool | None, str]:
+    """The pre-declared rule: (holds, reason) from a one-sided p-value.
+
+    None when even the most extreme outcome could not reach ``alpha`` (``smallest_p > alpha``);
+    True when ``p <= alpha`` and the effect passes its threshold; False otherwise.
+    """
+    _check_alpha(alpha)
+    if smallest_p > alpha:
+        return None, (
+            f"too few units: the smallest p-value these units allow is {smallest_p:.3g} > "
+            f"alpha = {alpha}"
+        )
+    if p_value > alpha:
+        return False, f"p = {p_value:.3g} > alpha = {alpha}"
+    if not effect_ok:
+        return False, f"significant, but the effect fails the pre-declared rule: {effect_rule}"
+    return True, ""
+
+
+def group_difference(
+    distances: np.ndarray,
+    group_a: Sequence[int],
+    group_b: Sequence[int],
+    *,
+    name: str,
+    statistic_text: str,
+    statistic: stats.Statistic = stats.within_difference,
+    alternative: str = "greater",
+    alpha: float = ALPHA,
+    n_permutations: int = 10_000,
+    seed: int = 0,
+) -> Evidence:
+    """Network-label permutation test of a group statistic on a pairwise distance matrix.
+
+    The units are networks: their labels are permuted, never the pair distances (pairs share
+    networks). ``statistic(distances, a, b)`` is e.g. :func:`.stats.within_difference`
+    (within-a minus within-b); ``alternative`` says the claimed direction. The baseline
+    is the statistic's mean over relabellings; the interval is the 2.5-97.5% range of the
+    statistic over bootstrap resamples of the networks within each group. The relabelling is
+    :func:`morcos2018.stats.permutation_test`, the one the published notebooks' p-values
+    come from, so that these verdicts and those numbers agree; the sign-flip and rank tests
+    below use :func:`scipy.stats.permutation_test`.
+    """
+    _check_alternative(alternative)
+    a, b = np.asarray(group_a, dtype=int), np.asarray(group_b, dtype=int)
+    result = stats.permutation_test(
+        distances, a, b, statistic, alternative, n_permutations=n_permutations, seed=seed
+    )
+    splits = math.comb(len(a) + len(b), len(a))
+    smallest = 1 / splits if result.exact else 1 / (1 + n_permutations)
+    null_mean = _relabelled_mean(distances, a, b, statistic, seed)
+    interval = _bootstrap_groups(distances, a, b, statistic, seed)
+    holds, reason = decide(result.p_value, smallest, alpha)
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=result.statistic,
+        null=(
+            f"network labels permuted ({'all ' if result.exact else ''}{result.n_permutations} "
+            "relabellings)"
+        ),
+        null_value=null_mean,
+        p_value=result.p_value,
+        units=len(a) + len(b),
+        unit="networks",
+        effect=result.statistic - null_mean,
+        interval=interval,
+        holds=holds,
+        reason=reason,
+    )
+
+
+def sign_flip(
+    values: Sequence[float],
+    *,
+    baseline: float | Sequence[float] = 0.0,
+    name: str,
+    statistic_text: str,
+    baseline_text: str,
+    unit: str = "seeds",
+    alternative: str = "greater",
+    alpha: float = ALPHA,
+    threshold: float | None = None,
+    n_flips: int = 20_000,
+    seed: int = 0,
+) -> Evidence:
+    """Test that per-unit values exceed (or fall below) their baseline: a sign-flip test.
+
+    Each independent unit (seed, network) contributes ``values[i] - baseline[i]``. Under the null
+    these differences are symmetric about 0, so their mean is compared with the means under all
+    2^k sign flips (exact for up to ``log2(EXACT_LIMIT)`` units, else ``n_flips`` random ones).
+    ``threshold``: the mean difference must also reach it in the claimed direction (a claim
+    about size). The interval is a bootstrap over units of the mean difference.
+    """
+    _check_alternative(alternative)
+    values = np.asarray(values, dtype=float)
+    differences = values - np.broadcast_to(np.asarray(baseline, dtype=float), values.shape)
+    _check_units(differences, "values", minimum=1)
+    sign = 1.0 if alternative == "greater" else -1.0
+    observed = float(differences.mean())
+    k = len(differences)
+    if k == 1:  # two sign flips: the observed one and its mirror
+        p_value, null, exact = (0.5 if sign * observed > 0 else 1.0), np.zeros(2), True
+    else:
+        p_value, null, exact = _permutation(
+            (differences,), np.mean, "samples", alternative, n_flips, seed
+        )
+    smallest = 1 / 2**k if exact else 1 / (1 + len(null))
+    text = (
+        f"{'all' if exact else 'random'} {len(null)} sign flips of the {k} per-{unit[:-1]} "
+        "differences"
+    )
+    effect_ok = threshold is None or sign * observed >= threshold
+    rule = "" if threshold is None else f"mean difference beyond {threshold}, claimed direction"
+    holds, reason = decide(p_value, smallest, alpha, effect_ok, rule)
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=float(values.mean()),
+        null=f"{baseline_text}; {text}",
+        null_value=float(np.mean(np.broadcast_to(baseline, values.shape))),
+        p_value=p_value,
+        units=k,
+        unit=unit,
+        effect=observed,
+        interval=bootstrap_mean(differences, seed=seed),
+        holds=holds,
+        reason=reason,
+    )
+
+
+def rank_trend(
+    covariate: Sequence[float],
+    values: Sequence[float],
+    *,
+    name: str,
+    statistic_text: str,
+    unit: str = "networks",
+    alternative: str = "less",
+    alpha: float = ALPHA,
+    n_permutations: int = 20_000,
+    seed: int = 0,
+) -> Evidence:
+    """Spearman rank correlation of ``values`` with ``covariate`` over independent units.
+
+    The null permutes the values among the units (exactly when k! <= :data:`EXACT_LIMIT`).
+    ``alternative="less"`` claims a falling trend. The baseline is 0 (no monotone trend); the
+    interval is a bootstrap over units.
+    """
+    _check_alternative(alternative)
+    x, y = np.asarray(covariate, dtype=float), np.asarray(values, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(
+            f"covariate and values must be 1-D of one length; found {x.shape} and {y.shape}."
+        )
+    _check_units(y, "values", minimum=3)
+    rho = spearman(x, y)
+    k = len(y)
+
+    def correlation_with_covariate(reordered: np.ndarray, axis: int = -1) -> np.ndarray:
+        reordered = np.moveaxis(reordered, axis, -1)
+        rows = reordered.reshape(-1, k)
+        values = _spearman_rows(np.broadcast_to(x, rows.shape), rows)
+        return np.nan_to_num(values).reshape(reordered.shape[:-1])
+
+    p_value, null, exact = _permutation(
+        (y,), correlation_with_covariate, "pairings", alternative, n_permutations, seed
+    )
+    sign = 1.0 if alternative == "greater" else -1.0  # the best ordering, for undecided
+    smallest = (
+        float(np.mean(sign * null >= (sign * null).max() - 1e-12)) if exact else 1 / (1 + len(null))
+    )
+    text = f"{'all' if exact else 'random'} {len(null)} orderings of the {k} {unit}"
+    holds, reason = decide(p_value, smallest, alpha)
+    rows = np.random.default_rng(seed).integers(0, k, (2000, k))
+    boot = _spearman_rows(x[rows], y[rows])
+    boot = boot[np.isfinite(boot)]
+    interval = None
+    if len(boot):
+        interval = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=rho,
+        null=f"no monotone trend; {text}",
+        null_value=0.0,
+        p_value=p_value,
+        units=k,
+        unit=unit,
+        effect=rho,
+        interval=interval,
+        holds=holds,
+        reason=reason,
+    )
+
+
+def permutation_null(
+    x: np.ndarray, y: np.ndarray, measure: str, n_permutations: int, seed: int
+) -> cca.PermutationResult:
+    """:func:`cca.permutation_test` of a distance, without its chance-level warning.
+
+    The warning tells a user to read the result against its chance level; the claim checks do
+    exactly that, so it would only repeat what the verdict already accounts for. The measure's
+    own :class:`cca.DegenerateCCAWarning` (n <= a + b datapoints) still comes.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(100, 3))
+    >>> result = permutation_null(x, x @ rng.normal(size=(3, 3)), "mean_cca_distance", 99, 0)
+    >>> round(result.statistic, 6), bool(result.null_mean > 0.5)
+    (0.0, True)
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cca.ChanceLevelWarning)
+        return cca.permutation_test(x, y, measure, n_permutations=n_permutations, seed=seed)
+
+
+def against_chance(
+    results: Sequence[cca.PermutationResult],
+    *,
+    share: float,
+    alternative: str,
+    name: str,
+    statistic_text: str,
+    unit: str,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> Evidence:
+    """Evidence that distances close at least (``"less"``) or at most (``"greater"``) ``share``
+    of the gap from their chance level to 0, one permutation result per independent unit.
+
+    Parameters
+    ----------
+    results : sequence of cca.PermutationResult
+        One per unit, each from :func:`permutation_null` of a distance.
+    share : float
+        Pre-declared share of the gap from chance to identical, in (0, 1).
+    alternative : {"less", "greater"}
+        "less": the claim is ``d <= (1 - share) * chance`` (close); "greater": the claim is
+        ``d >= (1 - share) * chance`` (far).
+    name, statistic_text : str
+        As in :class:`Evidence`.
+    unit : str
+        What a unit is, plural ("networks", "seeds").
+    alpha : float
+        Significance level.
+    seed : int
+        Seed of random sign flips and of the bootstrap interval.
+
+    Returns
+    -------
+    Evidence
+        ``value``: mean distance; ``null_value``: mean of ``(1 - share) * chance``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 4))
+    >>> results = [permutation_null(x, x + 0.1 * rng.normal(size=(200, 4)), "mean_cca_distance",
+    ...                             99, seed) for seed in range(5)]
+    >>> against_chance(results, share=0.9, alternative="less", name="close",
+    ...                statistic_text="mean CCA distance", unit="seeds").holds
+    True
+    """
+    _check_alternative(alternative)
+    if not 0 < share < 1:
+        raise ValueError(f"share must be in (0, 1) (a share of the gap from chance to 0); "
+                         f"found {share!r}.")
+    distances = np.array([result.statistic for result in results])
+    chance = np.array([result.null_mean for result in results])
+    factor = 1.0 - share
+    baseline_text = (
+        f"{factor:g} x the chance level (mean {chance.mean():.3g}: the same distance with the "
+        f"datapoints of one side permuted, {len(results[0].null_distribution)} permutations)"
+    )
+    if len(results) > 1:
+        return sign_flip(
+            distances, baseline=factor * chance, name=name, statistic_text=statistic_text,
+            baseline_text=baseline_text, unit=unit, alternative=alternative, alpha=alpha,
+            seed=seed,
+        )
+    (result,) = results
+    thresholds = factor * np.asarray(result.null_distribution, dtype=float)
+    observed = float(result.statistic)
+    tie = 1e-12
+    if alternative == "less":
+        against = observed >= thresholds - tie
+    else:
+        against = observed <= thresholds + tie
+    draws = len(thresholds)
+    p_value = float((1 + against.sum()) / (1 + draws))
+    holds, reason = decide(p_value, 1 / (1 + draws), alpha)
+    effects = observed - thresholds
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=observed,
+        null=(
+            f"{baseline_text}; one {unit[:-1]} only: Monte Carlo over its row permutations, "
+            f"which covers the spread of the chance level, not the variation between {unit}"
+        ),
+        null_value=float(thresholds.mean()),
+        p_value=p_value,
+        units=draws,
+        unit="row permutations",
+        effect=float(observed - thresholds.mean()),
+        interval=(float(np.quantile(effects, 0.025)), float(np.quantile(effects, 0.975))),
+        holds=holds,
+        reason=reason,
+    )
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); 0 if either is constant."""
+    value = _spearman_rows(np.asarray(x, dtype=float)[None], np.asarray(y, dtype=float)[None])[0]
+    return 0.0 if not np.isfinite(value) else float(value)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each row of x with the same row of y (NaN where one is constant)."""
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    norms = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, (rx * ry).sum(axis=1) / norms, np.nan)
+
+
+def bootstrap_mean(
+    values: Sequence[float], confidence: float = 0.95, resamples: int = 4000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over independent units (scipy.stats.bootstrap);
+    one unit, or units that all agree, give the degenerate interval (mean, mean)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or np.ptp(values) == 0:
+        return float(values.mean()), float(values.mean())
+    result = scipy_stats.bootstrap(
+        (values,), np.mean, n_resamples=resamples, confidence_level=confidence,
+        method="percentile", rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def _permutation(data, statistic, permutation_type, alternative, n_resamples, seed):
+    """(one-sided p-value, null distribution, all relabellings enumerated?) from
+    :func:`scipy.stats.permutation_test`: exact when there are at most ``max(n_resamples,
+    EXACT_LIMIT)`` relabellings, else Monte Carlo with ``p = (1 + #{as extreme}) / (1 + draws)``."""
+    draws = max(n_resamples, EXACT_LIMIT)
+    result = scipy_stats.permutation_test(
+        data, statistic, permutation_type=permutation_type, alternative=alternative,
+        n_resamples=draws, vectorized=True, rng=np.random.default_rng(seed),
+    )
+    return float(result.pvalue), result.null_distribution, len(result.null_distribution) < draws
+
+
+def _relabelled_mean(distances, a, b, statistic, seed, draws: int = 500) -> float:
+    rng = np.random.default_rng(seed)
+    pooled = np.concatenate([a, b])
+    values = []
+    for _ in range(draws):
+        order = rng.permutation(pooled)
+        values.append(statistic(np.asarray(distances, float), order[: len(a)], order[len(a) :]))
+    return float(np.mean(values))
+
+
+def _bootstrap_groups(distances, a, b, statistic, seed, resamples: int = 1000):
+    """2.5-97.5% range of the statistic over resamples of networks within each group (distinct
+    networks only, so that within-group pairs stay pairs of different networks)."""
+    rng = np.random.default_rng(seed)
+    matrix = np.asarray(distances, dtype=float)
+    values = []
+    for _ in range(resamples):
+        a_star = np.unique(rng.choice(a, len(a)))
+        b_star = np.unique(rng.choice(b, len(b)))
+        if len(a_star) >= 2 and len(b_star) >= 2:
+            values.append(statistic(matrix, a_star, b_star))
+    if not values:
+        return None
+    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+
+
+def _check_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise ValueError(
+            f"alternative must be one of {ALTERNATIVES} (the claimed direction); "
+            f"found {alternative!r}."
+        )
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); found {alpha!r}.")
+
+
+def _check_units(values: np.ndarray, name: str, minimum: int) -> None:
+    if values.ndim != 1 or len(values) < minimum:
+        raise ValueError(
+            f"{name} must be 1-D with at least {minimum} independent unit(s); found shape "
+            f"{values.shape}."
+        )
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} holds NaN or infinite entries; every unit needs a value.")
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _word(holds: bool | None) -> str:
+    return {True: "holds", False: "does not hold", None: "undecided"}[holds]
+

@@ -1,0 +1,138 @@
+"""Appendix A1: the LSTM language models learn (perplexity clearly below the unigram baseline).
+
+The RNN figures (Figs 1b-c, 6, A3, A4, A8) read representations of language models; they mean
+something only if the models have learned more than word frequencies. The baseline is the unigram
+model of the training text (:meth:`morcos2018.text.TextCorpus.unigram_perplexity`), whose
+validation perplexity a model that ignores context reaches at best.
+
+The check, per model, with seeds (independent trainings) as units: each seed's
+``log(unigram / validation perplexity)`` is compared with ``log(min_ratio)`` by a sign-flip test
+over seeds, so the claim holds when the models beat the unigram baseline by at least the
+pre-declared factor, significantly over seeds. Logarithms make the ratio symmetric (half the
+perplexity counts as much as double).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from morcos2018.claims import evidence
+
+#: Pre-declared: a model "learns" when the unigram perplexity is at least this many times its own.
+MIN_RATIO = 1.5
+
+CLAIM = (
+    "Appendix A1: the LSTM language models learn: validation perplexity clearly below the "
+    "unigram baseline"
+)
+
+
+def models_beat_unigram(
+    perplexities: Mapping[str, Sequence[float]],
+    unigram_perplexity: float,
+    *,
+    min_ratio: float = MIN_RATIO,
+    alpha: float = evidence.ALPHA,
+    seed: int = 0,
+) -> evidence.Verdict:
+    """Each model's validation perplexity is below the unigram baseline by ``min_ratio`` (A1).
+
+    One test per model, the seeds of that model being the independent units: per seed the value is
+    ``log(unigram_perplexity / perplexity)``, its baseline ``log(min_ratio)``, and a sign-flip test
+    over seeds (:func:`.evidence.sign_flip`, alternative "greater") decides. The claim holds when
+    every model's test holds. With fewer than 5 seeds no outcome reaches ``p <= 0.05`` (2^4 = 16
+    sign flips give at best p = 1/16) and the test is undecided, with that reason.
+
+    Parameters
+    ----------
+    perplexities : mapping of str to sequence of float
+        ``{model: final validation perplexity of each seed}`` (e.g. ``{"lstm3": [55.4, 56.5]}``
+        from :func:`morcos2018.lm_training.perplexity_gap` or
+        ``lm_training.validation_perplexity(run)[-1]``).
+        A diverged run (NaN or infinite perplexity) counts as not beating the baseline (ratio 0
+        is replaced by a value far below the threshold).
+    unigram_perplexity : float
+        Validation perplexity of the unigram model of the training text.
+    min_ratio : float
+        Pre-declared factor by which the models must beat the baseline (default 1.5).
+    alpha : float
+        Significance level of the one-sided test.
+    seed : int
+        Seed of the random sign flips (only drawn with many seeds) and of the bootstrap interval.
+
+    Returns
+    -------
+    Verdict
+        One :class:`.evidence.Evidence` per model, named ``"<model> beats the unigram baseline"``;
+        its ``value`` is the mean log ratio, ``null_value`` is ``log(min_ratio)``.
+
+    Examples
+    --------
+    >>> verdict = models_beat_unigram(
+    ...     {"lstm3": [55.4, 56.5, 57.0, 55.9, 56.2]}, unigram_perplexity=137.0)
+    >>> verdict.holds
+    True
+    >>> models_beat_unigram({"lstm3": [55.4, 56.5]}, 137.0).holds is None  # too few seeds
+    True
+    """
+    _check_inputs(perplexities, unigram_perplexity, min_ratio)
+    tests = []
+    for model, values in perplexities.items():
+        log_ratios = [_log_ratio(unigram_perplexity, p) for p in values]
+        tests.append(
+            evidence.sign_flip(
+                log_ratios,
+                baseline=math.log(min_ratio),
+                name=f"{model} beats the unigram baseline",
+                statistic_text=(
+                    f"mean over seeds of log(unigram perplexity {unigram_perplexity:.4g} / "
+                    f"final validation perplexity of {model})"
+                ),
+                baseline_text=f"log({min_ratio}): the pre-declared factor over the baseline",
+                unit="seeds",
+                alternative="greater",
+                alpha=alpha,
+                seed=seed,
+            )
+        )
+    return evidence.Verdict(CLAIM, tuple(tests))
+
+
+# A diverged run gets this log ratio: far below any sensible threshold, but finite for the tests.
+_DIVERGED = -10.0
+
+
+def _log_ratio(unigram: float, perplexity: float) -> float:
+    if not math.isfinite(perplexity):
+        return _DIVERGED
+    return math.log(unigram / perplexity)
+
+
+def _check_inputs(
+    perplexities: Mapping[str, Sequence[float]], unigram: float, min_ratio: float
+) -> None:
+    if not perplexities:
+        raise ValueError("perplexities is empty: give {model: [perplexity of each seed]}.")
+    if not (isinstance(unigram, (int, float, np.floating)) and math.isfinite(unigram)
+            and unigram > 1):
+        raise ValueError(
+            f"unigram_perplexity must be a finite number > 1 (the unigram model's validation "
+            f"perplexity); found {unigram!r}."
+        )
+    if not min_ratio > 0:
+        raise ValueError(f"min_ratio must be positive (e.g. 1.5); found {min_ratio!r}.")
+    for model, values in perplexities.items():
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(
+                f"perplexities[{model!r}] must be a 1-D list with one perplexity per seed; "
+                f"found shape {values.shape}."
+            )
+        if np.any(values[np.isfinite(values)] < 1):
+            raise ValueError(
+                f"perplexities[{model!r}] holds values below 1, impossible for a perplexity "
+                f"(exp of a cross-entropy): {values.tolist()}. Pass exp(loss), not the loss."
+            )

@@ -1,0 +1,463 @@
+"""Figure 3 and appendix A5, A9, A10 (paper, Section 3.1): generalizing vs memorizing networks.
+
+The paper trains two groups of CNNs to ~0 training loss, one on true labels (generalizing), one on
+a fixed random relabelling (memorizing), and compares every pair's layers by PWCCA distance:
+
+- Figure 3: generalizing networks converge to more similar late layers than memorizing ones, and
+  memorizing pairs are as far apart as memorizing-vs-generalizing pairs
+  (:func:`check_figure3`);
+- A10: on test data, only generalizing networks converge at the softmax
+  (:func:`check_a10_test_softmax`);
+- A9: unweighted mean CCA and SVCCA show the same order with a smaller gap
+  (:func:`check_a9_mean_cca_svcca`);
+- A5: cosine and Euclidean distance do not show the effect clearly
+  (:func:`check_a5_cosine_euclidean`).
+
+Every check takes ``(networks, networks)`` distance matrices, or ``{layer: matrix}`` mappings
+whose chosen ``layers`` are averaged (the notebook averages the last conv layers), and two lists
+of network indices. The units of every test are networks: group labels are permuted over
+networks, or networks are left out one at a time (a pair's distance is never a unit).
+
+Pre-declared rules (module defaults, fixed before any result was seen):
+
+- ``alpha = 0.05``, one-sided in the claimed direction;
+- "as far apart" is an equivalence test: the ratio of the mean within-memorizing distance to the
+  mean between-group distance lies within ``1 +- margin`` (``margin = 0.1``) by two one-sided
+  t-tests whose standard error is a jackknife over networks (the 90% interval inside the
+  margins at ``alpha = 0.05``);
+- "smaller gap" and "not clearly" (A9, A5) compare the **relative gap**
+  ``(within memorizing - within generalizing) / between``, which is free of each measure's
+  scale: the reference measure's (PWCCA's) relative gap must exceed the control's, by a
+  network-label permutation test of the contrast;
+- the equivalence test needs ``min_networks = 4`` networks per group, or its verdict is
+  None; permutation tests are None when no split of the networks could reach ``alpha``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.stats import t as student_t
+
+from morcos2018 import stats
+from morcos2018.claims import evidence
+from morcos2018.claims.evidence import Evidence, Verdict
+
+ALPHA = evidence.ALPHA
+#: "As far apart": within-memorizing / between-group distance within 1 +- this.
+EQUIVALENCE_MARGIN = 0.1
+#: Fewest networks per group for the jackknife equivalence test to decide.
+MIN_NETWORKS = 4
+N_PERMUTATIONS = 10_000
+
+Distances = np.ndarray | Mapping[str, np.ndarray]
+
+
+def check_figure3(
+    distances: Distances,
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    layers: Sequence[str] | None = None,
+    alpha: float = ALPHA,
+    margin: float = EQUIVALENCE_MARGIN,
+    min_networks: int = MIN_NETWORKS,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Figure 3: generalizing networks' late layers are closer; memorizing ones are as far apart.
+
+    Two tests (paper, Section 3.1, Figure 3; PWCCA distance on training data):
+
+    1. ``"generalizing closer than memorizing"``: mean within-memorizing minus mean
+       within-generalizing distance, > 0 by a network-label permutation test
+       (:func:`.evidence.group_difference`; exact over all splits when few).
+    2. ``"memorizing pairs as far apart as between-group pairs"``: the ratio of the mean
+       within-memorizing to the mean between-group distance lies in ``[1 - margin, 1 + margin]``
+       by two one-sided t-tests with a delete-one-network jackknife standard error (p = the
+       larger of the two one-sided p-values). None with fewer than ``min_networks`` networks
+       in a group.
+
+    Parameters
+    ----------
+    distances
+        Symmetric ``(networks, networks)`` distance matrix, or ``{layer: matrix}``; the matrices
+        of ``layers`` (default all) are averaged.
+    generalizing, memorizing
+        Disjoint network indices of the two groups.
+    layers
+        Layers to average when ``distances`` is a mapping (the notebook: the last conv layers).
+    alpha, margin, min_networks
+        The pre-declared rules (module docstring).
+    n_permutations, seed
+        Size of the permutation test and its seed.
+
+    Returns
+    -------
+    Verdict
+        ``holds`` is True when both tests hold.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = 0.63 + rng.normal(0, 0.02, (10, 10)); d = (d + d.T) / 2
+    >>> d[:5, :5] = 0.35; np.fill_diagonal(d, 0)
+    >>> verdict = check_figure3(d, range(5), range(5, 10))
+    >>> verdict.holds
+    True
+    """
+    matrix = _as_matrix(distances, layers, "distances")
+    gen, mem = _check_groups(matrix, generalizing, memorizing)
+    tighter = _generalizing_closer(matrix, gen, mem, alpha, n_permutations, seed,
+                                   name="generalizing closer than memorizing")
+    far = _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks)
+    return Verdict(
+        "Figure 3: generalizing networks converge to more similar late layers than memorizing "
+        "networks, and memorizing pairs are as far apart as memorizing-vs-generalizing pairs",
+        (tighter, far),
+    )
+
+
+def check_a10_test_softmax(
+    distances: Distances,
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    layers: Sequence[str] | None = ("softmax",),
+    alpha: float = ALPHA,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Appendix A10: on test data, generalizing networks' softmax outputs are closer.
+
+    One test: mean within-memorizing minus mean within-generalizing distance of the softmax
+    layer on test data, > 0 by a network-label permutation test.
+
+    Parameters
+    ----------
+    distances
+        The test-data softmax distance matrix, or ``{layer: matrix}`` (``layers`` picks the
+        softmax, averaged if several are named).
+    generalizing, memorizing
+        Disjoint network indices.
+    layers
+        Layers to average when ``distances`` is a mapping; default ``("softmax",)``.
+    alpha, n_permutations, seed
+        Significance level, permutation test size and seed.
+
+    Examples
+    --------
+    >>> d = np.full((8, 8), 0.87); d[:4, :4] = 0.13; np.fill_diagonal(d, 0)
+    >>> check_a10_test_softmax(d, range(4), range(4, 8)).holds
+    True
+    """
+    matrix = _as_matrix(distances, layers, "distances")
+    gen, mem = _check_groups(matrix, generalizing, memorizing)
+    test = _generalizing_closer(matrix, gen, mem, alpha, n_permutations, seed,
+                                name="test-data softmax: generalizing closer than memorizing")
+    return Verdict(
+        "Appendix A10: on test data only generalizing networks converge at the softmax", (test,)
+    )
+
+
+def check_a9_mean_cca_svcca(
+    distances: Mapping[str, Distances],
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    reference: str = "PWCCA",
+    controls: Sequence[str] = ("mean CCA", "SVCCA"),
+    layers: Sequence[str] | None = None,
+    alpha: float = ALPHA,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Appendix A9: mean CCA and SVCCA show Figure 3's order, with a smaller gap than PWCCA.
+
+    Two tests per control measure:
+
+    1. ``"<control>: generalizing closer than memorizing"``: as Figure 3's first test, on the
+       control's distances (network-label permutation).
+    2. ``"<control>: smaller relative gap than <reference>"``: the relative gap
+       ``(within memorizing - within generalizing) / between`` of the reference exceeds the
+       control's. Each measure is divided by its mean between-group distance, and the gaps'
+       contrast (the within-group difference of the scaled matrices' difference) is tested by
+       permuting network labels.
+
+    Parameters
+    ----------
+    distances
+        ``{measure name: matrix or {layer: matrix}}`` holding ``reference`` and ``controls``.
+    generalizing, memorizing
+        Disjoint network indices.
+    reference, controls
+        Measure names (keys of ``distances``).
+    layers
+        Layers averaged for every measure given per layer.
+    alpha, n_permutations, seed
+        Significance level, permutation test size and seed.
+    """
+    matrices, gen, mem = _measures_and_groups(distances, generalizing, memorizing, reference,
+                                              controls, layers)
+    tests: list[Evidence] = []
+    for control in controls:
+        tests.append(_generalizing_closer(
+            matrices[control], gen, mem, alpha, n_permutations, seed,
+            name=f"{control}: generalizing closer than memorizing"))
+        tests.append(_weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations,
+                                 seed))
+    return Verdict(
+        f"Appendix A9: {' and '.join(controls)} show Figure 3's order (generalizing closer) with "
+        f"a smaller gap than {reference}",
+        tuple(tests),
+    )
+
+
+def check_a5_cosine_euclidean(
+    distances: Mapping[str, Distances],
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    reference: str = "PWCCA",
+    controls: Sequence[str] = ("cosine", "Euclidean"),
+    layers: Sequence[str] | None = None,
+    alpha: float = ALPHA,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Appendix A5: cosine and Euclidean distance do not show Figure 3's effect clearly.
+
+    "Not clearly" is pre-declared as: the control separates the groups less than the reference,
+    measured by the scale-free relative gap ``(within memorizing - within generalizing) /
+    between``; one test per control, ``"<control>: smaller relative gap than <reference>"``,
+    A control that shows no separation at all passes
+    as long as the reference does separate; a control as clear as PWCCA fails. The test is
+    :func:`check_a9_mean_cca_svcca`'s second one (a network-label permutation test of the
+    contrast).
+
+    Parameters
+    ----------
+    distances, generalizing, memorizing, reference, controls, layers, alpha, n_permutations, seed
+        As in :func:`check_a9_mean_cca_svcca`.
+    """
+    matrices, gen, mem = _measures_and_groups(distances, generalizing, memorizing, reference,
+                                              controls, layers)
+    tests = tuple(
+        _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed)
+        for control in controls
+    )
+    return Verdict(
+        f"Appendix A5: {' and '.join(controls)} do not show Figure 3's effect clearly (a smaller "
+        f"relative gap than {reference})",
+        tests,
+    )
+
+
+def relative_gap(distances: np.ndarray, generalizing: Sequence[int],
+                 memorizing: Sequence[int]) -> float:
+    """``(mean within memorizing - mean within generalizing) / mean between``: scale-free.
+
+    Examples
+    --------
+    >>> d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 3], [4, 4, 3, 0]], dtype=float)
+    >>> relative_gap(d, [0, 1], [2, 3])
+    0.5
+    """
+    within_gen = stats.within_group(distances, generalizing).mean
+    within_mem = stats.within_group(distances, memorizing).mean
+    return (within_mem - within_gen) / stats.between_groups(distances, generalizing,
+                                                              memorizing).mean
+
+
+def class_mean_share(activations: np.ndarray, labels: Sequence[int]) -> float:
+    """Share of a layer's variance that lies along its class means (between-class variance).
+
+    ``sum_c n_c ||mu_c - mu||^2 / sum_i ||x_i - mu||^2`` for rows ``x_i`` (datapoints) with
+    class means ``mu_c`` and grand mean ``mu``: 1 when every datapoint sits at its class mean
+    (a layer collapsed onto the classes), about ``(classes - 1) / n`` for labels unrelated to
+    the layer. The memorizing networks of Figure 3 share one relabelling, so a layer that
+    collapses onto those labels' means is shared by them whatever else they learned; this
+    share says how much of the layer that subspace is.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0], [0.0, -1.0], [2.0, 1.0], [2.0, -1.0]])
+    >>> class_mean_share(x, [0, 0, 1, 1])
+    0.5
+    """
+    x, labels = _rows_and_labels(activations, labels)
+    centered = x - x.mean(axis=0)
+    total = float(np.sum(centered**2))
+    if total == 0.0:
+        raise ValueError("activations are constant: a dead layer has no variance to share out")
+    between = sum(np.sum(labels == c) * np.sum(centered[labels == c].mean(axis=0) ** 2)
+                  for c in np.unique(labels))
+    return float(between / total)
+
+
+def remove_class_means(activations: np.ndarray, labels: Sequence[int]) -> np.ndarray:
+    """The layer with its class-mean subspace projected out: what is left to compare.
+
+    Centers the rows and projects them onto the orthogonal complement of the span of the
+    centered class means (at most ``classes - 1`` directions), so PWCCA between two networks
+    then measures what they share beyond the classes they were trained on (issue: Figure 3's
+    memorizing networks share their relabelling's class means).
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0], [0.0, -1.0], [2.0, 1.0], [2.0, -1.0]])
+    >>> remove_class_means(x, [0, 0, 1, 1]).round(12) + 0.0
+    array([[ 0.,  1.],
+           [ 0., -1.],
+           [ 0.,  1.],
+           [ 0., -1.]])
+    """
+    x, labels = _rows_and_labels(activations, labels)
+    centered = x - x.mean(axis=0)
+    means = np.stack([centered[labels == c].mean(axis=0) for c in np.unique(labels)])
+    u, singular, _ = np.linalg.svd(means.T, full_matrices=False)
+    scale = max(singular.max(initial=0.0), np.linalg.norm(centered) / np.sqrt(len(centered)))
+    basis = u[:, singular > 100 * max(means.shape) * np.finfo(float).eps * scale]
+    return centered - (centered @ basis) @ basis.T
+
+
+def _rows_and_labels(activations: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    x = np.asarray(activations, dtype=float)
+    labels = np.asarray(labels)
+    if x.ndim != 2 or labels.shape != (len(x),):
+        count = labels.shape[0] if labels.ndim else 0
+        raise ValueError(f"activations must be (datapoints, neurons) with one label per "
+                         f"datapoint; got shape {x.shape} and {count} labels")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels must name at least two classes")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("activations contain NaN or infinity")
+    return x, labels
+
+
+def _generalizing_closer(matrix, gen, mem, alpha, n_permutations, seed, *, name) -> Evidence:
+    return evidence.group_difference(
+        matrix, gen, mem,
+        name=name,
+        statistic_text="mean within-memorizing minus mean within-generalizing distance",
+        statistic=lambda d, a, b: stats.within_difference(d, b, a),
+        alternative="greater", alpha=alpha, n_permutations=n_permutations, seed=seed,
+    )
+
+
+def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidence:
+    """Equivalence of within-memorizing and between-group distance: jackknife TOST over networks.
+
+    The ratio's standard error comes from leaving out one network at a time (a delete-one
+    jackknife within each group, summed over the groups); each one-sided test compares the ratio's
+    distance to its margin with Student's t on ``min(group sizes) - 1`` degrees of freedom.
+    On planted 5 + 5 networks at the margin (ratio 0.9, four mixes of pair noise and per-network
+    effects, 400 draws each) it held in 0-4.3% of draws; a percentile bootstrap over networks
+    held in 8%.
+    """
+    ratio = _ratio(matrix, gen, mem)
+    name = "memorizing pairs as far apart as between-group pairs"
+    statistic = "mean within-memorizing distance / mean between-group distance"
+    df = min(len(gen), len(mem)) - 1
+    null = (f"equivalence: two one-sided tests that the ratio lies in [{1 - margin:g}, "
+            f"{1 + margin:g}]; delete-one-network jackknife standard error, t with {df} degrees "
+            f"of freedom; interval: {100 * (1 - 2 * alpha):g}% (the equivalence interval)")
+    units = len(gen) + len(mem)
+    if min(len(gen), len(mem)) < min_networks:
+        return Evidence(name, statistic, ratio, null, 1.0, None, units, "networks",
+                        effect=ratio - 1, holds=None,
+                        reason=(f"too few units: the jackknife needs {min_networks} networks per "
+                                f"group; found {len(gen)} generalizing and {len(mem)} memorizing"))
+    variance = 0.0
+    for left_out in [[_ratio(matrix, np.delete(gen, i), mem) for i in range(len(gen))],
+                     [_ratio(matrix, gen, np.delete(mem, i)) for i in range(len(mem))]]:
+        values = np.asarray(left_out)
+        variance += (len(values) - 1) / len(values) * np.sum((values - values.mean()) ** 2)
+    error = float(np.sqrt(variance))
+    if error == 0:
+        p_value = 0.0 if abs(ratio - 1) < margin else 1.0
+    else:
+        p_value = float(max(student_t.sf((ratio - (1 - margin)) / error, df),
+                            student_t.sf((1 + margin - ratio) / error, df)))
+    holds, reason = evidence.decide(p_value, 0.0, alpha)
+    half = float(student_t.ppf(1 - alpha, df)) * error
+    return Evidence(name, statistic, ratio, null, 1.0, p_value, units, "networks",
+                    effect=ratio - 1, interval=(ratio - 1 - half, ratio - 1 + half),
+                    holds=holds, reason=reason)
+
+
+def _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed) -> Evidence:
+    """The reference's relative gap exceeds the control's: a permutation test on their contrast.
+
+    Each measure's matrix is divided by its mean between-group distance; the relative gap is
+    then the within-memorizing minus within-generalizing mean of that matrix, and the contrast
+    of the two gaps is that statistic on the difference of the scaled matrices, tested by
+    permuting the network labels (exchangeable when both measures separate the groups alike).
+    """
+    reference_matrix, control_matrix = matrices[reference], matrices[control]
+    scaled = [matrix / stats.between_groups(matrix, gen, mem).mean
+              for matrix in (reference_matrix, control_matrix)]
+    return evidence.group_difference(
+        scaled[0] - scaled[1], gen, mem,
+        name=f"{control}: smaller relative gap than {reference}",
+        statistic_text=(f"relative gap (within memorizing - within generalizing) / between: "
+                        f"{reference} ({relative_gap(reference_matrix, gen, mem):.3g}) minus "
+                        f"{control} ({relative_gap(control_matrix, gen, mem):.3g})"),
+        statistic=lambda d, a, b: stats.within_difference(d, b, a),
+        alternative="greater", alpha=alpha, n_permutations=n_permutations, seed=seed,
+    )
+
+
+def _ratio(matrix: np.ndarray, gen: np.ndarray, mem: np.ndarray) -> float:
+    return (stats.within_group(matrix, mem).mean
+            / stats.between_groups(matrix, gen, mem).mean)
+
+
+def _as_matrix(distances: Distances, layers: Sequence[str] | None, name: str) -> np.ndarray:
+    """One distance matrix: the given one, or the mean of the chosen layers' matrices."""
+    if isinstance(distances, Mapping):
+        chosen = list(distances) if layers is None else list(layers)
+        missing = [layer for layer in chosen if layer not in distances]
+        if not chosen or missing:
+            raise ValueError(
+                f"{name}: layers must name layers of the mapping; missing {missing}, "
+                f"available {list(distances)}"
+            )
+        matrix = np.mean([np.asarray(distances[layer], dtype=float) for layer in chosen], axis=0)
+    else:
+        matrix = np.asarray(distances, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"{name} must be a square (networks, networks) matrix; found shape "
+                         f"{matrix.shape}.")
+    if not np.isfinite(matrix).all():
+        raise ValueError(f"{name} holds NaN or infinite entries: fill every pair of networks.")
+    if not np.allclose(matrix, matrix.T):
+        raise ValueError(f"{name} is not symmetric: symmetrise with (d + d.T) / 2 first.")
+    return matrix - np.diag(np.diag(matrix))
+
+
+def _measures_and_groups(
+    distances, generalizing, memorizing, reference, controls, layers
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Each measure's checked matrix, and the checked groups (validated on the reference's)."""
+    missing = [m for m in (reference, *controls) if m not in distances]
+    if missing:
+        raise ValueError(f"distances has no measure {missing}; found {list(distances)}. Pass "
+                         "{measure name: matrix} for the reference and every control.")
+    matrices = {m: _as_matrix(distances[m], layers, f"distances[{m!r}]")
+                for m in (reference, *controls)}
+    shapes = {m.shape for m in matrices.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"every measure must compare the same networks; found shapes {shapes}.")
+    return matrices, *_check_groups(matrices[reference], generalizing, memorizing)
+
+
+def _check_groups(matrix, generalizing, memorizing) -> tuple[np.ndarray, np.ndarray]:
+    stats.between_groups(matrix, generalizing, memorizing)  # validates indices, disjointness
+    gen, mem = np.asarray(list(generalizing), int), np.asarray(list(memorizing), int)
+    if min(len(gen), len(mem)) < 2:
+        raise ValueError(f"each group needs at least 2 networks (a pair); found {len(gen)} "
+                         f"generalizing and {len(mem)} memorizing.")
+    return gen, mem

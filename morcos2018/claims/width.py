@@ -1,0 +1,336 @@
+"""Figure 4 and appendix A6, A7 (paper, Section 3.2): wider networks converge to more similar
+solutions, and networks with more similar solutions generalize better.
+
+The paper trains 5 CNNs per width multiplier and compares 128 random final-layer filters of every
+pair of networks of one width by PWCCA distance:
+
+- Figure 4a: the distance between networks of a width falls as the width grows, and (A7) this
+  is not there at initialization: :func:`check_figure4a`;
+- Figure 4b: test accuracy falls with that distance (r = -0.96): :func:`check_figure4b`;
+- A6: cosine and Euclidean distance do not show the width effect clearly:
+  :func:`check_a6_cosine_euclidean`.
+
+:func:`check_figure4` runs 4a and 4b in one call.
+
+**The units are widths.** A network's mean distance to its width-mates shares pairs with theirs,
+and every network of a width shares its architecture, so the networks of one width are not
+independent of each other; the widths are (disjoint networks, disjoint pairs). Each width gives
+one number (the mean distance over its pairs, its networks' mean accuracy) and every trend is a
+Spearman rank correlation over widths, exact over all orderings of the widths
+(:func:`.evidence.rank_trend`). Five widths allow p = 1/120; three cannot reach 0.05 and are
+undecided. A permutation of network labels across widths would treat a width's networks as
+exchangeable with other widths' and, when widths differ in ways unrelated to their order, would
+call a chance ordering of five groups significant.
+
+Pre-declared rules (module defaults, fixed before any result was seen):
+
+- ``alpha = 0.05``, one-sided in the claimed direction;
+- A7 is an interaction: the per-width within-width distance after training minus the same at
+  initialization must itself fall with width (the trained fall exceeds the initial one, in
+  distance units);
+- Figure 4b must not rest on one width: with any one width left out, the Spearman correlation
+  of accuracy with distance must stay at or below ``robust_rho = -0.5`` (needs 4 widths);
+- A6 compares measures by the log of the ratio of their within-width distances: log(PWCCA /
+  control) must fall with width (PWCCA's distance falls by a larger factor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from morcos2018 import stats
+from morcos2018.claims import evidence
+from morcos2018.claims.evidence import Evidence, Verdict
+
+ALPHA = evidence.ALPHA
+#: Figure 4b's correlation with any one width left out must stay at or below this.
+ROBUST_RHO = -0.5
+N_PERMUTATIONS = 20_000
+
+
+def within_width_distances(
+    distances: np.ndarray, width_of: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The widths, ascending, and the mean distance over the pairs of networks of each width.
+
+    Examples
+    --------
+    >>> d = np.array([[0, 2, 9, 9], [2, 0, 9, 9], [9, 9, 0, 1], [9, 9, 1, 0]], dtype=float)
+    >>> widths, within = within_width_distances(d, [1, 1, 2, 2])
+    >>> widths.tolist(), within.tolist()
+    ([1.0, 2.0], [2.0, 1.0])
+    """
+    matrix, labels = _check(distances, width_of, "distances")
+    widths = np.unique(labels)
+    return widths, np.array([stats.within_group(matrix, np.flatnonzero(labels == w)).mean
+                             for w in widths])
+
+
+def check_figure4a(
+    trained: np.ndarray,
+    initialization: np.ndarray,
+    width_of: Sequence[float],
+    *,
+    alpha: float = ALPHA,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Figure 4a with A7: within-width distance falls with width, more than at initialization.
+
+    Two tests over widths (paper, Section 3.2, Figure 4a; appendix A7):
+
+    1. ``"distance within a width falls with width"``: Spearman correlation of width with the
+       mean trained distance between networks of that width, < 0.
+    2. ``"the fall exceeds the one at initialization (A7)"``: Spearman correlation of width
+       with (trained minus initial) within-width distance, < 0. Random networks of a width
+       already agree more the wider they are (README, A7); this asks for more than that.
+
+    Parameters
+    ----------
+    trained, initialization
+        Symmetric ``(networks, networks)`` distances of the same networks, after training and
+        at initialization (epoch 0), the same layer and filters.
+    width_of
+        Width multiplier of each network (two or more networks per width).
+    alpha
+        Significance level.
+    n_permutations, seed
+        Random orderings drawn when the widths are too many to enumerate (more than 7).
+
+    Returns
+    -------
+    Verdict
+
+    Examples
+    --------
+    >>> width_of = np.repeat([1, 2, 4, 8, 16], 3)
+    >>> level = {1: 0.3, 2: 0.25, 4: 0.2, 8: 0.15, 16: 0.1}
+    >>> trained = np.array([[level[a] if a == b else 0.5 for b in width_of] for a in width_of])
+    >>> initial = np.full((15, 15), 0.6)
+    >>> check_figure4a(trained, initial, width_of).holds
+    True
+    """
+    if np.shape(trained) != np.shape(initialization):
+        raise ValueError(f"trained and initialization must compare the same networks; found "
+                         f"shapes {np.shape(trained)} and {np.shape(initialization)}.")
+    widths, after = within_width_distances(trained, width_of)
+    _, before = within_width_distances(initialization, width_of)
+    options = dict(alternative="less", alpha=alpha, n_permutations=n_permutations, seed=seed)
+    return Verdict(
+        "Figure 4a: wider networks converge to more similar solutions (within-width distance "
+        "falls with width), more than networks of those widths agree at initialization (A7)",
+        (
+            _trend(widths, after, name="distance within a width falls with width",
+                   statistic_text="Spearman correlation of width with the mean trained "
+                                  "distance between networks of that width", **options),
+            _trend(widths, after - before,
+                   name="the fall exceeds the one at initialization (A7)",
+                   statistic_text="Spearman correlation of width with the within-width "
+                                  "distance after training minus at initialization", **options),
+        ),
+    )
+
+
+def check_figure4b(
+    trained: np.ndarray,
+    width_of: Sequence[float],
+    accuracy: Sequence[float],
+    *,
+    alpha: float = ALPHA,
+    robust_rho: float = ROBUST_RHO,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Figure 4b: widths whose networks are more similar generalize better, not by one width.
+
+    Two tests over widths (paper, Section 3.2, Figure 4b, r = -0.96):
+
+    1. ``"accuracy falls with distance"``: Spearman correlation of a width's mean within-width
+       distance with its networks' mean test accuracy, < 0, exact over orderings of the widths.
+    2. ``"no single width drives it"``: the same correlation with each width left out in turn;
+       the largest of them must be at most ``robust_rho``. Its ``reason`` names the width whose
+       removal weakens the correlation most (e.g. an underfit narrowest width). None with fewer
+       than 4 widths.
+
+    Parameters
+    ----------
+    trained
+        Symmetric ``(networks, networks)`` trained distances.
+    width_of
+        Width multiplier of each network.
+    accuracy
+        Test accuracy of each network.
+    alpha, robust_rho
+        The pre-declared rules (module docstring).
+    n_permutations, seed
+        Random orderings drawn when the widths are too many to enumerate.
+
+    Examples
+    --------
+    >>> width_of = np.repeat([1, 2, 4, 8, 16], 3)
+    >>> level = {1: 0.3, 2: 0.25, 4: 0.2, 8: 0.15, 16: 0.1}
+    >>> trained = np.array([[level[a] if a == b else 0.5 for b in width_of] for a in width_of])
+    >>> accuracy = 0.9 - np.array([level[w] for w in width_of])
+    >>> check_figure4b(trained, width_of, accuracy).holds
+    True
+    """
+    widths, within = within_width_distances(trained, width_of)
+    labels = np.asarray(width_of, dtype=float)
+    scores = np.asarray(accuracy, dtype=float)
+    if scores.shape != labels.shape or not np.isfinite(scores).all():
+        raise ValueError(f"accuracy must hold one finite value per network ({len(labels)}); "
+                         f"found shape {scores.shape}.")
+    mean_accuracy = np.array([scores[labels == w].mean() for w in widths])
+    association = _trend(
+        within, mean_accuracy, name="accuracy falls with distance",
+        statistic_text="Spearman correlation, over widths, of the mean distance between networks "
+                       "of a width with their mean test accuracy",
+        alternative="less", alpha=alpha, n_permutations=n_permutations, seed=seed)
+    return Verdict(
+        "Figure 4b: networks that converge to more similar solutions generalize better (test "
+        "accuracy falls with within-width distance), not because of one width",
+        (association, _leave_one_width_out(widths, within, mean_accuracy, robust_rho)),
+    )
+
+
+def check_figure4(
+    trained: np.ndarray,
+    initialization: np.ndarray,
+    width_of: Sequence[float],
+    accuracy: Sequence[float],
+    *,
+    alpha: float = ALPHA,
+    robust_rho: float = ROBUST_RHO,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Figure 4 (a with A7, and b) in one verdict: the tests of :func:`check_figure4a` and
+    :func:`check_figure4b`.
+
+    Examples
+    --------
+    >>> width_of = np.repeat([1, 2, 4, 8, 16], 3)
+    >>> level = {1: 0.3, 2: 0.25, 4: 0.2, 8: 0.15, 16: 0.1}
+    >>> trained = np.array([[level[a] if a == b else 0.5 for b in width_of] for a in width_of])
+    >>> accuracy = 0.9 - np.array([level[w] for w in width_of])
+    >>> verdict = check_figure4(trained, np.full((15, 15), 0.6), width_of, accuracy)
+    >>> verdict.holds, len(verdict.tests)
+    (True, 4)
+    """
+    a = check_figure4a(trained, initialization, width_of, alpha=alpha,
+                       n_permutations=n_permutations, seed=seed)
+    b = check_figure4b(trained, width_of, accuracy, alpha=alpha, robust_rho=robust_rho,
+                       n_permutations=n_permutations, seed=seed)
+    return Verdict(
+        "Figure 4: wider networks converge to more similar solutions, beyond their agreement at "
+        "initialization (A7), and more similar networks generalize better",
+        a.tests + b.tests,
+    )
+
+
+def check_a6_cosine_euclidean(
+    trained: Mapping[str, np.ndarray],
+    width_of: Sequence[float],
+    *,
+    reference: str = "PWCCA",
+    controls: Sequence[str] = ("cosine", "Euclidean"),
+    alpha: float = ALPHA,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> Verdict:
+    """Appendix A6: cosine and Euclidean distance show Figure 4a's width effect less clearly.
+
+    "Less clearly" is pre-declared as a weaker relative trend: per width, the log of the ratio
+    of the reference's within-width distance to the control's (free of either measure's scale)
+    must fall with width (Spearman over widths, < 0): the reference's distance falls by a
+    larger factor. One test per control, ``"<control>: weaker width trend than <reference>"``.
+    A ratio to each measure's mean over widths would not do: a chance difference of the means
+    multiplies the reference's profile, and any profile that trends with width then makes the
+    contrast trend too.
+
+    Parameters
+    ----------
+    trained
+        ``{measure name: (networks, networks) trained distances}`` with ``reference`` and
+        ``controls``.
+    width_of
+        Width multiplier of each network.
+    reference, controls
+        Measure names.
+    alpha, n_permutations, seed
+        As in :func:`check_figure4a`.
+    """
+    missing = [m for m in (reference, *controls) if m not in trained]
+    if missing:
+        raise ValueError(f"trained has no measure {missing}; found {list(trained)}. Pass "
+                         "{measure name: matrix} for the reference and every control.")
+    logs = {}
+    for measure in (reference, *controls):
+        widths, within = within_width_distances(trained[measure], width_of)
+        if (within <= 0).any():
+            raise ValueError(f"trained[{measure!r}] has a width whose mean distance is not "
+                             "positive; the log-ratio needs positive distances.")
+        logs[measure] = np.log(within)
+    tests = tuple(
+        _trend(widths, logs[reference] - logs[control],
+               name=f"{control}: weaker width trend than {reference}",
+               statistic_text=f"Spearman correlation of width with log(within-width distance "
+                              f"of {reference} / that of {control})",
+               alternative="less", alpha=alpha, n_permutations=n_permutations, seed=seed)
+        for control in controls
+    )
+    return Verdict(
+        f"Appendix A6: {' and '.join(controls)} show the width effect less clearly than "
+        f"{reference}",
+        tests,
+    )
+
+
+def _trend(covariate, values, *, name, statistic_text, **options) -> Evidence:
+    """:func:`.evidence.rank_trend` over widths; undecided (not an error) below 3 widths."""
+    if len(values) < 3:
+        return Evidence(name, statistic_text, float("nan"), "no monotone trend", 0.0, None,
+                        len(values), "widths", holds=None,
+                        reason=f"too few units: a trend needs 3 widths, found {len(values)}")
+    return evidence.rank_trend(covariate, values, name=name, statistic_text=statistic_text,
+                               unit="widths", **options)
+
+
+def _leave_one_width_out(widths, within, mean_accuracy, robust_rho) -> Evidence:
+    name = "no single width drives it"
+    statistic = ("largest Spearman correlation of within-width distance with test accuracy "
+                 "over the widths with one width left out")
+    null = f"pre-declared bound {robust_rho:g} for every leave-one-width-out correlation"
+    if len(widths) < 4:
+        return Evidence(name, statistic, float("nan"), null, robust_rho, None, len(widths),
+                        "widths", holds=None,
+                        reason=f"too few units: leaving one width out needs 4, found "
+                               f"{len(widths)}")
+    left_out = np.array([evidence.spearman(np.delete(within, i), np.delete(mean_accuracy, i))
+                         for i in range(len(widths))])
+    weakest = int(np.argmax(left_out))
+    full = evidence.spearman(within, mean_accuracy)
+    holds = bool(left_out[weakest] <= robust_rho)
+    detail = (f"without width {widths[weakest]:g}: rho = {left_out[weakest]:.3g} (all widths: "
+              f"{full:.3g})")
+    return Evidence(name, statistic, float(left_out[weakest]), null, robust_rho, None,
+                    len(widths), "widths", effect=float(left_out[weakest] - full),
+                    holds=holds,
+                    reason=detail if holds else f"{detail} > {robust_rho:g}: that width drives it")
+
+
+def _check(distances, width_of, name) -> tuple[np.ndarray, np.ndarray]:
+    matrix = np.asarray(distances, dtype=float)
+    labels = np.asarray(width_of, dtype=float)
+    if matrix.ndim != 2 or matrix.shape != (len(labels), len(labels)):
+        raise ValueError(f"{name} must be (networks, networks) with one width per network; "
+                         f"found shape {matrix.shape} and {len(labels)} widths.")
+    if not np.isfinite(matrix).all() or not np.allclose(matrix, matrix.T):
+        raise ValueError(f"{name} must be finite and symmetric: symmetrise with (d + d.T) / 2.")
+    _, counts = np.unique(labels, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(f"every width needs at least 2 networks (a pair); found counts "
+                         f"{counts.tolist()}.")
+    return matrix - np.diag(np.diag(matrix)), labels

@@ -1,0 +1,157 @@
+"""A profile's groups of CNNs, the probe images they are read on, and their activations.
+
+Which networks does a CNN figure compare, and on which datapoints? Figures 1, 3, 4 and 5 of
+Morcos et al. (2018) (Section 3; Appendices A7, A10) each train a group of the paper's CNN
+(:mod:`morcos2018.models`) that differ only in seed, labels, width or learning rate, and read
+every network's layers on one fixed set of probe images. This module does that for a profile's
+``images`` table, so the notebooks do not repeat it:
+
+- :func:`train_networks`: one CNN per seed, trained or loaded through
+  :func:`morcos2018.models.train_cnn` and its cache;
+- :func:`probe_inputs`: a fixed probe set from the training subset (Figure 3) or the test set
+  (Appendix A10);
+- :func:`probe_labels`: their labels, true or the memorizing group's relabelling;
+- :func:`network_activations`: ``{layer: [one array per network]}`` on that probe, conv layers
+  averaged over space, cached next to each network (:func:`morcos2018.activations.
+  cached_activations`). These are the input of :mod:`morcos2018.analysis`.
+
+Keras and TensorFlow are imported only when a network is trained or read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from morcos2018.activations import cached_activations, probe_indices
+from morcos2018.models import cnn_config, load_cnn_data, train_cnn
+from morcos2018.training import TrainedRun
+
+
+def train_networks(
+    images: Mapping[str, Any],
+    seeds: Sequence[int],
+    *,
+    random_labels: bool = False,
+    width: float | None = None,
+    learning_rate: float | None = None,
+    epochs: int | None = None,
+) -> list[TrainedRun]:
+    """Train (or load from the cache) one CNN per seed, all else as the profile says.
+
+    Parameters
+    ----------
+    images
+        A profile's ``images`` table (``load_profile(name)["images"]``).
+    seeds
+        One network per seed.
+    random_labels, width, learning_rate, epochs
+        Overrides of :func:`morcos2018.models.cnn_config`. Networks with equal configs
+        (e.g. the generalizing group of Figure 3 and the base width of Figure 4) are trained once;
+        asking for more epochs of a cached network extends it.
+
+    Returns
+    -------
+    list of TrainedRun
+        One per seed, in the order of ``seeds``.
+    """
+    if isinstance(seeds, int) or not len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    return [
+        train_cnn(cnn_config(images, seed=int(seed), random_labels=random_labels, width=width,
+                             learning_rate=learning_rate, epochs=epochs))
+        for seed in seeds
+    ]
+
+
+def probe_inputs(
+    images: Mapping[str, Any], split: str = "train", size: int | None = None, seed: int = 0
+) -> np.ndarray:
+    """A fixed probe set of images, from the training subset or the test set.
+
+    The training probe is drawn from the profile's training subset, which generalizing and
+    memorizing networks share (only their labels differ), so it is training data for both
+    (Figure 3); the test probe is drawn from the test set (Appendix A10).
+
+    Parameters
+    ----------
+    images
+        A profile's ``images`` table.
+    split
+        ``"train"`` or ``"test"``.
+    size
+        Number of datapoints; default the table's ``probe_size``.
+    seed
+        Seed of the draw (the table's ``probe_seed`` is a good choice).
+
+    Returns
+    -------
+    ndarray, shape (size, height, width, channels)
+    """
+    return _probe(images, split, size, seed, random_labels=False)[0]
+
+
+def probe_labels(
+    images: Mapping[str, Any],
+    split: str = "train",
+    size: int | None = None,
+    seed: int = 0,
+    *,
+    random_labels: bool = False,
+) -> np.ndarray:
+    """The labels of :func:`probe_inputs`' images (same arguments), as a network was trained on
+    them: the true classes, or with ``random_labels`` the memorizing group's shared relabelling
+    (training split only; test images keep their true classes).
+
+    Figure 3's control uses them to measure how much of a layer lies along its class means
+    (:func:`morcos2018.claims.memorization.class_mean_share`).
+    """
+    return _probe(images, split, size, seed, random_labels=random_labels)[1]
+
+
+def _probe(
+    images: Mapping[str, Any], split: str, size: int | None, seed: int, *, random_labels: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's images and labels: one draw of row indices serves both."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    data = load_cnn_data(cnn_config(images, seed=0, random_labels=random_labels))
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    rows = probe_indices(len(x), int(size or images["probe_size"]), seed)
+    return x[rows], y[rows]
+
+
+def network_activations(
+    runs: Sequence[TrainedRun],
+    x: np.ndarray,
+    layers: Sequence[str],
+    *,
+    epoch: int | None = None,
+    probe_name: str = "probe",
+) -> dict[str, list[np.ndarray]]:
+    """Layers of several networks on the probe ``x``: ``{layer: [one array per network]}``.
+
+    Conv layers are averaged over space (the paper's Figure 3); activations are cached next to
+    each network (float32) and returned as float64.
+
+    Parameters
+    ----------
+    runs
+        Trained networks (:func:`train_networks`).
+    x
+        Probe inputs (:func:`probe_inputs`).
+    layers
+        Layer names, e.g. ``["conv1", ..., "conv11", "logits", "softmax"]``.
+    epoch
+        Checkpoint to read (0 is the initialization); default each network's last.
+    probe_name
+        Label of the probe in the cache file names.
+    """
+    per_run = [
+        cached_activations(run, x, list(layers), epoch=epoch, probe_name=probe_name,
+                           spatial="mean", dtype="float32")
+        for run in runs
+    ]
+    return {layer: [acts[layer].astype(np.float64) for acts in per_run] for layer in layers}

@@ -1,0 +1,640 @@
+"""``cca-reproduce``: run the paper's notebooks in batch with papermill and collect the findings.
+
+A thin layer over papermill. Each notebook runs in its own process (``python -m papermill``)
+with the notebooks folder as working directory, under one profile, and writes:
+
+- ``<output>/<stem>.ipynb``: the executed notebook,
+- ``<output>/<stem>.log``: everything the notebook printed; its progress lines (the network
+  training, epoch e of E and the time left, or that it was loaded from the cache) are also
+  relayed to the terminal, prefixed with the notebook's name,
+- ``<output>/results/<stem>.json``: the notebook's claim check (written by
+  :func:`morcos2018.report.record_claim` in its last cell),
+- ``<output>/<stem>.done.json``: written last, with the fingerprint of the run's inputs.
+
+A rerun skips every notebook whose ``.done.json`` matches the fingerprint of its inputs now (the
+notebook's source cells, the profile's files, the package's version and source, the parameters), so
+an interrupted batch resumes where it stopped and a finished one reruns in seconds. Training inside
+the notebooks is cached separately (``CCA_CACHE_DIR``), so even a notebook that reruns does not
+retrain what it already trained. A failing notebook does not stop the others; the exit status is 1
+if any failed, and the summary names its log.
+
+When a batch starts, the ``.done.json`` and claim check of every notebook it is going to run are
+removed, so no verdict outlives the run that made it: a notebook that fails on a rerun is reported
+as failed, never beside its old verdict.
+
+``-p NAME=VALUE`` sets a parameter of the notebooks whose cell tagged ``parameters`` assigns
+``NAME``; the others do not see it. A name no notebook of the batch takes is an error.
+
+Ctrl-C (SIGINT) stops the batch: running notebooks are interrupted, no new one starts, the findings
+of what finished are written, and ``cca-reproduce`` exits with status 130. The notebooks that did
+not finish are not marked done, so running the same command again resumes.
+
+At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
+
+Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
+README shows), to ``figures/extended/`` for the extended profile (the README's second table) and
+to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
+
+``--plan`` lists every network the notebooks of the batch will train (config, cache key, epochs,
+whether the cache holds it, estimated cost) and trains nothing (:mod:`morcos2018.plan`).
+``--cluster ADDRESS`` (a running Dask scheduler) or ``--cluster local[:N]`` (a
+``distributed.LocalCluster`` of N worker processes) first trains the runs of the notebooks about to
+run on the cluster's workers, one task per run, into the shared cache
+(:mod:`morcos2018.sweep`); the notebooks then run here as always and load them. If a run fails
+on the cluster, no notebook runs and the exit status is 1.
+
+The notebooks are those the installed package carries (the wheel ships the repository's
+``notebooks/`` as ``morcos2018/notebooks``), or a clone's ``notebooks/`` when the package runs
+from one; ``--notebooks-dir`` runs another folder of notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from morcos2018.config import load_profile, profile_files
+from morcos2018.files import write_json
+from morcos2018.plan import PlannedRun, format_plan, plan_records, training_plan
+from morcos2018.provenance import PACKAGE_DIR, files_digest, package_digest
+from morcos2018.report import findings_markdown, result_files, versions
+from morcos2018.sweep import SweepError, parse_cluster
+from morcos2018.training import PROGRESS_ENV, PROGRESS_MARK, cache_dir
+
+REPO_DIR = PACKAGE_DIR.parent
+#: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
+#: here, see pyproject.toml); a clone has them in ``REPO_DIR / "notebooks"``.
+PACKAGED_NOTEBOOKS = PACKAGE_DIR / "notebooks"
+#: Where a clone's run of each published profile writes its figures (the README shows them).
+PUBLISHED_FIGURES = {"default": "figures", "extended": "figures/extended"}
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in a batch."""
+
+    name: str
+    status: str  # "done", "skipped", "failed", "interrupted" (by Ctrl-C, running or not started)
+    seconds: float = 0.0
+    log: Path | None = None
+    error: str = ""
+    result: dict[str, Any] | None = field(default=None, repr=False)
+
+
+def clone_dir() -> Path | None:
+    """The repository the package runs from (an editable install or ``python -m`` in a clone),
+    or ``None`` for an installed package."""
+    if (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "notebooks").is_dir():
+        return REPO_DIR
+    return None
+
+
+def default_notebooks_dir() -> Path:
+    """The notebooks ``cca-reproduce`` runs: those the installed package carries, else the
+    ``notebooks/`` folder of the clone the package runs from."""
+    if any(PACKAGED_NOTEBOOKS.glob("*.ipynb")):
+        return PACKAGED_NOTEBOOKS
+    clone = clone_dir()
+    if clone is not None:
+        return clone / "notebooks"
+    raise FileNotFoundError(
+        f"the morcos2018 package at {PACKAGE_DIR} carries no notebooks (it was installed from a "
+        "source tree without notebooks/?): reinstall it from a wheel or a clone "
+        "(pip install 'morcos2018[notebooks]'), or pass --notebooks-dir with a folder of notebooks"
+    )
+
+
+def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
+    """The notebooks to run, sorted by name; ``only`` selects by stem or by a prefix of it."""
+    notebooks = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("_"))
+    if not only:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.stem == o or nb.stem.startswith(o) for o in only)]
+    unknown = [o for o in only if not any(nb.stem.startswith(o) for nb in notebooks)]
+    if unknown:
+        names = ", ".join(nb.stem for nb in notebooks)
+        raise ValueError(f"--only {' '.join(unknown)}: no such notebook; choose from {names}")
+    return chosen
+
+
+def _source_digest(notebook: Path) -> str:
+    """Hash of a notebook's cell sources, so stored outputs (and the parameters cell papermill
+    injects when a notebook is executed in place) do not change its identity."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    cells = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    sources = [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells
+    ]
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+
+
+def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any], inputs: str) -> str:
+    """Identity of a notebook run's inputs: notebook sources, parameters, and ``inputs``, the
+    digest of what every notebook of the batch shares (profile files, package)."""
+    parts = {
+        "notebook": _source_digest(notebook),
+        "shared": inputs,
+        "profile": str(profile),
+        "parameters": parameters,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _is_complete(notebook: Path, output: Path, digest: str) -> bool:
+    marker = output / f"{notebook.stem}.done.json"
+    if not marker.exists() or not (output / f"{notebook.stem}.ipynb").exists():
+        return False
+    if not (output / "results" / f"{notebook.stem}.json").exists():
+        return False
+    try:
+        return json.loads(marker.read_text())["fingerprint"] == digest
+    except (ValueError, KeyError):
+        return False
+
+
+def _notebook_parameters(notebook: Path) -> list[str]:
+    """Names the cell tagged ``parameters`` of a notebook assigns (empty if it has no such cell)."""
+    import papermill
+
+    return list(papermill.inspect_notebook(str(notebook)))
+
+
+def _overrides_by_notebook(
+    notebooks: Sequence[Path], overrides: dict[str, Any]
+) -> dict[Path, dict[str, Any]]:
+    """The overrides each notebook takes; a name no notebook takes is an error naming theirs."""
+    if not overrides:
+        return {notebook: {} for notebook in notebooks}
+    taken = {notebook: _notebook_parameters(notebook) for notebook in notebooks}
+    unknown = [name for name in overrides if not any(name in names for names in taken.values())]
+    if unknown:
+        known = sorted({name for names in taken.values() for name in names})
+        where = ", ".join(notebook.stem for notebook in notebooks)
+        raise ValueError(
+            f"-p {', '.join(unknown)}: no such parameter in {where}; the parameters are "
+            f"{', '.join(known) or '(none: no cell tagged parameters)'}. Check the spelling, or "
+            "choose notebooks that take it with --only"
+        )
+    return {
+        notebook: {name: value for name, value in overrides.items() if name in taken[notebook]}
+        for notebook in notebooks
+    }
+
+
+class _Processes:
+    """The papermill processes a batch has running, so that Ctrl-C can stop them all."""
+
+    def __init__(self) -> None:
+        self.interrupted = threading.Event()
+        self._running: set[subprocess.Popen[str]] = set()
+        self._lock = threading.Lock()
+
+    def run(
+        self, command: list[str], log: IO[str], on_line: Callable[[str], Any], **options: Any
+    ) -> int | None:
+        """Run ``command`` to its end, its stdout and stderr copied to ``log`` and each of
+        their lines passed to ``on_line``; its exit status, or ``None`` once interrupted."""
+        with self._lock:
+            if self.interrupted.is_set():
+                return None
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                encoding="utf-8", errors="replace", **options,
+            )
+            self._running.add(process)
+        copier = threading.Thread(target=_copy_lines, args=(process.stdout, log, on_line),
+                                  daemon=True)
+        copier.start()
+        try:
+            return process.wait()
+        finally:
+            # A kernel orphaned by a killed papermill may hold the pipe open: wait only briefly.
+            copier.join(timeout=10)
+            with self._lock:
+                self._running.discard(process)
+
+    def interrupt(self, grace: float = 15.0) -> None:
+        """Start no more processes; send SIGINT to the running ones (papermill then stops its
+        kernel) and kill any still running ``grace`` seconds later."""
+        with self._lock:
+            self.interrupted.set()
+            running = list(self._running)
+        for process in running:
+            process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for process in running:
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _copy_lines(stream: IO[str], log: IO[str], on_line: Callable[[str], Any]) -> None:
+    try:
+        for line in stream:
+            log.write(line)
+            log.flush()
+            on_line(line)
+    except ValueError:  # the log was closed: the notebook ended, an orphaned kernel writes on
+        return
+
+
+def progress_relay(name: str, echo: Callable[[str], Any]) -> Callable[[str], None]:
+    """A line handler that echoes the progress lines of a notebook's output, as
+    ``  <name>: <message>``, and nothing else (see :data:`training.PROGRESS_MARK`)."""
+
+    def relay(line: str) -> None:
+        _, mark, message = line.partition(PROGRESS_MARK)
+        if mark and message.strip():
+            echo(f"  {name}: {message.strip()}")
+
+    return relay
+
+
+def run_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    timeout: float | None = None,
+    processes: _Processes | None = None,
+    echo: Callable[[str], Any] | None = None,
+) -> tuple[bool, str]:
+    """Execute one notebook with papermill in a child process; return (succeeded, error line).
+
+    ``processes`` is the batch's set of running processes, through which Ctrl-C stops them.
+    Everything the notebook prints goes to its log; ``echo`` gets its progress lines (which
+    network trains, epoch e of E, time left; which was loaded from the cache).
+    """
+    executed = output / f"{notebook.stem}.ipynb"
+    log = output / f"{notebook.stem}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(executed),
+        "--cwd",
+        str(notebook.parent),
+        "-y",
+        json.dumps(parameters),
+        "--log-output",
+        "--no-progress-bar",
+        "--kernel",
+        "python3",
+    ]
+    if timeout is not None:
+        command += ["--execution-timeout", str(math.ceil(timeout))]
+    # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
+    # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
+    # Training in the kernel writes its progress as marked lines (training.PROGRESS_ENV).
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
+    relay = progress_relay(notebook.stem, echo or (lambda _: None))
+    with log.open("w", encoding="utf-8") as handle:
+        status = (processes or _Processes()).run(command, handle, relay, env=env)
+    if status is None:
+        return False, "interrupted before it started"
+    if status == 0:
+        return True, ""
+    lines = [
+        ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
+    ]
+    errors = [ln for ln in lines if "Error" in ln or "Exception" in ln]
+    return False, (errors or lines or ["papermill failed with no output"])[-1][:300]
+
+
+def write_findings(
+    output: Path,
+    runs: list[NotebookRun],
+    profile: str,
+    seconds: float,
+    figures_dir: Path | None = None,
+) -> Path:
+    """Collect every notebook's claim check into ``findings.json`` and ``findings.md``.
+
+    A notebook of ``runs`` that failed or was interrupted is listed as such, and no claim check
+    of it is reported (one left by an earlier run would be a stale verdict). ``findings.md``
+    links the figures in ``figures_dir`` (see :func:`morcos2018.report.findings_markdown`).
+    """
+    failed = [r.name for r in runs if r.status == "failed"]
+    interrupted = [r.name for r in runs if r.status == "interrupted"]
+    unfinished = {*failed, *interrupted}
+    results = []
+    for result_file in sorted((output / "results").glob("*.json")):
+        try:
+            record = json.loads(result_file.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("notebook") not in unfinished:
+            results.append(record)
+    # A notebook's main claim first, then its further claims (record_claim's ``part``).
+    results.sort(key=lambda r: (str(r.get("notebook")), "part" in r, str(r.get("part"))))
+    report = {
+        "profile": profile,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "seconds": round(seconds, 1),
+        "ran": [r.name for r in runs if r.status == "done"],  # what ``seconds`` timed
+        "versions": versions(),
+        "failed": failed,
+        "interrupted": interrupted,
+        "findings": results,
+    }
+    if figures_dir is not None:
+        report["figures_dir"] = Path(os.path.relpath(figures_dir, output)).as_posix()
+    write_json(output / "findings.json", report, default=str)
+    (output / "findings.md").write_text(findings_markdown(report), encoding="utf-8")
+    return output / "findings.md"
+
+
+def run_batch(
+    profile: str = "default",
+    only: Sequence[str] = (),
+    output: Path | None = None,
+    figures_dir: Path | None = None,
+    notebooks_dir: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    timeout: float | None = None,
+    echo: Callable[[str], Any] = print,
+    cluster: str | None = None,
+) -> list[NotebookRun]:
+    """Run notebooks under a profile; see the module docstring for what it writes.
+
+    Ctrl-C stops the batch and returns normally, after writing the findings: the notebooks that
+    did not finish have status ``"interrupted"``. With ``cluster`` (a scheduler address or
+    ``local[:N]``), the networks of the notebooks about to run are first trained on that cluster;
+    Ctrl-C during that sweep raises ``KeyboardInterrupt``.
+
+    Raises
+    ------
+    morcos2018.sweep.SweepError
+        If the cluster cannot be used or a run failed on it (no notebook has run then).
+    """
+    load_profile(profile)  # fail early, with the list of profiles, on a bad name
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
+    if cluster is not None:
+        parse_cluster(cluster)  # a bad local:N fails before anything is done
+    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
+    output = (output or Path("runs") / Path(str(profile)).name).resolve()
+    if figures_dir is None:
+        clone = clone_dir()
+        shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
+        figures_dir = clone / shown if shown else output / "figures"
+    (output / "results").mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    shared_parameters = {
+        "profile": str(profile),
+        "figures_dir": str(figures_dir.resolve()),
+        "results_dir": str((output / "results").resolve()),
+    }
+    started = time.monotonic()
+    total = len(notebooks)
+    runs: list[NotebookRun] = []
+    pending = []
+    shared = package_digest() + ":" + files_digest(profile_files(profile))
+    for notebook in notebooks:
+        parameters = {**shared_parameters, **overrides_of[notebook]}
+        digest = fingerprint(notebook, profile, parameters, shared)
+        if not force and _is_complete(notebook, output, digest):
+            runs.append(NotebookRun(notebook.stem, "skipped", log=output / f"{notebook.stem}.log"))
+            echo(f"[{len(runs)}/{total}] {notebook.stem}: up to date, skipped")
+        else:
+            _forget_result(notebook, output)
+            pending.append((notebook, parameters, digest))
+    if cluster is not None and pending:
+        _train_on_cluster(cluster, profile, [nb.stem for nb, _, _ in pending],
+                          {nb.stem: overrides_of[nb] for nb, _, _ in pending}, echo)
+    processes = _Processes()
+
+    def execute(item: tuple[Path, dict[str, Any], str]) -> None:
+        notebook, parameters, digest = item
+        if processes.interrupted.is_set():
+            return
+        echo(f"[running] {notebook.stem} (elapsed {_clock(time.monotonic() - started)})")
+        began = time.monotonic()
+        ok, error = run_notebook(notebook, output, parameters, timeout, processes, echo)
+        seconds = time.monotonic() - began
+        if ok:
+            write_json(
+                output / f"{notebook.stem}.done.json",
+                {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
+                default=str,
+            )
+        status = "done" if ok else "interrupted" if processes.interrupted.is_set() else "failed"
+        runs.append(NotebookRun(notebook.stem, status, seconds, output / f"{notebook.stem}.log",
+                                error if status == "failed" else ""))
+        verdict = f"FAILED ({error})" if status == "failed" else status
+        echo(
+            f"[{len(runs)}/{total}] {notebook.stem}: {verdict} in {_clock(seconds)}"
+            f" (elapsed {_clock(time.monotonic() - started)})"
+        )
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(execute, item) for item in pending]
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            echo("Interrupted: stopping the running notebooks and starting no new one")
+            processes.interrupt()
+            pool.shutdown(cancel_futures=True)
+    finished = {run.name for run in runs}
+    runs += [NotebookRun(nb.stem, "interrupted") for nb, _, _ in pending if nb.stem not in finished]
+    report = write_findings(output, runs, str(profile), time.monotonic() - started, figures_dir)
+    echo(_summary(runs, report, time.monotonic() - started))
+    return runs
+
+
+def plan_batch(
+    profile: str = "default",
+    only: Sequence[str] = (),
+    notebooks_dir: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[PlannedRun]:
+    """The training plan of a batch: every network its notebooks train, nothing trained."""
+    loaded = load_profile(profile)
+    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
+    return training_plan(loaded, [nb.stem for nb in notebooks],
+                         {nb.stem: overrides_of[nb] for nb in notebooks})
+
+
+def _train_on_cluster(cluster: str, profile: str, notebooks: list[str],
+                      parameters: dict[str, dict[str, Any]], echo: Callable[[str], Any]) -> None:
+    from morcos2018.sweep import run_plan
+
+    plan = training_plan(profile, notebooks, parameters)
+    if not plan:
+        return
+    report = run_plan(plan, cluster, echo=echo)
+    if report.failed:
+        lines = [f"{len(report.failed)} of {len(plan)} runs failed on the cluster; no notebook "
+                 "ran. Fix the cause and run the same command again (finished runs are cached), "
+                 "or run without --cluster to train them here:"]
+        labels = {run.key: run.label for run in plan}
+        lines += [f"  {labels[key]} ({key}): {error}" for key, error in report.failed.items()]
+        raise SweepError("\n".join(lines))
+
+
+def _forget_result(notebook: Path, output: Path) -> None:
+    """Remove a notebook's done marker and claim check, so that only its rerun can report."""
+    (output / f"{notebook.stem}.done.json").unlink(missing_ok=True)
+    for result in result_files(output / "results", notebook.stem):
+        result.unlink(missing_ok=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
+    names = {s: [r.name for r in runs if r.status == s]
+             for s in ("done", "skipped", "failed", "interrupted")}
+    lines = [
+        f"{len(names['done'])} ran, {len(names['skipped'])} up to date, "
+        f"{len(names['failed'])} failed in {_clock(seconds)}; findings: {report}"
+    ]
+    lines += [
+        f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"
+    ]
+    if names["interrupted"]:
+        finished = names["done"] + names["skipped"]
+        lines += [
+            f"  INTERRUPTED: {', '.join(names['interrupted'])} did not finish; finished: "
+            f"{', '.join(finished) or 'none'}. Run the same command again to resume "
+            "(finished notebooks are skipped)."
+        ]
+    return "\n".join(lines)
+
+
+def _parse_override(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"-p expects NAME=VALUE (e.g. -p seeds=3), got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"expects a positive number of seconds (e.g. --timeout 3600), got {text!r}; "
+            "leave it out for no timeout"
+        )
+    return seconds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point of ``cca-reproduce``.
+
+    Exit status: 0 if every notebook finished, 1 if one failed, 2 for bad arguments, 130 if
+    interrupted (Ctrl-C).
+    """
+    parser = argparse.ArgumentParser(
+        prog="cca-reproduce",
+        description="Run the reproduction notebooks with papermill and write a findings report.",
+    )
+    parser.add_argument("--profile", default="default", help="smoke, default, paper, or a folder")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        metavar="NOTEBOOK",
+        help="run these notebooks (stems or prefixes, e.g. fig3 fig6)",
+    )
+    parser.add_argument("--output", type=Path, help="run folder (default runs/<profile>)")
+    parser.add_argument("--figures-dir", type=Path, help="where the notebooks save figures")
+    parser.add_argument("--notebooks-dir", type=Path, help="folder of notebooks to run")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        type=_parse_override,
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (JSON value)",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
+    parser.add_argument("--force", action="store_true", help="rerun even up-to-date notebooks")
+    parser.add_argument(
+        "--timeout", type=_positive_seconds, help="per-cell timeout in seconds (default: none)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument(
+        "--plan", nargs="?", const="table", choices=("table", "json"),
+        help="list the networks the notebooks will train (config, cache key, epochs, cost) and "
+        "exit, training nothing; 'json' for every config",
+    )
+    parser.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="train the networks on a Dask cluster first: a scheduler address "
+        "(tcp://host:8786) or local[:N] (N local worker processes); the cache (CCA_CACHE_DIR) "
+        "must be a folder every worker sees at the same path",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.list:
+            for notebook in discover_notebooks(args.notebooks_dir or default_notebooks_dir()):
+                print(notebook.stem)
+            return 0
+        if args.plan:
+            records = plan_records(plan_batch(args.profile, args.only, args.notebooks_dir,
+                                              dict(args.parameter)))
+            if args.plan == "json":
+                print(json.dumps(records, indent=1))
+            else:
+                print(format_plan(records, str(args.profile), cache_dir()))
+            return 0
+        runs = run_batch(
+            profile=args.profile,
+            only=args.only,
+            output=args.output,
+            figures_dir=args.figures_dir,
+            notebooks_dir=args.notebooks_dir,
+            overrides=dict(args.parameter),
+            jobs=args.jobs,
+            force=args.force,
+            timeout=args.timeout,
+            cluster=args.cluster,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"cca-reproduce: {error}", file=sys.stderr)
+        return 2
+    except SweepError as error:
+        print(f"cca-reproduce: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cca-reproduce: interrupted", file=sys.stderr)
+        return 130
+    if any(r.status == "interrupted" for r in runs):
+        return 130
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

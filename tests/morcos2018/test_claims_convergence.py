@@ -1,0 +1,275 @@
+"""Figure 6 / A8 check: fails on curves with no depth order, holds on a planted bottom-up order,
+never counts the reference as convergence, and reports how the verdict moves with the reference."""
+
+import json
+
+import numpy as np
+import pytest
+
+from morcos2018.claims import convergence
+
+EPOCHS = np.arange(25) / 4  # the default profile: 6 epochs, a checkpoint every quarter
+
+
+def path_run(rng, taus, *, measures=("pwcca",), references=(-1, -2, -3), noise=0.02,
+             jitter=0.15, scale=0.6, final_jump=0.0):
+    """One run's curves: layer l moves along scale * exp(-t / tau_l) (plus a jump of the deeper
+    layers at the last checkpoint); its distance to reference r is the gap in position plus
+    positive noise, 0 at r. Per-run jitter of the time constants (log-normal)."""
+    result = {}
+    for measure in measures:
+        layer_taus = taus[measure] if isinstance(taus, dict) else taus
+        positions = {}
+        for depth, tau in enumerate(layer_taus):
+            tau = tau * np.exp(rng.normal(0, jitter))
+            position = scale * np.exp(-EPOCHS / tau)
+            position[-1] -= final_jump * depth  # further along, away from every earlier one
+            positions[f"lstm{depth + 1}"] = position
+        result[measure] = {}
+        for reference in references:
+            index = reference % len(EPOCHS)
+            curves = {}
+            for layer, position in positions.items():
+                gap = np.abs(position - position[index])
+                curve = gap + np.abs(rng.normal(0, noise, len(EPOCHS)))
+                curve[index] = 0.0
+                curves[layer] = curve
+            result[measure][index] = curves
+    return result
+
+
+BOTTOM_UP = [1.0, 1.5, 2.0]  # time-averaged distances ~0.08, 0.12, 0.15: gaps of 0.03-0.04
+NO_ORDER = [1.5, 1.5, 1.5]
+
+
+def test_curves_with_no_depth_order_do_not_hold():
+    rng = np.random.default_rng(0)
+    verdicts = [
+        convergence.bottom_up_convergence(
+            [path_run(rng, NO_ORDER) for _ in range(6)], EPOCHS, contrasts=()
+        ).holds
+        for _ in range(20)
+    ]
+    assert sum(v is True for v in verdicts) <= 1  # alpha 0.05 and a size rule: rarely, if ever
+    assert sum(v is False for v in verdicts) >= 18  # 6 runs decide: failure, not abstention
+
+
+def test_planted_bottom_up_order_holds_for_every_reference():
+    rng = np.random.default_rng(1)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict.holds is True
+    assert [t.name for t in verdict.tests] == [
+        "pwcca bottom-up, reference: last checkpoint",
+        "pwcca bottom-up, reference: 1 checkpoint before the last",
+        "pwcca bottom-up, reference: 2 checkpoints before the last",
+    ]
+    last = verdict["pwcca bottom-up, reference: last checkpoint"]
+    assert last.units == 6 and last.unit == "runs" and last.p_value == pytest.approx(1 / 64)
+    assert last.value >= 0.5
+    json.dumps(verdict.as_record(), allow_nan=False)
+
+
+def test_pooling_models_of_different_depths():
+    rng = np.random.default_rng(2)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(3)]
+    runs += [path_run(rng, [0.8, 1.2, 1.6, 2.0, 2.4]) for _ in range(3)]
+    assert convergence.bottom_up_convergence(runs, EPOCHS).holds is True
+
+
+def test_a_jump_at_the_last_checkpoint_is_caught_by_the_other_references():
+    # Deeper layers jump at the last checkpoint only: against it they look far away throughout
+    # (a bottom-up order), against the checkpoints before it there is no order.
+    rng = np.random.default_rng(3)
+    runs = [path_run(rng, NO_ORDER, final_jump=0.1) for _ in range(6)]
+    last_only = [{"pwcca": run["pwcca"][24]} for run in runs]
+    assert convergence.bottom_up_convergence(last_only, EPOCHS).holds is True
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict.holds is False
+    assert verdict["pwcca bottom-up, reference: 1 checkpoint before the last"].holds is False
+
+
+def test_too_few_runs_are_undecided():
+    rng = np.random.default_rng(4)
+    verdict = convergence.bottom_up_convergence(
+        [path_run(rng, BOTTOM_UP) for _ in range(4)], EPOCHS
+    )
+    assert verdict.holds is None
+    assert all("too few units" in t.reason for t in verdict.tests)
+
+
+def test_mean_cca_contrast_holds_when_it_blurs_the_order_and_fails_when_it_does_not():
+    rng = np.random.default_rng(5)
+    blurred = {"pwcca": BOTTOM_UP, "mean_cca": NO_ORDER}
+    runs = [path_run(rng, blurred, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    contrast = verdict["mean_cca shows the order less clearly than pwcca"]
+    assert contrast.holds is True and contrast.effect >= 0.25
+    assert verdict.holds is True
+    same = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP}
+    runs = [path_run(rng, same, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    assert verdict["pwcca bottom-up, reference: last checkpoint"].holds is True
+    assert verdict["mean_cca shows the order less clearly than pwcca"].holds is False
+    assert verdict.holds is False
+
+
+def test_the_reference_never_counts_as_convergence():
+    curves = {"lstm1": [0.6, 0.3, 0.08, 0.05, 0.0], "lstm2": [0.6, 0.5, 0.4, 0.3, 0.0]}
+    times = convergence.convergence_statistics(curves, [0, 1, 2, 3, 4], statistic="first_within")
+    assert times == {"lstm1": 2.0, "lstm2": np.inf}
+    # Top-down: the deep layer converges, the shallow one never does before the reference.
+    top_down = {"lstm1": curves["lstm2"], "lstm2": curves["lstm1"]}
+    rho = convergence.depth_rank_correlation(top_down, [0, 1, 2, 3, 4], statistic="first_within")
+    assert rho == -1.0
+    # Against reference 3, checkpoints 3 and 4 are left out.
+    earlier = convergence.convergence_statistics(
+        {"lstm1": [0.6, 0.3, 0.2, 0.0, 0.1]}, [0, 1, 2, 3, 4], reference=3
+    )
+    assert earlier["lstm1"] == pytest.approx(0.25)
+
+
+def test_first_within_statistic_in_the_check():
+    rng = np.random.default_rng(6)
+    runs = [path_run(rng, [0.5, 1.0, 2.0]) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, statistic="first_within")
+    assert verdict.holds is True
+
+
+def test_curves_to_references_feeds_the_check():
+    rng = np.random.default_rng(7)
+    representations = {f"lstm{d}": [rng.normal(size=(40, 4)) for _ in range(5)] for d in (1, 2)}
+    curves = convergence.curves_to_references(representations, ["cosine", "pwcca"], (-1, -2))
+    assert sorted(curves["pwcca"]) == [3, 4]
+    assert curves["cosine"][3]["lstm2"][3] == pytest.approx(0.0, abs=1e-9)
+    verdict = convergence.bottom_up_convergence([curves] * 2, np.arange(5.0), contrasts=("cosine",))
+    assert len(verdict.tests) == 3 and verdict.holds is None
+
+
+def test_bad_inputs():
+    rng = np.random.default_rng(8)
+    run = path_run(rng, BOTTOM_UP, references=(-1,))
+    with pytest.raises(ValueError, match="not 0"):
+        convergence.bottom_up_convergence([{"pwcca": {23: run["pwcca"][24]}}], EPOCHS)
+    with pytest.raises(ValueError, match="same references"):
+        convergence.bottom_up_convergence([run, path_run(rng, BOTTOM_UP)], EPOCHS)
+    with pytest.raises(ValueError, match="shape"):
+        convergence.bottom_up_convergence([run], EPOCHS[:-1])
+    with pytest.raises(ValueError, match="no curves for 'pwcca'"):
+        convergence.bottom_up_convergence([{"cka": run["pwcca"]}], EPOCHS)
+    with pytest.raises(ValueError, match="statistic must be one of"):
+        convergence.convergence_statistics({"a": [1.0, 0.0]}, [0, 1], statistic="median")
+
+
+def test_figure6_and_a8_split_the_tests_without_changing_them():
+    rng = np.random.default_rng(9)
+    top_down = BOTTOM_UP[::-1]  # far from PWCCA's order in every run
+    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": top_down, "euclidean": top_down}
+    runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    figure6, a8 = convergence.figure6_and_a8(verdict)
+    assert figure6.claim == convergence.FIGURE6_CLAIM and a8.claim == convergence.A8_CLAIM
+    assert [t.name for t in a8.tests] == [
+        "cosine shows the order less clearly than pwcca",
+        "euclidean shows the order less clearly than pwcca",
+    ]
+    assert [t.name for t in figure6.tests] == [
+        *(f"pwcca bottom-up, reference: {label}" for label in (
+            "last checkpoint", "1 checkpoint before the last", "2 checkpoints before the last")),
+        "mean_cca shows the order less clearly than pwcca",
+    ]
+    assert set(figure6.tests) | set(a8.tests) == set(verdict.tests)
+    # Mean CCA shows the order as PWCCA does (6d not reproduced); cosine and Euclidean do not.
+    assert figure6.holds is False and a8.holds is True
+    with pytest.raises(ValueError, match="bottom_up_convergence"):
+        convergence.figure6_and_a8(figure6)
+
+
+def test_a8_without_cosine_or_euclidean_is_undecided():
+    rng = np.random.default_rng(10)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
+    figure6, a8 = convergence.figure6_and_a8(convergence.bottom_up_convergence(runs, EPOCHS))
+    assert figure6.holds is True and a8.tests == () and a8.holds is None
+
+
+# ------------------------------------------------------------------ per depth, settled reference
+
+
+def test_per_depth_order_with_three_seeds_fails_without_an_order():
+    rng = np.random.default_rng(11)
+    verdicts = []
+    for _ in range(20):
+        runs = [path_run(rng, NO_ORDER) for _ in range(3)]
+        runs += [path_run(rng, [1.5] * 5) for _ in range(3)]
+        verdict = convergence.bottom_up_convergence(runs, EPOCHS, contrasts=(), by_depth=True)
+        per_depth = [t for t in verdict.tests if "layers, reference" in t.name]
+        assert len(per_depth) == 2 * 3 and all(t.units == 3 for t in per_depth)
+        verdicts.append([t.holds for t in per_depth])
+    flat = [v for row in verdicts for v in row]
+    assert all(v is not None for v in flat)  # 3 runs decide: 6^3 or 120^3 relabellings
+    assert sum(v is True for v in flat) <= 6  # alpha 0.05 per test, and a size rule
+
+
+def test_per_depth_order_with_three_seeds_holds_for_a_planted_order():
+    rng = np.random.default_rng(12)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(3)]
+    runs += [path_run(rng, [0.8, 1.2, 1.6, 2.0, 2.4]) for _ in range(3)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
+    three = verdict["pwcca bottom-up, 3 layers, reference: last checkpoint"]
+    five = verdict["pwcca bottom-up, 5 layers, reference: 2 checkpoints before the last"]
+    assert three.holds is True and three.p_value <= 1 / 216 + 1e-12 and three.unit == "runs"
+    assert "all 216 relabellings" in three.null
+    assert five.holds is True and "random" in five.null
+    assert verdict.holds is True
+    # The default (no by_depth) keeps exactly the tests it had.
+    assert [t.name for t in convergence.bottom_up_convergence(runs, EPOCHS).tests] == [
+        t.name for t in verdict.tests if "layers, reference" not in t.name
+    ]
+
+
+def test_a_depth_with_too_few_seeds_is_undecided():
+    rng = np.random.default_rng(13)
+    runs = [path_run(rng, BOTTOM_UP) for _ in range(2)]
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
+    per_depth = [t for t in verdict.tests if "layers, reference" in t.name]
+    assert per_depth and all(t.holds is None and "pre-declared minimum" in t.reason
+                             for t in per_depth)
+
+
+def test_figure6_parts_reports_the_mean_cca_contrast_apart_from_the_order():
+    rng = np.random.default_rng(14)
+    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": NO_ORDER}
+    runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
+    parts = convergence.figure6_parts(convergence.bottom_up_convergence(runs, EPOCHS))
+    assert parts["6a-c"].holds is True  # the order holds ...
+    assert parts["6d"].holds is False  # ... but mean CCA shows it as well (6d not reproduced)
+    (contrast,) = parts["6d"].tests
+    assert contrast.interval is not None and abs(contrast.effect) < 0.25
+    assert [t.name for t in parts["A8"].tests] == ["cosine shows the order less clearly than pwcca"]
+
+
+def test_adjacent_distances_measure_how_far_training_still_moves():
+    rng = np.random.default_rng(15)
+    base = rng.normal(size=(200, 6))
+    moving = [rng.normal(size=(200, 6)) for _ in range(4)]  # a new representation each time
+    settling = [base + rng.normal(0, s, (200, 6)) for s in (1.0, 0.3, 0.01, 0.001)]
+    steps = convergence.adjacent_distances({"moving": moving, "settling": settling}, "pwcca")
+    assert steps["moving"].shape == (3,) and steps["moving"].min() > 0.5
+    assert steps["settling"][-1] < 0.01 < steps["settling"][0]
+
+
+def test_reference_settled_fails_on_moving_layers_and_holds_on_settled_ones():
+    rng = np.random.default_rng(16)
+    still_moving = [{"lstm1": np.full(10, 0.02) + rng.uniform(0, 0.01, 10),
+                     "lstm2": np.full(10, 0.18) + rng.uniform(0, 0.02, 10)} for _ in range(3)]
+    verdict = convergence.reference_settled(still_moving)
+    assert verdict.holds is False
+    assert verdict["lstm1 settled at the end"].holds is True
+    assert verdict["lstm2 settled at the end"].holds is False
+    settled = [{layer: np.geomspace(0.5, 0.005, 10) for layer in ("lstm1", "lstm2", "lstm3")}
+               for _ in range(3)]
+    verdict = convergence.reference_settled(settled)
+    assert verdict.holds is True and verdict.tests[0].units == 3
+    json.dumps(verdict.as_record(), allow_nan=False)
+    with pytest.raises(ValueError, match="at least 2"):
+        convergence.reference_settled([{"lstm1": [0.1]}])
