@@ -2,7 +2,8 @@
 
 A pair of dask arrays of activations (rows are datapoints) is reduced block of rows by block of
 rows. Each block's statistics, those :class:`cca.CCAAccumulator` keeps (count, column means,
-centered Gram matrix of [x y], column minima and maxima), are computed where the block lives and
+centered Gram matrix of [x y], column minima and maxima; :mod:`cca._statistics`), are computed
+where the block lives and
 merged pairwise in a tree on the workers, exactly (Chan, Golub & LeVeque 1979; see
 :mod:`cca.streaming`). Only the merged statistics, (a + b) x (a + b) numbers, reach the client:
 its memory depends on the numbers of neurons and of blocks, never on the number of datapoints.
@@ -34,6 +35,8 @@ import dask.array as da
 import numpy as np
 
 from cca import _linalg
+from cca._solver import CCAResult
+from cca._statistics import Statistics
 from cca._validation import (
     MAX_MAGNITUDE,
     GramPathWarning,
@@ -43,14 +46,13 @@ from cca._validation import (
     check_layout,
     check_method,
     check_same_rows,
+    check_same_shape,
     gram_path_message,
     is_dask_array,
     magnitude_message,
     nonfinite_message,
+    zero_layer_message,
 )
-from cca.baselines import check_same_shape, zero_layer_message
-from cca.measures import CCAResult
-from cca.streaming import CCAAccumulator
 
 
 def layers(
@@ -97,8 +99,8 @@ def _rechunked(layer, rows: tuple[int, ...]) -> da.Array:
     return da.from_array(layer, chunks=chunks)
 
 
-def statistics(x: da.Array, y: da.Array, conv: str | None) -> CCAAccumulator:
-    """The accumulator of aligned dask layers (from :func:`layers`), reduced on the workers."""
+def statistics(x: da.Array, y: da.Array, conv: str | None) -> Statistics:
+    """The statistics of aligned dask layers (from :func:`layers`), reduced on the workers."""
     return _reduce(x, y, _accumulated, conv)
 
 
@@ -119,7 +121,7 @@ def _reduce(x: da.Array, y: da.Array, summarize, *options):
     # parallel, and the BLAS threads of one block's small products would compete with the other
     # blocks for the cores (on a loaded machine a block took 30 times longer). distributed's
     # worker processes start with one BLAS thread already (OPENBLAS_NUM_THREADS=1 etc.).
-    with _linalg._blas_controller().limit(limits=1, user_api="blas"):
+    with _linalg.blas_controller().limit(limits=1, user_api="blas"):
         (summary, screen), = dask.compute(blocks[0])
     for name in ("x", "y"):
         count, first, largest = screen[name]
@@ -130,7 +132,7 @@ def _reduce(x: da.Array, y: da.Array, summarize, *options):
     return summary
 
 
-def accumulate(x: object, y: object, conv: str | None, min_rows: int = 2) -> CCAAccumulator:
+def accumulate(x: object, y: object, conv: str | None, min_rows: int = 2) -> Statistics:
     """:func:`layers` then :func:`statistics`."""
     return statistics(*layers(x, y, conv, min_rows), conv)
 
@@ -154,9 +156,9 @@ def _screened(summarize, x: np.ndarray, y: np.ndarray, *options):
     return summarize(x, y, *options), screen
 
 
-def _accumulated(x: np.ndarray, y: np.ndarray, conv: str | None) -> CCAAccumulator:
+def _accumulated(x: np.ndarray, y: np.ndarray, conv: str | None) -> Statistics:
     """A block's CCA statistics."""
-    return CCAAccumulator(conv).update(x, y)
+    return Statistics(conv).update(x, y)
 
 
 def _merge(left, right):
@@ -196,7 +198,7 @@ def fit(
     x, y = layers(x, y, conv, allow_dft=allow_dft)
     if svcca is not None:
         check_keep_fits(svcca[0], x.shape[-1], y.shape[-1])
-    result, trusted = statistics(x, y, conv)._solve(svcca)
+    result, trusted = statistics(x, y, conv).solve(svcca)
     if method == "auto" and not trusted:
         warnings.warn(
             gram_path_message("on dask arrays")
@@ -211,7 +213,7 @@ def linear_cka(x: object, y: object, conv: str | None) -> float:
     """:func:`cca.linear_cka` (``debiased=False``) of layers of which one is a dask array:
     ||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F) from the merged centered Gram matrix."""
     accumulator = accumulate(x, y, conv)
-    moments, _ = _linalg.common_scale(accumulator._moments(warn=False), accumulator._scale)
+    moments, _ = _linalg.common_scale(accumulator.moments(warn=False), accumulator.scale)
     cross_sq = np.linalg.norm(moments.cross) ** 2
     norms = np.linalg.norm(moments.block("x")[0]) * np.linalg.norm(moments.block("y")[0])
     return float(min(cross_sq / norms, 1.0))

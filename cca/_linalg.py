@@ -301,7 +301,7 @@ def _centered_products(x: np.ndarray, y: np.ndarray, x_shift, y_shift) -> np.nda
 
 
 @functools.cache
-def _blas_controller() -> ThreadpoolController:
+def blas_controller() -> ThreadpoolController:
     """One inspection of the loaded BLAS libraries, reused (a new one costs ~0.5 ms per call)."""
     return ThreadpoolController()
 
@@ -316,7 +316,7 @@ def single_blas_thread(function):
 
     @functools.wraps(function)
     def on_one_thread(*args, **kwargs):
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with blas_controller().limit(limits=1, user_api="blas"):
             return function(*args, **kwargs)
 
     return on_one_thread

@@ -335,3 +335,19 @@ def check_keep(keep: float | int, rule: str) -> None:
             f"keep as a float is the fraction kept, in (0, 1]; found {keep}. "
             "Pass an int to keep a fixed number of directions."
         )
+
+
+def check_same_shape(x_shape: tuple, y_shape: tuple) -> None:
+    """ValueError unless the layers have the same shape (the same neurons)."""
+    if x_shape != y_shape:
+        raise ValueError(
+            f"x and y must have the same shape to compare the same neurons; found {x_shape} and "
+            f"{y_shape}. For layers of different sizes use a CCA measure or linear_cka."
+        )
+
+
+def zero_layer_message(center: bool) -> str:
+    """The error of cosine similarity with a layer of zeros (after centering, if ``center``)."""
+    return "cosine similarity is undefined: x or y is all zeros" + (
+        " after centering (every neuron constant)." if center else "."
+    )

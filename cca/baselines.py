@@ -13,9 +13,11 @@ from cca._validation import (
     check_conv,
     check_flag,
     check_same_rows,
+    check_same_shape,
     is_dask_array,
     live_neurons,
     reduce_space,
+    zero_layer_message,
 )
 
 
@@ -218,13 +220,6 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
     return float(np.clip(np.vdot(x, y) / norms, -1.0, 1.0))
 
 
-def zero_layer_message(center: bool) -> str:
-    """The error of cosine similarity with a layer of zeros (after centering, if ``center``)."""
-    return "cosine similarity is undefined: x or y is all zeros" + (
-        " after centering (every neuron constant)." if center else "."
-    )
-
-
 def cosine_distance(x: object, y: object, *, center: bool = True) -> float:
     """Cosine distance, 1 - :func:`cosine_similarity`, in [0, 2].
 
@@ -305,12 +300,3 @@ def _prepare_same_shape(x, y, center):
     if center:
         return _centered(x), _centered(y)
     return _unit_scale(x), _unit_scale(y)
-
-
-def check_same_shape(x_shape: tuple, y_shape: tuple) -> None:
-    """ValueError unless the layers have the same shape (the same neurons)."""
-    if x_shape != y_shape:
-        raise ValueError(
-            f"x and y must have the same shape to compare the same neurons; found {x_shape} and "
-            f"{y_shape}. For layers of different sizes use a CCA measure or linear_cka."
-        )

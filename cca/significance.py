@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cca import _linalg, baselines, measures
+from cca import _linalg, _solver, baselines, measures
 from cca._validation import (
     DegenerateCCAWarning,
     as_activations,
@@ -167,8 +167,8 @@ class _Fitted:
 
 def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
     """Each side's basis of validated float64 layers, exactly as the measures choose it
-    (:func:`cca.measures.fit_sides`), with what a permutation needs: Qx, Qy and Xc^T Qx."""
-    sides = measures.fit_sides(x, y, method, svcca=svcca, resolution=resolution)
+    (:func:`cca._solver.fit_sides`), with what a permutation needs: Qx, Qy and Xc^T Qx."""
+    sides = _solver.fit_sides(x, y, method, svcca=svcca, resolution=resolution)
     a = x.shape[1]
     if sides.centered is None:  # Gram path: the bases Q = Xc W from the centered data
         centered, _ = _linalg.centered_stack(sides.x, sides.y, sides.live)
@@ -181,7 +181,7 @@ def _fit_sides(x, y, method, resolution, svcca=None) -> _Fitted:
         x_inner = sides.centered[:, :a].T @ x_basis
     return _Fitted(
         x_basis, y_basis, x_whitening, y_whitening, x_inner, sides.mean, sides.scale, sides.path,
-        measures.tie_tolerance(sides.bases),
+        _solver.tie_tolerance(sides.bases),
     )
 
 
@@ -230,12 +230,12 @@ def _svcca_null(x, y, *, keep, rule, method, resolution):
 def _pwcca_null(x, y, *, method, resolution):
     """PWCCA (paper, Section 2.2) of x and y[rows]. With Qx^T Qy[rows] = U diag(rho) V^T the
     directions are A = Wx U, B = Wy V, and the inner products of x's neurons with its variates
-    Xc^T Qx U; the measures' own :func:`cca.measures.build_result` maps them back to the neurons'
+    Xc^T Qx U; the measures' own :func:`cca._solver.build_result` maps them back to the neurons'
     units and settles tied correlations (:func:`cca._linalg.canonical_ties`)."""
     fitted = _fit_sides(x, y, method, resolution)
 
     def pwcca(rho, left, right_h):
-        return measures.build_result(
+        return _solver.build_result(
             rho, fitted.x_whitening @ left, fitted.y_whitening @ right_h[: len(rho)].T,
             fitted.x_inner @ left, fitted.mean, fitted.scale, fitted.path, None, n=len(x),
             tolerance=fitted.tolerance,

@@ -1,6 +1,7 @@
 """Streaming CCA: accumulate activations batch by batch, in memory independent of the datapoints.
 
-The accumulator keeps the sufficient statistics of the stacked layers s = [x y] (a + b columns): the
+The accumulator keeps the sufficient statistics of the stacked layers s = [x y] (a + b columns,
+:class:`cca._statistics.Statistics`): the
 count n, the column means m, the centered cross-product matrix M = sum_i (s_i - m)(s_i - m)^T, plus
 each column's minimum and maximum (to recognise constant neurons exactly). Two sets of statistics
 (n_A, m_A, M_A) and (n_B, m_B, M_B) combine exactly (Chan, Golub & LeVeque 1979):
@@ -29,26 +30,18 @@ import warnings
 
 import numpy as np
 
-from cca import _linalg
+from cca._solver import CCAResult
+from cca._statistics import Statistics
 from cca._validation import (
     GramPathWarning,
-    as_activations,
-    check_conv,
     check_keep,
     check_keep_fits,
-    check_no_subnormal_neurons,
-    check_same_rows,
-    data_resolution,
-    dead_layer_message,
     gram_path_message,
     is_dask_array,
-    reduce_space,
-    warn_if_degenerate,
 )
-from cca.measures import CCAResult, _check_rank, build_result, tie_tolerance
 
 
-class CCAAccumulator:
+class CCAAccumulator(Statistics):
     """Accumulate two layers' activations batch by batch; CCA measures from the totals.
 
     Parameters
@@ -82,15 +75,7 @@ class CCAAccumulator:
     def __init__(self, conv: str | None = None) -> None:
         if conv not in (None, "mean", "positions"):
             raise ValueError(f"conv must be None, 'mean' or 'positions'; found {conv!r}.")
-        self.conv = conv
-        self.n_samples = 0
-        self._n_x: int | None = None
-        self._mean: np.ndarray | None = None
-        self._gram: np.ndarray | None = None
-        self._low: np.ndarray | None = None
-        self._high: np.ndarray | None = None
-        self._scale: np.ndarray | None = None  # powers of two the neurons are stored times
-        self._resolution = 0.0  # per neuron: machine epsilon of the coarsest precision fed
+        super().__init__(conv)
 
     def update(self, x: object, y: object) -> CCAAccumulator:
         """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator.
@@ -98,35 +83,13 @@ class CCAAccumulator:
         x and y may be dask arrays (or one of them): the batch is then reduced on the workers,
         block of rows by block of rows, and only its statistics are merged here.
         """
-        if is_dask_array(x) or is_dask_array(y):
-            from cca import _dask  # imports dask, which only dask input needs
+        if not (is_dask_array(x) or is_dask_array(y)):
+            return super().update(x, y)
+        from cca import _dask  # imports dask, which only dask input needs
 
-            x, y = _dask.layers(x, y, self.conv, min_rows=1)
-            self._check_layers(x.shape[-1], y.shape[-1])
-            self._absorb_part(_dask.statistics(x, y, self.conv))
-            return self
-        raw_x, raw_y = x, y
-        x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
-        check_same_rows(x, y)
-        check_conv(self.conv, x, y, allow_dft=False)
-        check_no_subnormal_neurons(x, "x")
-        check_no_subnormal_neurons(y, "y")
-        batch = np.hstack([reduce_space(x, self.conv), reduce_space(y, self.conv)])
-        batch = batch.astype(np.float64, copy=False)
-        self._check_layers(x.shape[-1], batch.shape[1] - x.shape[-1])
-        if self._scale is None:
-            magnitude = np.abs(batch).max(axis=0)
-            self._scale = np.ldexp(1.0, -np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1])
-        batch = batch * self._scale
-        mean = batch.mean(axis=0)
-        centered = batch - mean
-        gram = centered.T @ centered
-        resolution = _linalg.per_neuron(
-            (data_resolution(raw_x), data_resolution(raw_y)), x.shape[-1], y.shape[-1]
-        )
-        self._absorb(
-            len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1], self._scale, resolution
-        )
+        x, y = _dask.layers(x, y, self.conv, min_rows=1)
+        self.check_layers(x.shape[-1], y.shape[-1])
+        self.absorb(_dask.statistics(x, y, self.conv))
         return self
 
     def merge(self, other: CCAAccumulator) -> CCAAccumulator:
@@ -138,80 +101,7 @@ class CCAAccumulator:
                 f"cannot merge accumulators with different conv settings: this one has "
                 f"conv={self.conv!r}, the other conv={other.conv!r}. Accumulate both with the same."
             )
-        merged = CCAAccumulator(self.conv)
-        for part in (self, other):
-            merged._absorb_part(part)
-        return merged
-
-    def _check_layers(self, n_x: int, n_y: int, what: str = "this batch has") -> None:
-        """ValueError unless ``what`` (a batch, another accumulator) of n_x + n_y neurons fits
-        the data so far."""
-        if self._n_x is not None and (n_x, n_y) != (self._n_x, len(self._mean) - self._n_x):
-            raise ValueError(
-                f"{what} {n_x} + {n_y} neurons; earlier batches had {self._n_x} + "
-                f"{len(self._mean) - self._n_x}. Feed the same layers."
-            )
-
-    def _absorb_part(self, part: CCAAccumulator) -> None:
-        """Merge another accumulator's statistics into this one."""
-        if part.n_samples:
-            n_y = len(part._mean) - part._n_x
-            self._check_layers(part._n_x, n_y, "the other accumulator holds")
-            self._absorb(
-                part.n_samples, part._mean, part._gram, part._low, part._high, part._n_x,
-                part._scale, part._resolution,
-            )
-
-    def _absorb(self, n, mean, gram, low, high, n_x, scale, resolution) -> None:
-        """Merge statistics of data stored times ``scale`` (Chan, Golub & LeVeque, exact).
-
-        The merged statistics keep each neuron's smaller factor, so a part of larger values
-        (merged from elsewhere) does not overflow; the factors are powers of two, so exact.
-        """
-        self._resolution = np.maximum(self._resolution, resolution)
-        if self._n_x is None:
-            self.n_samples, self._mean, self._gram = n, mean.copy(), gram.copy()
-            self._low, self._high, self._n_x, self._scale = low.copy(), high.copy(), n_x, scale
-            return
-        common = np.minimum(self._scale, scale)
-        if np.any(common != self._scale):
-            ratio = common / self._scale
-            self._mean, self._gram = self._mean * ratio, self._gram * np.outer(ratio, ratio)
-            self._low, self._high, self._scale = self._low * ratio, self._high * ratio, common
-        ratio = common / scale
-        mean, gram = mean * ratio, gram * np.outer(ratio, ratio)
-        low, high = low * ratio, high * ratio
-        total = self.n_samples + n
-        delta = mean - self._mean
-        gram = self._gram + gram + np.outer(delta, delta) * (self.n_samples * n / total)
-        if not np.all(np.isfinite(gram)):
-            raise ValueError(
-                "these activations are too large relative to the first batch to accumulate "
-                "(the sums of squares overflow float64). Rescale the layer: every measure is "
-                "invariant to scaling a whole layer."
-            )
-        self._gram = gram
-        self._mean = self._mean + delta * (n / total)
-        self._low, self._high = np.minimum(self._low, low), np.maximum(self._high, high)
-        self.n_samples = total
-
-    def _moments(self, warn: bool = True) -> _linalg.Moments:
-        """The statistics as :class:`cca._linalg.Moments`, dead neurons zeroed; ``warn``: issue
-        :class:`cca.DegenerateCCAWarning` when there are too few datapoints for CCA."""
-        if self.n_samples < 2:
-            raise ValueError(
-                f"the accumulator holds {self.n_samples} datapoint(s); feed at least 2 by update()."
-            )
-        live = self._high > self._low
-        for name, part in (("x", live[: self._n_x]), ("y", live[self._n_x :])):
-            if not part.any():
-                raise ValueError(dead_layer_message(name, self.n_samples))
-        gram = np.where(np.outer(live, live), self._gram, 0.0)
-        if warn:
-            warn_if_degenerate(self.n_samples, self._n_x, len(live) - self._n_x, stacklevel=4)
-        return _linalg.Moments(
-            self.n_samples, self._mean, gram, live, self._n_x, self._resolution
-        )
+        return super().merge(other)
 
     def cca(self, *, svcca: tuple | None = None) -> CCAResult:
         """The :class:`cca.CCAResult` of all data so far (Gram path; variates via ``project_x``).
@@ -220,30 +110,12 @@ class CCAAccumulator:
         :func:`cca.svcca`). A :class:`cca.GramPathWarning` says when the in-memory
         ``method="auto"`` would have taken the SVD path instead.
         """
-        result, trusted = self._solve(svcca)
+        result, trusted = self.solve(svcca)
         if not trusted:
             warnings.warn(
                 gram_path_message("in an accumulator"), GramPathWarning, stacklevel=3
             )
         return result
-
-    def _solve(self, svcca: tuple | None = None) -> tuple[CCAResult, bool]:
-        """The result of :meth:`cca` and whether the Gram path trusts both layers' directions
-        (no kept eigenvalue below :data:`cca._linalg.TRUST_FLOOR`, where ``method="auto"`` of the
-        in-memory functions would take the SVD path instead)."""
-        moments, scale = self._moments(), self._scale
-        if svcca is not None:  # PCA is not invariant to per-neuron scales
-            moments, scale = _linalg.common_scale(moments, scale)
-        float64 = np.dtype(np.float64)
-        bases = [moments.basis(side, float64, svcca) for side in "xy"]
-        _check_rank(bases, self.conv)
-        rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
-        inner = moments.block("x")[0] @ x_directions
-        result = build_result(
-            rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64",
-            self.conv, n=moments.n, tolerance=tie_tolerance(bases),
-        )
-        return result, all(basis.trusted for basis in bases)
 
     def canonical_correlations(self) -> np.ndarray:
         """Canonical correlations of all data so far, as :func:`cca.canonical_correlations`."""
@@ -260,6 +132,6 @@ class CCAAccumulator:
     def svcca(self, keep: float | int = 0.99, *, rule: str = "variance") -> float:
         """SVCCA similarity of all data so far, as :func:`cca.svcca`."""
         check_keep(keep, rule)
-        moments = self._moments()
+        moments = self.moments()
         check_keep_fits(keep, moments.n_x, len(moments.mean) - moments.n_x)
         return self.cca(svcca=(keep, rule)).mean_cca

@@ -116,6 +116,9 @@ def assert_close(value, truth, case, what):
 @given(case=cases())
 def test_fuzz_measures_on_awkward_input(case):
     x0, y = case.x0, case.y
+    # a clean layer whose every neuron is constant (integers rounded to 0) has no similarity to
+    # compare with: the measures' ValueError, tested elsewhere
+    assume(np.ptp(x0, axis=0).any() and np.ptp(y, axis=0).any())
     iso, lin, y_cast = case.cast(case.isotropic), case.cast(case.linear), case.cast(y)
     truth_mean = quietly(cca.mean_cca, x0, y)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cca
-from cca import measures
+from cca import _solver
 
 FAST = settings(max_examples=20, deadline=None)
 
@@ -167,11 +167,11 @@ def test_auto_falls_back_to_svd_when_the_gram_matrix_is_ill_conditioned():
 
 def test_float32_correlations_stay_float32_when_accurate_and_match_float64():
     x, y = (layer.astype(np.float32) for layer in related_layers(4, n=2000))
-    assert measures.fit_sides(x, y, "auto").path == "gram-float32"
+    assert _solver.fit_sides(x, y, "auto").path == "gram-float32"
     exact = cca.canonical_correlations(x.astype(np.float64), y.astype(np.float64))
     assert np.allclose(cca.canonical_correlations(x, y), exact, atol=1e-6)
     duplicated = np.hstack([x, x[:, :1]])  # the float32 Gram matrix cannot tell the rank
-    assert measures.fit_sides(duplicated, y, "auto").path != "gram-float32"
+    assert _solver.fit_sides(duplicated, y, "auto").path != "gram-float32"
     assert np.allclose(cca.canonical_correlations(duplicated, y), exact, atol=1e-6)
 
 
