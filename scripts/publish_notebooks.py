@@ -1,9 +1,10 @@
 """Copy executed default-profile notebooks from a run folder over notebooks/, for committing.
 
 The committed notebooks carry the default profile's outputs, so that readers see the figures and
-claim checks on the code host. The runner injects machine-specific paths (figures_dir,
-results_dir) and records absolute input/output paths; this strips them, so the published notebook
-runs as it is in JupyterLab (its parameters cell's relative defaults apply).
+claim checks on the code host. papermill injects a cell of parameters (the profile, machine-specific
+paths) and records absolute input/output paths; this drops that cell and the paths, so the
+published notebook runs as it is in JupyterLab (its own parameters cell applies, whose profile is
+the default one). The profile a notebook ran under stays in its papermill metadata.
 
 Usage: python scripts/publish_notebooks.py [RUN_FOLDER (default runs/default)] [STEM ...]
 """
@@ -29,6 +30,11 @@ def is_tf_noise(output: dict) -> bool:
     return output.get("name") == "stderr" and bool(lines) and all(map(TF_NOISE.match, lines))
 
 
+def is_injected(cell: dict) -> bool:
+    """Whether ``cell`` is the parameters cell papermill injected."""
+    return "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+
+
 def publish(executed: Path, target: Path) -> None:
     notebook = json.loads(executed.read_text())
     papermill = notebook["metadata"].get("papermill", {})
@@ -37,18 +43,13 @@ def publish(executed: Path, target: Path) -> None:
     for name in MACHINE_SPECIFIC:
         papermill.get("parameters", {}).pop(name, None)
     papermill["input_path"] = papermill["output_path"] = target.name
+    notebook["cells"] = [cell for cell in notebook["cells"] if not is_injected(cell)]
     for cell in notebook["cells"]:
         if "outputs" in cell:
             cell["outputs"] = [out for out in cell["outputs"] if not is_tf_noise(out)]
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["source"] = [
-                line for line in cell["source"]
-                if line.split("=")[0].strip() not in MACHINE_SPECIFIC
-            ]
-            if cell["source"]:
-                cell["source"][-1] = cell["source"][-1].rstrip("\n") + "\n"
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
-    print(f"published {executed} -> {target.relative_to(REPO)}")
+    shown = target.relative_to(REPO) if target.is_relative_to(REPO) else target
+    print(f"published {executed} -> {shown}")
 
 
 def main(argv: list[str]) -> None:
