@@ -40,18 +40,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from morcos2018.cache import (
+    UNREADABLE,
+    cache_dir,
+    canonical_json,
+    has_epochs,
+    intact_manifest,
+    run_key,
+)
 from morcos2018.config import load_profile
 from morcos2018.data import DATASET_SHAPES, TRAIN_SIZES
 from morcos2018.lm_training import lm_config
 from morcos2018.models import cnn_channels, cnn_config, cnn_label, family_table
-from morcos2018.training import (
-    _UNREADABLE,
-    _has_epochs,
-    _intact_manifest,
-    cache_dir,
-    canonical_json,
-    run_key,
-)
 
 Config = dict[str, Any]
 
@@ -201,7 +201,7 @@ class PlannedRun:
 
     @property
     def key(self) -> str:
-        """The run's cache key (:func:`morcos2018.training.run_key`)."""
+        """The run's cache key (:func:`morcos2018.cache.run_key`)."""
         return run_key(self.config)
 
     @property
@@ -229,10 +229,10 @@ class PlannedRun:
         """Epochs of this run intact in the cache (0 if none); read-only, takes no lock. A run
         stopped at its criterion counts as all its epochs."""
         try:
-            manifest = _intact_manifest(cache_dir(cache_root) / "runs" / self.key)
-        except _UNREADABLE:
+            manifest = intact_manifest(cache_dir(cache_root) / "runs" / self.key)
+        except UNREADABLE:
             return 0
-        return self.epochs if _has_epochs(manifest, self.epochs) else manifest["epochs_done"]
+        return self.epochs if has_epochs(manifest, self.epochs) else manifest["epochs_done"]
 
 
 def training_plan(

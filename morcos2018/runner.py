@@ -66,13 +66,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from morcos2018.cache import cache_dir
 from morcos2018.config import load_profile, profile_files
 from morcos2018.files import write_json
 from morcos2018.plan import PlannedRun, format_plan, plan_records, training_plan
+from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
 from morcos2018.provenance import PACKAGE_DIR, files_digest, package_digest
 from morcos2018.report import findings_markdown, result_files, versions
 from morcos2018.sweep import SweepError, parse_cluster
-from morcos2018.training import PROGRESS_ENV, PROGRESS_MARK, cache_dir
 
 REPO_DIR = PACKAGE_DIR.parent
 #: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
@@ -254,7 +255,7 @@ def _copy_lines(stream: IO[str], log: IO[str], on_line: Callable[[str], Any]) ->
 
 def progress_relay(name: str, echo: Callable[[str], Any]) -> Callable[[str], None]:
     """A line handler that echoes the progress lines of a notebook's output, as
-    ``  <name>: <message>``, and nothing else (see :data:`training.PROGRESS_MARK`)."""
+    ``  <name>: <message>``, and nothing else (see :data:`morcos2018.progress.PROGRESS_MARK`)."""
 
     def relay(line: str) -> None:
         _, mark, message = line.partition(PROGRESS_MARK)
@@ -299,7 +300,7 @@ def run_notebook(
         command += ["--execution-timeout", str(math.ceil(timeout))]
     # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
     # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
-    # Training in the kernel writes its progress as marked lines (training.PROGRESS_ENV).
+    # Training in the kernel writes its progress as marked lines (progress.PROGRESS_ENV).
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
     relay = progress_relay(notebook.stem, echo or (lambda _: None))

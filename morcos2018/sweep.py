@@ -60,8 +60,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from morcos2018.cache import cache_dir
 from morcos2018.plan import PlannedRun
-from morcos2018.training import PROGRESS_ENV, PROGRESS_MARK, cache_dir
+from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
 
 #: Held by a worker process while it trains a run: one run at a time per process.
 _ONE_RUN_AT_A_TIME = threading.Lock()

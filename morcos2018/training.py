@@ -72,80 +72,35 @@ Example
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
-import hashlib
 import io
 import json
 import os
-import re
-import shutil
 import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from morcos2018.cache import (
+    FORMAT_VERSION,
+    assign,
+    cache_dir,
+    canonical_json,
+    checkpoint_name,
+    complete_manifest,
+    has_epochs,
+    load_npz,
+    manifest_optimizer,
+    read_verified,
+    run_key,
+    save_epoch,
+    valid_manifest,
+    write_lock,
+)
 from morcos2018.files import atomic_write
-
-CACHE_ENV = "CCA_CACHE_DIR"
-DEFAULT_CACHE = Path("~/.cache/cca-reproduce")
-MANIFEST = "manifest.json"
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
-#: Environment variable: ``lines`` turns progress bars into marked lines, for logs.
-PROGRESS_ENV = "CCA_PROGRESS"
-#: Start of every progress line in ``lines`` mode; the batch runner relays these lines.
-PROGRESS_MARK = "[cca progress] "
-
-
-class CacheCorruptionWarning(UserWarning):
-    """A cache entry failed its checksums or could not be read; it is retrained."""
-
-
-class CorruptCacheError(RuntimeError):
-    """A checkpoint no longer matches its manifest (it changed after training)."""
-
-
-class ReadOnlyCacheError(PermissionError):
-    """A run must be trained (or resumed) but its cache folder is not writable."""
-
-
-# --------------------------------------------------------------------------- configs and keys
-
-
-def cache_dir(root: str | Path | None = None) -> Path:
-    """The cache folder: ``root`` if given, else ``$CCA_CACHE_DIR``, else the default."""
-    if root is not None:
-        return Path(root).expanduser()
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE).expanduser()
-
-
-def canonical_json(config: Mapping[str, Any]) -> str:
-    """The canonical JSON text of a config: sorted keys, no whitespace, exact float repr."""
-    try:
-        return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"config must be JSON-serialisable (str keys; str, int, float, bool, None, lists, "
-            f"dicts): {error}. Convert numpy scalars with float()/int() and tuples to lists."
-        ) from error
-
-
-def run_key(config: Mapping[str, Any]) -> str:
-    """Cache key of a run: SHA-256 of :func:`canonical_json` of the config minus ``"epochs"``.
-
-    Examples
-    --------
-    >>> run_key({"seed": 0, "epochs": 3}) == run_key({"epochs": 10, "seed": 0})
-    True
-    """
-    identity = {name: value for name, value in config.items() if name != "epochs"}
-    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:20]
+from morcos2018.progress import epoch_progress, report_progress
 
 
 def make_optimizer(spec: Mapping[str, Any]) -> Any:
@@ -265,14 +220,14 @@ class TrainedRun:
     def checkpoint_path(self, epoch: int) -> Path:
         """File of the checkpoint after ``epoch`` epochs."""
         self._check_epoch(epoch)
-        return self.path / _checkpoint_name(epoch)
+        return self.path / checkpoint_name(epoch)
 
     def load_variables(self, epoch: int | None = None) -> dict[str, np.ndarray]:
         """All model variables after ``epoch`` epochs (default: the last), keyed by path."""
         epoch = self.epochs if epoch is None else epoch
         self._check_epoch(epoch)
-        name = _checkpoint_name(epoch)
-        data = _read_verified(self.path / name, self._checksums.get(name))
+        name = checkpoint_name(epoch)
+        data = read_verified(self.path / name, self._checksums.get(name))
         with np.load(io.BytesIO(data)) as archive:
             return {key: archive[key] for key in archive.files}
 
@@ -286,7 +241,7 @@ class TrainedRun:
             with the same config to retrain it.
         """
         model = self.build_model()
-        _assign(model.variables, self.load_variables(epoch), what="model")
+        assign(model.variables, self.load_variables(epoch), what="model")
         return model
 
     def _check_epoch(self, epoch: int) -> None:
@@ -360,14 +315,14 @@ def train(
     key = run_key(config)
     folder = cache_dir(cache_root) / "runs" / key
     label = label or f"{config.get('experiment', 'network')} seed {seed} ({key[:8]})"
-    manifest = _complete_manifest(folder, epochs)
+    manifest = complete_manifest(folder, epochs)
     if manifest is not None:
         return _loaded(label, unit, folder, manifest, epochs, build_model)
     if verbose is None:
         verbose = sys.stdout.isatty() and not os.environ.get("CI")
-    with _write_lock(folder, epochs):
-        manifest = _valid_manifest(folder)
-        if manifest is not None and _has_epochs(manifest, epochs):
+    with write_lock(folder, epochs):
+        manifest = valid_manifest(folder)
+        if manifest is not None and has_epochs(manifest, epochs):
             return _loaded(label, unit, folder, manifest, epochs, build_model)
         if deterministic:
             import tensorflow as tf
@@ -399,66 +354,6 @@ def _loaded(
     report_progress(f"loaded {label}: {run.epochs} {unit}s{stopped}, trained earlier "
                     f"(cache {folder})")
     return run
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def progress_lines() -> bool:
-    """Whether progress is written as marked lines (``CCA_PROGRESS=lines``) rather than bars."""
-    return os.environ.get(PROGRESS_ENV) == "lines"
-
-
-def report_progress(message: str) -> None:
-    """Write one progress message to stderr (marked with :data:`PROGRESS_MARK` in lines mode).
-
-    Examples
-    --------
-    >>> report_progress("loaded cnn seed 0")  # on stderr: loaded cnn seed 0
-    """
-    print((PROGRESS_MARK if progress_lines() else "") + message, file=sys.stderr, flush=True)
-
-
-class _MarkedLines(io.TextIOBase):
-    """A stream for tqdm that writes each new state of a bar as one marked line."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.last = ""
-
-    def write(self, text: str) -> int:
-        for part in re.split(r"[\r\n]", text):
-            line = part.strip()
-            if line and line != self.last:
-                self.last = line
-                self.stream.write(f"{PROGRESS_MARK}{line}\n")
-        self.stream.flush()
-        return len(text)
-
-
-def epoch_progress(description: str, unit: str, total: int, done: int, lines: bool = False) -> Any:
-    """A tqdm progress bar over ``total`` epochs, ``done`` of them already done.
-
-    In lines mode (``lines=True`` or ``CCA_PROGRESS=lines``) every update is one line on
-    stderr, ``<PROGRESS_MARK><description>: epoch e/E [mm:ss elapsed, mm:ss left]``; otherwise it is
-    ``tqdm.auto``'s bar (a widget in JupyterLab, a bar in a terminal).
-
-    Examples
-    --------
-    >>> with epoch_progress("training demo", "epoch", 2, 0) as bar:  # a bar on stderr
-    ...     bar.update(1)
-    ...     bar.update(1)
-    """
-    if lines or progress_lines():
-        from tqdm.std import tqdm
-
-        line = "{desc}: " + unit + " {n_fmt}/{total_fmt} [{elapsed} elapsed, {remaining} left]"
-        return tqdm(total=total, initial=done, desc=description, file=_MarkedLines(sys.stderr),
-                    mininterval=0, miniters=1, unit=unit, bar_format=line)
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=done, desc=description, unit=unit, miniters=1,
-                file=sys.stderr)
 
 
 def _check_config(config: Mapping[str, Any]) -> tuple[int, int]:
@@ -510,11 +405,11 @@ def _train_epochs(
         atomic_write(folder / "config.json", json.dumps(config, indent=2, sort_keys=True).encode())
         manifest = {"format": FORMAT_VERSION, "config": config, "epochs_done": 0, "files": {},
                     "history": [_validation_record(model, fit_data)]}
-        _save_epoch(folder, manifest, model, epoch=0)
+        save_epoch(folder, manifest, model, epoch=0)
     else:
-        _assign(model.variables, _load_npz(folder, _checkpoint_name(manifest["epochs_done"]),
+        assign(model.variables, load_npz(folder, checkpoint_name(manifest["epochs_done"]),
                                            manifest), what="model")
-        _assign(model.optimizer.variables, _load_npz(folder, _manifest_optimizer(manifest),
+        assign(model.optimizer.variables, load_npz(folder, manifest_optimizer(manifest),
                                                      manifest), what="optimizer")
     for epoch in range(manifest["epochs_done"], epochs):
         keras.utils.set_random_seed(_epoch_seed(seed, epoch + 1))
@@ -531,7 +426,7 @@ def _train_epochs(
         manifest["history"].append(record)
         if _criterion_met(config.get("until"), record):
             manifest["stopped_at"] = epoch + 1
-        _save_epoch(folder, manifest, model, epoch=epoch + 1)
+        save_epoch(folder, manifest, model, epoch=epoch + 1)
         epoch_done(1)
         if "stopped_at" in manifest:
             epoch_done(epochs - epoch - 1)
@@ -569,36 +464,6 @@ def _validation_record(model: Any, fit_data: FitData) -> dict[str, float]:
     return {f"val_{name}": float(value) for name, value in results.items()}
 
 
-def _save_epoch(folder: Path, manifest: dict[str, Any], model: Any, epoch: int) -> None:
-    """Write the epoch's checkpoint and optimizer state, then the manifest, then drop the previous
-    optimizer state: until the manifest names the new epoch, the files it names stay untouched."""
-    files = {name: entry for name, entry in manifest["files"].items()
-             if not name.startswith("optimizer")}
-    files[_checkpoint_name(epoch)] = _write_npz(folder / _checkpoint_name(epoch), model.variables)
-    files[_optimizer_name(epoch)] = _write_npz(folder / _optimizer_name(epoch),
-                                               model.optimizer.variables)
-    manifest.update(format=FORMAT_VERSION, epochs_done=epoch, files=files)
-    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
-    for stale in folder.glob("optimizer*.npz"):
-        if stale.name != _optimizer_name(epoch):
-            stale.unlink()
-
-
-def _checkpoint_name(epoch: int) -> str:
-    return f"epoch_{epoch:04d}.npz"
-
-
-def _optimizer_name(epoch: int) -> str:
-    return f"optimizer_{epoch:04d}.npz"
-
-
-def _manifest_optimizer(manifest: Mapping[str, Any]) -> str:
-    """The optimizer file of the manifest's last epoch (format 1 had one, unnumbered)."""
-    if manifest["format"] == 1:
-        return "optimizer.npz"
-    return _optimizer_name(manifest["epochs_done"])
-
-
 def _run_from_manifest(
     folder: Path, manifest: dict[str, Any], epochs: int, build_model: Callable[[], Any]
 ) -> TrainedRun:
@@ -614,155 +479,3 @@ def _run_from_manifest(
     )
 
 
-# --------------------------------------------------------------------------- files
-
-
-_UNREADABLE = (OSError, ValueError, KeyError, TypeError, CorruptCacheError)
-
-
-def _intact_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of an intact entry, read and checked without writing anything.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the entry has no manifest (new, or never finished its first epoch).
-    ValueError, KeyError, TypeError, OSError, CorruptCacheError
-        If the manifest cannot be read or a file it names does not match it.
-    """
-    manifest = json.loads((folder / MANIFEST).read_bytes())
-    if manifest["format"] not in READABLE_FORMATS:
-        raise ValueError(f"cache format {manifest['format']!r}; this version reads "
-                         f"{READABLE_FORMATS}")
-    files = manifest["files"]
-    optimizer = _manifest_optimizer(manifest)
-    if optimizer not in files:
-        listed = sorted(name for name in files if name.startswith("optimizer"))
-        raise ValueError(
-            f"the manifest records {manifest['epochs_done']} epochs done but its optimizer "
-            f"state is {listed}, not {optimizer}: resuming would pair the weights of one epoch "
-            "with the optimizer of another"
-        )
-    expected = {_checkpoint_name(e) for e in range(manifest["epochs_done"] + 1)}
-    if not expected <= set(files):
-        raise ValueError("manifest does not list every checkpoint")
-    for name, entry in files.items():
-        _read_verified(folder / name, entry)
-    return manifest
-
-
-def _complete_manifest(folder: Path, epochs: int) -> dict[str, Any] | None:
-    """The manifest if the entry is intact and has ``epochs`` epochs, else ``None``; takes no
-    lock and writes nothing, so it works on a read-only cache. An entry that is being written
-    meanwhile reads as not complete, and :func:`train` then waits for the lock."""
-    try:
-        manifest = _intact_manifest(folder)
-    except _UNREADABLE:
-        return None
-    return manifest if _has_epochs(manifest, epochs) else None
-
-
-def _has_epochs(manifest: Mapping[str, Any], epochs: int) -> bool:
-    """Whether the entry holds what a run of ``epochs`` epochs asks: that many, or fewer because
-    it met its stopping criterion (``config["until"]``) earlier."""
-    stopped = manifest.get("stopped_at")
-    return manifest["epochs_done"] >= epochs or (stopped is not None and stopped <= epochs)
-
-
-def _valid_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest if the entry is intact; ``None`` (entry wiped) if new, partial or corrupt.
-    Call with the entry's write lock held."""
-    for leftover in folder.glob(".*.tmp"):
-        leftover.unlink()
-    if not (folder / MANIFEST).exists():
-        _wipe(folder, reason=None)
-        return None
-    try:
-        return _intact_manifest(folder)
-    except _UNREADABLE as error:
-        _wipe(folder, reason=str(error))
-        return None
-
-
-def _wipe(folder: Path, reason: str | None) -> None:
-    if reason is not None:
-        warnings.warn(
-            f"cache entry {folder} is corrupt ({reason}); retraining it",
-            CacheCorruptionWarning,
-            stacklevel=4,
-        )
-    for child in folder.iterdir():
-        if child.name == ".lock":
-            continue
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-
-
-def _read_verified(path: Path, entry: Mapping[str, Any] | None) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as error:
-        raise CorruptCacheError(f"{path} is missing") from error
-    if entry is None or len(data) != entry["size"] or _sha256(data) != entry["sha256"]:
-        raise CorruptCacheError(
-            f"{path} does not match its manifest checksum; call train() with the same config "
-            "to retrain this entry"
-        )
-    return data
-
-
-def _load_npz(folder: Path, name: str, manifest: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    data = _read_verified(folder / name, manifest["files"].get(name))
-    with np.load(io.BytesIO(data)) as archive:
-        return {key: archive[key] for key in archive.files}
-
-
-def _write_npz(path: Path, variables: Sequence[Any]) -> dict[str, Any]:
-    """Save variables as ``{"00000:<path>": array}`` atomically; return size and checksum."""
-    arrays = {f"{i:05d}:{v.path}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    data = buffer.getvalue()
-    atomic_write(path, data)
-    return {"size": len(data), "sha256": _sha256(data)}
-
-
-def _assign(variables: Sequence[Any], arrays: Mapping[str, np.ndarray], what: str) -> None:
-    names = sorted(arrays)
-    if len(names) != len(variables):
-        raise CorruptCacheError(
-            f"{what} checkpoint has {len(names)} variables, the model built now has "
-            f"{len(variables)}: build_model no longer matches the cached run's config"
-        )
-    for variable, name in zip(variables, names, strict=True):
-        variable.assign(arrays[name])
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@contextlib.contextmanager
-def _write_lock(folder: Path, epochs: int) -> Iterator[None]:
-    """Create the run folder and hold its exclusive lock, so two processes never train the same
-    run; a folder that cannot be written raises :class:`ReadOnlyCacheError`."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise
-        raise ReadOnlyCacheError(
-            error.errno,
-            f"run {folder.name} is not in the cache with {epochs} epochs (missing, shorter or "
-            f"damaged), so it must be trained, but its cache folder {folder} is not writable "
-            f"({error.strerror}). Set {CACHE_ENV} (or pass cache_root) to a writable folder; to "
-            "reuse a read-only cache's trained runs there, copy the cache into it first",
-        ) from error
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)  # releases the lock

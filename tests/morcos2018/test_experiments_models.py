@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from morcos2018.cache import run_key
 from morcos2018.config import load_profile
 from morcos2018.models import (
     PAPER_CHANNELS,
@@ -12,7 +13,6 @@ from morcos2018.models import (
     cnn_config,
     conv_layer_names,
 )
-from morcos2018.training import run_key
 
 
 def test_paper_architecture_on_cifar_shape():

@@ -18,19 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from morcos2018 import training
-from morcos2018.config import load_profile
-from morcos2018.models import cnn_config, family_table, train_cnn
-from morcos2018.training import (
+from morcos2018 import cache, progress
+from morcos2018.cache import (
     CacheCorruptionWarning,
     CorruptCacheError,
-    FitData,
     ReadOnlyCacheError,
     canonical_json,
-    make_optimizer,
     run_key,
-    train,
 )
+from morcos2018.config import load_profile
+from morcos2018.models import cnn_config, family_table, train_cnn
+from morcos2018.training import FitData, make_optimizer, train
 
 
 def _build_dense():
@@ -267,14 +265,14 @@ def test_kill_between_optimizer_and_manifest_write_resumes_from_the_manifest(tmp
     and before the manifest that records them, so the manifest still says 2 epochs."""
     config = {"experiment": "dense", "seed": 4, "epochs": 4}
     uninterrupted = train(config, _build_dense, _dense_data, cache_root=tmp_path / "clean")
-    write = training.atomic_write
+    write = cache.atomic_write
 
     def killed_at_third_manifest(path, data):
-        if path.name == training.MANIFEST and json.loads(data)["epochs_done"] == 3:
+        if path.name == cache.MANIFEST and json.loads(data)["epochs_done"] == 3:
             raise _Killed
         write(path, data)
 
-    monkeypatch.setattr(training, "atomic_write", killed_at_third_manifest)
+    monkeypatch.setattr(cache, "atomic_write", killed_at_third_manifest)
     with pytest.raises(_Killed):
         train(config, _build_dense, _dense_data, cache_root=tmp_path / "killed")
     monkeypatch.undo()
@@ -412,14 +410,14 @@ def test_read_only_cache_serves_its_runs_and_refuses_training_clearly(tmp_path, 
 def test_progress_names_the_network_counts_epochs_and_says_loaded(tmp_path, monkeypatch, capfd):
     """Issue 13, item 3: training shows which network trains, epoch e of E and the time left;
     a resumed run says where it resumes, and a cached one says it was loaded, not trained."""
-    monkeypatch.setenv(training.PROGRESS_ENV, "lines")
+    monkeypatch.setenv(progress.PROGRESS_ENV, "lines")
     config = {"experiment": "dense", "seed": 3, "epochs": 2}
     train({**config, "epochs": 1}, _build_dense, _dense_data, cache_root=tmp_path, label="net A")
     train(config, _build_dense, _dense_data, cache_root=tmp_path, label="net A")
     train(config, _build_dense, _no_data, cache_root=tmp_path, label="net A")
-    lines = [line.removeprefix(training.PROGRESS_MARK).split(" [")[0]
+    lines = [line.removeprefix(progress.PROGRESS_MARK).split(" [")[0]
              for line in capfd.readouterr().err.splitlines()
-             if line.startswith(training.PROGRESS_MARK)]
+             if line.startswith(progress.PROGRESS_MARK)]
     assert lines == [
         "training net A: epoch 0/1",
         "training net A: epoch 1/1",

@@ -7,9 +7,9 @@ published notebooks no longer describe the runs the profile trains, and must be 
 republished together with this pin.
 """
 
+from morcos2018.cache import run_key
 from morcos2018.config import load_profile
 from morcos2018.lm_training import lm_config
-from morcos2018.training import run_key
 
 # run_key(lm_config(default profile, model, seed)) of the published runs.
 DEFAULT_KEYS = {

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from morcos2018 import lm_training, text
+from morcos2018.cache import run_key
 from morcos2018.config import load_profile
 from morcos2018.lm_training import _ChunkedFitData, lm_config
-from morcos2018.training import run_key
 
 
 def _smoke(**training):

@@ -14,10 +14,10 @@ import json
 import pytest
 
 from morcos2018 import plan, runner, sweep
+from morcos2018.cache import run_key
 from morcos2018.config import load_profile
 from morcos2018.lm_training import lm_config
 from morcos2018.models import cnn_config, family_table
-from morcos2018.training import run_key
 
 SMOKE = load_profile("smoke")
 

@@ -307,7 +307,7 @@ def test_ctrl_c_stops_cleanly_reports_what_finished_and_resumes(workspace, tmp_p
 
 
 PROGRESS_BODY = """\
-from morcos2018.training import epoch_progress, report_progress
+from morcos2018.progress import epoch_progress, report_progress
 with epoch_progress("training net seed 0", "epoch", 3, 1) as bar:
     for _ in range(2):
         bar.update(1)

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from morcos2018 import runner, sweep
+from morcos2018.cache import run_key
 from morcos2018.lm_training import train_lm
 from morcos2018.models import cnn_config, train_cnn
 from morcos2018.plan import training_plan
-from morcos2018.training import run_key
 
 pytestmark = pytest.mark.slow  # trains networks on worker processes
 

@@ -1,0 +1,255 @@
+"""The training cache on disk: where a run lives, its key, and its files, checked before use.
+
+Layout, atomic writes, checksums, locking and the read-only case are described in
+:mod:`morcos2018.training`, which trains into it. This module holds what reads and writes the
+entries: :func:`run_key` (the folder name of a config), the manifest that lists every file with
+its size and SHA-256, and the checks that make a damaged entry be retrained, never silently used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from morcos2018.files import atomic_write
+
+CACHE_ENV = "CCA_CACHE_DIR"
+DEFAULT_CACHE = Path("~/.cache/cca-reproduce")
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+
+
+class CacheCorruptionWarning(UserWarning):
+    """A cache entry failed its checksums or could not be read; it is retrained."""
+
+
+class CorruptCacheError(RuntimeError):
+    """A checkpoint no longer matches its manifest (it changed after training)."""
+
+
+class ReadOnlyCacheError(PermissionError):
+    """A run must be trained (or resumed) but its cache folder is not writable."""
+
+
+def cache_dir(root: str | Path | None = None) -> Path:
+    """The cache folder: ``root`` if given, else ``$CCA_CACHE_DIR``, else the default."""
+    if root is not None:
+        return Path(root).expanduser()
+    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE).expanduser()
+
+
+def canonical_json(config: Mapping[str, Any]) -> str:
+    """The canonical JSON text of a config: sorted keys, no whitespace, exact float repr."""
+    try:
+        return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"config must be JSON-serialisable (str keys; str, int, float, bool, None, lists, "
+            f"dicts): {error}. Convert numpy scalars with float()/int() and tuples to lists."
+        ) from error
+
+
+def run_key(config: Mapping[str, Any]) -> str:
+    """Cache key of a run: SHA-256 of :func:`canonical_json` of the config minus ``"epochs"``.
+
+    Examples
+    --------
+    >>> run_key({"seed": 0, "epochs": 3}) == run_key({"epochs": 10, "seed": 0})
+    True
+    """
+    identity = {name: value for name, value in config.items() if name != "epochs"}
+    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:20]
+
+
+def save_epoch(folder: Path, manifest: dict[str, Any], model: Any, epoch: int) -> None:
+    """Write the epoch's checkpoint and optimizer state, then the manifest, then drop the previous
+    optimizer state: until the manifest names the new epoch, the files it names stay untouched."""
+    files = {name: entry for name, entry in manifest["files"].items()
+             if not name.startswith("optimizer")}
+    files[checkpoint_name(epoch)] = write_npz(folder / checkpoint_name(epoch), model.variables)
+    files[optimizer_name(epoch)] = write_npz(folder / optimizer_name(epoch),
+                                               model.optimizer.variables)
+    manifest.update(format=FORMAT_VERSION, epochs_done=epoch, files=files)
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
+    for stale in folder.glob("optimizer*.npz"):
+        if stale.name != optimizer_name(epoch):
+            stale.unlink()
+
+
+def checkpoint_name(epoch: int) -> str:
+    return f"epoch_{epoch:04d}.npz"
+
+
+def optimizer_name(epoch: int) -> str:
+    return f"optimizer_{epoch:04d}.npz"
+
+
+def manifest_optimizer(manifest: Mapping[str, Any]) -> str:
+    """The optimizer file of the manifest's last epoch (format 1 had one, unnumbered)."""
+    if manifest["format"] == 1:
+        return "optimizer.npz"
+    return optimizer_name(manifest["epochs_done"])
+
+
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, CorruptCacheError)
+
+
+def intact_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an intact entry, read and checked without writing anything.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the entry has no manifest (new, or never finished its first epoch).
+    ValueError, KeyError, TypeError, OSError, CorruptCacheError
+        If the manifest cannot be read or a file it names does not match it.
+    """
+    manifest = json.loads((folder / MANIFEST).read_bytes())
+    if manifest["format"] not in READABLE_FORMATS:
+        raise ValueError(f"cache format {manifest['format']!r}; this version reads "
+                         f"{READABLE_FORMATS}")
+    files = manifest["files"]
+    optimizer = manifest_optimizer(manifest)
+    if optimizer not in files:
+        listed = sorted(name for name in files if name.startswith("optimizer"))
+        raise ValueError(
+            f"the manifest records {manifest['epochs_done']} epochs done but its optimizer "
+            f"state is {listed}, not {optimizer}: resuming would pair the weights of one epoch "
+            "with the optimizer of another"
+        )
+    expected = {checkpoint_name(e) for e in range(manifest["epochs_done"] + 1)}
+    if not expected <= set(files):
+        raise ValueError("manifest does not list every checkpoint")
+    for name, entry in files.items():
+        read_verified(folder / name, entry)
+    return manifest
+
+
+def complete_manifest(folder: Path, epochs: int) -> dict[str, Any] | None:
+    """The manifest if the entry is intact and has ``epochs`` epochs, else ``None``; takes no
+    lock and writes nothing, so it works on a read-only cache. An entry that is being written
+    meanwhile reads as not complete, and :func:`train` then waits for the lock."""
+    try:
+        manifest = intact_manifest(folder)
+    except UNREADABLE:
+        return None
+    return manifest if has_epochs(manifest, epochs) else None
+
+
+def has_epochs(manifest: Mapping[str, Any], epochs: int) -> bool:
+    """Whether the entry holds what a run of ``epochs`` epochs asks: that many, or fewer because
+    it met its stopping criterion (``config["until"]``) earlier."""
+    stopped = manifest.get("stopped_at")
+    return manifest["epochs_done"] >= epochs or (stopped is not None and stopped <= epochs)
+
+
+def valid_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest if the entry is intact; ``None`` (entry wiped) if new, partial or corrupt.
+    Call with the entry's write lock held."""
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink()
+    if not (folder / MANIFEST).exists():
+        wipe(folder, reason=None)
+        return None
+    try:
+        return intact_manifest(folder)
+    except UNREADABLE as error:
+        wipe(folder, reason=str(error))
+        return None
+
+
+def wipe(folder: Path, reason: str | None) -> None:
+    if reason is not None:
+        warnings.warn(
+            f"cache entry {folder} is corrupt ({reason}); retraining it",
+            CacheCorruptionWarning,
+            stacklevel=4,
+        )
+    for child in folder.iterdir():
+        if child.name == ".lock":
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def read_verified(path: Path, entry: Mapping[str, Any] | None) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        raise CorruptCacheError(f"{path} is missing") from error
+    if entry is None or len(data) != entry["size"] or sha256(data) != entry["sha256"]:
+        raise CorruptCacheError(
+            f"{path} does not match its manifest checksum; call train() with the same config "
+            "to retrain this entry"
+        )
+    return data
+
+
+def load_npz(folder: Path, name: str, manifest: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    data = read_verified(folder / name, manifest["files"].get(name))
+    with np.load(io.BytesIO(data)) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def write_npz(path: Path, variables: Sequence[Any]) -> dict[str, Any]:
+    """Save variables as ``{"00000:<path>": array}`` atomically; return size and checksum."""
+    arrays = {f"{i:05d}:{v.path}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    atomic_write(path, data)
+    return {"size": len(data), "sha256": sha256(data)}
+
+
+def assign(variables: Sequence[Any], arrays: Mapping[str, np.ndarray], what: str) -> None:
+    names = sorted(arrays)
+    if len(names) != len(variables):
+        raise CorruptCacheError(
+            f"{what} checkpoint has {len(names)} variables, the model built now has "
+            f"{len(variables)}: build_model no longer matches the cached run's config"
+        )
+    for variable, name in zip(variables, names, strict=True):
+        variable.assign(arrays[name])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def write_lock(folder: Path, epochs: int) -> Iterator[None]:
+    """Create the run folder and hold its exclusive lock, so two processes never train the same
+    run; a folder that cannot be written raises :class:`ReadOnlyCacheError`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise ReadOnlyCacheError(
+            error.errno,
+            f"run {folder.name} is not in the cache with {epochs} epochs (missing, shorter or "
+            f"damaged), so it must be trained, but its cache folder {folder} is not writable "
+            f"({error.strerror}). Set {CACHE_ENV} (or pass cache_root) to a writable folder; to "
+            "reuse a read-only cache's trained runs there, copy the cache into it first",
+        ) from error
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
