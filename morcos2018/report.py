@@ -1,8 +1,6 @@
-"""Figures and claims: the two things every notebook of the reproduction ends with.
+"""Claims and findings: what every notebook of the reproduction ends with (its figures:
+:mod:`morcos2018.plotting`).
 
-- :func:`use_style` gives all figures one look.
-- :func:`save_figure` writes a figure as PNG (for the README) and PDF (vector), atomically and
-  deterministically, so rerunning a notebook does not churn git.
 - :func:`record_claim` states the paper's claim a notebook checks, the numbers it measured and
   whether the claim holds, as ``<results_dir>/<notebook>.json``, and prints a Markdown summary.
 - :func:`findings_markdown` turns the records of a batch run into ``findings.md``: a one-screen
@@ -14,118 +12,16 @@ This module needs matplotlib but never TensorFlow.
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import math
 import os
 import platform
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from morcos2018.files import atomic_write, write_json
-
-PNG_DPI = 150
-
-#: Colour-blind-safe cycle (Okabe & Ito), shared by every figure of the project.
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-
-_STYLE = {
-    "figure.dpi": 100,
-    "savefig.dpi": PNG_DPI,
-    "savefig.bbox": "tight",
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "lines.linewidth": 1.8,
-    "pdf.fonttype": 42,
-}
-
-
-def use_style() -> None:
-    """Apply the project's matplotlib look (font sizes, dpi, grid, colour cycle).
-
-    Switches to the non-interactive Agg backend when no display or notebook is driving
-    matplotlib, so figures render in batch runs (papermill, CI).
-
-    Examples
-    --------
-    >>> use_style()
-    >>> import matplotlib.pyplot as plt
-    >>> plt.rcParams["axes.grid"]
-    True
-    """
-    import matplotlib
-
-    if "ipykernel" not in sys.modules and not os.environ.get("DISPLAY"):
-        matplotlib.use("Agg")
-    from cycler import cycler
-
-    matplotlib.rcParams.update(_STYLE)
-    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=list(COLOURS))
-
-
-def save_figure(fig: Any, name: str, figures_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``fig`` as ``<figures_dir>/<name>.png`` and ``<name>.pdf``.
-
-    Each file is written to a temporary file in the same folder and renamed into place, so an
-    interrupted run never leaves a half-written figure. The PDF carries no creation date, so
-    rerunning a notebook reproduces it byte for byte.
-
-    Parameters
-    ----------
-    fig
-        A matplotlib ``Figure``.
-    name
-        File stem, e.g. ``"fig2_toy_noise"``; no folder part and no suffix.
-    figures_dir
-        Folder to write into; created if missing.
-
-    Returns
-    -------
-    list of Path
-        The PNG path, then the PDF path.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt, tempfile
-    >>> fig, ax = plt.subplots()
-    >>> _ = ax.plot([0, 1], [1, 0])
-    >>> [p.name for p in save_figure(fig, "demo", tempfile.mkdtemp())]
-    ['demo.png', 'demo.pdf']
-    """
-    if not hasattr(fig, "savefig"):
-        raise ValueError(
-            f"fig must be a matplotlib Figure, got {type(fig).__name__}: "
-            "pass the figure returned by plt.subplots()"
-        )
-    if not isinstance(name, str) or not name or Path(name).name != name or Path(name).suffix:
-        raise ValueError(
-            f"name must be a bare file stem such as 'fig2_toy_noise', got {name!r}: "
-            "drop any folder part and suffix (the folder is figures_dir)"
-        )
-    folder = Path(figures_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt, options in (
-        ("png", {"dpi": PNG_DPI}),
-        ("pdf", {"metadata": {"CreationDate": None, "ModDate": None}}),
-    ):
-        target = folder / f"{name}.{fmt}"
-        rendered = io.BytesIO()
-        fig.savefig(rendered, format=fmt, bbox_inches="tight", **options)
-        atomic_write(target, rendered.getvalue())
-        written.append(target)
-    return written
+from morcos2018.files import write_json
 
 
 def record_claim(

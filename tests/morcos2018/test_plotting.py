@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from morcos2018 import analysis, plotting  # noqa: E402
-from morcos2018.report import COLOURS  # noqa: E402
+from morcos2018.plotting import COLOURS  # noqa: E402
 
 EPOCHS = np.arange(5) / 2
 LAYERS = {"lstm3": ["lstm1", "lstm2", "lstm3"], "lstm5": ["lstm1", "lstm2", "lstm3", "lstm4",

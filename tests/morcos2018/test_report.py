@@ -13,12 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from morcos2018 import report, stats  # noqa: E402
+from morcos2018 import plotting, report, stats  # noqa: E402
 
 
 @pytest.fixture()
 def figure():
-    report.use_style()
+    plotting.use_style()
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1, 2], [2, 0, 1], label="line")
     ax.legend()
@@ -27,7 +27,7 @@ def figure():
 
 
 def test_save_figure_writes_png_and_pdf(figure, tmp_path):
-    paths = report.save_figure(figure, "demo", tmp_path / "new" / "figures")
+    paths = plotting.save_figure(figure, "demo", tmp_path / "new" / "figures")
     assert [p.name for p in paths] == ["demo.png", "demo.pdf"]
     assert paths[0].read_bytes().startswith(b"\x89PNG")
     assert paths[1].read_bytes().startswith(b"%PDF")
@@ -35,8 +35,8 @@ def test_save_figure_writes_png_and_pdf(figure, tmp_path):
 
 
 def test_save_figure_is_deterministic(figure, tmp_path):
-    first = [p.read_bytes() for p in report.save_figure(figure, "demo", tmp_path / "a")]
-    second = [p.read_bytes() for p in report.save_figure(figure, "demo", tmp_path / "b")]
+    first = [p.read_bytes() for p in plotting.save_figure(figure, "demo", tmp_path / "a")]
+    second = [p.read_bytes() for p in plotting.save_figure(figure, "demo", tmp_path / "b")]
     assert first == second
     assert b"CreationDate" not in first[1]
 
@@ -44,7 +44,7 @@ def test_save_figure_is_deterministic(figure, tmp_path):
 @pytest.mark.parametrize("name", ["", "sub/demo", "demo.png"])
 def test_save_figure_rejects_bad_names(figure, tmp_path, name):
     with pytest.raises(ValueError, match="name"):
-        report.save_figure(figure, name, tmp_path)
+        plotting.save_figure(figure, name, tmp_path)
 
 
 def test_record_claim_round_trip(tmp_path, capsys):
