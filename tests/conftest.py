@@ -123,3 +123,29 @@ def smoke_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "plan_out": plan_out, "sweep_status": sweep_status, "sweep_out": printed.getvalue(),
             "killed": killer.killed, "root": root, "cache": cache, "run": run,
             "figures": run / "figures"}
+
+
+def venv_with(folder: Path, versions: dict[str, str | None]) -> tuple[Path, Path]:
+    """A fresh venv (no pip) in ``folder`` that sees exactly the distributions ``versions`` names,
+    linked from this one (so nothing is downloaded; a version, where given, must be this venv's).
+    Returns its python and its site-packages folder."""
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    purelib = Path(subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip())
+    for name, version in versions.items():
+        distribution = metadata.distribution(name)
+        assert version in (None, distribution.version), (
+            f"{name}: this venv has {distribution.version}, not {version}"
+        )
+        root = Path(distribution.locate_file(""))
+        for top in {Path(str(f)).parts[0] for f in distribution.files or []} - {".."}:
+            if not (purelib / top).exists() and (root / top).exists():
+                (purelib / top).symlink_to(root / top)
+    return python, purelib

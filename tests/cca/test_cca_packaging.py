@@ -9,10 +9,10 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import venv_with
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "cca"
@@ -63,18 +63,7 @@ def test_the_wheel_installs_and_computes_without_anything_else(library_wheel, tm
     nothing is downloaded): the wheel installs, ``import cca`` computes PWCCA, loads no
     deep-learning framework, and no ``cca-reproduce`` appears."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip())
-    for name in RUNTIME:
-        distribution = metadata.distribution(name)
-        root = Path(distribution.locate_file(""))
-        for top in {Path(str(f)).parts[0] for f in distribution.files or []} - {".."}:
-            if not (purelib / top).exists() and (root / top).exists():
-                (purelib / top).symlink_to(root / top)
+    python, _ = venv_with(venv, dict.fromkeys(RUNTIME))
     subprocess.run(
         [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "--python",
          str(python), "install", "--no-deps", "--no-index", str(library_wheel)],

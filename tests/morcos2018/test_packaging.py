@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import venv_with
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from setuptools import find_packages
@@ -146,22 +147,8 @@ def test_emulated_binder_install_imports_cca_and_runs_a_notebook(tmp_path):
     emulation gives a fresh venv exactly the locked distributions, at the locked versions (linked
     from this venv, so nothing is downloaded; cca itself is not among them), runs postBuild there
     in a copy of the project, and then imports cca and runs the smoke Figure 2 notebook."""
-    from importlib import metadata
-
     venv = tmp_path / "binder"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip())
-    for name, version in _locked().items():
-        distribution = metadata.distribution(name)
-        assert distribution.version == version, f"{name}: this venv has {distribution.version}"
-        root = Path(distribution.locate_file(""))
-        for top in {Path(str(f)).parts[0] for f in distribution.files or []} - {".."}:
-            if not (purelib / top).exists() and (root / top).exists():
-                (purelib / top).symlink_to(root / top)
+    python, _ = venv_with(venv, _locked())
     (venv / "bin" / "pip").write_text(  # Binder's pip, acting on this environment
         f"#!/bin/sh\nexec {sys.executable} -m pip --disable-pip-version-check -q "
         f"--python {python} \"$@\"\n"
