@@ -10,9 +10,13 @@ The measures and the accumulator also take dask arrays (the ``dask`` extra), red
 chunk on a cluster (not the permutation null or the bootstrap, which need the rows in memory).
 
 Conventions: rows are datapoints, columns are neurons; row i of both layers is the response to the
-same input. Similarities are floats in [0, 1]; each has a distance form, 1 - similarity.
+same input. Conv layers are 4-D, channels last (n, h, w, c) unless ``layout="nchw"`` says channels
+first, as PyTorch lays them out. Similarities are floats in [0, 1]; each has a distance form,
+1 - similarity.
 This package never imports a deep learning framework, nor dask unless given a dask array.
 """
+
+from importlib import metadata
 
 from cca._validation import DegenerateCCAWarning, GramPathWarning
 from cca.baselines import (
@@ -42,6 +46,11 @@ from cca.significance import (
     permutation_test,
 )
 from cca.streaming import CCAAccumulator
+
+try:
+    __version__ = metadata.version("pwcca")  # the distribution's name; see cca/pyproject.toml
+except metadata.PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "unknown"
 
 __all__ = [
     "BootstrapResult",

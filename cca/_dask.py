@@ -12,7 +12,8 @@ ones wherever that path is exact (float64 input with well-conditioned layers: to
 
 Each block is also screened on its worker for NaN, infinity and values beyond float64's range;
 the client raises the in-memory functions' own errors, with the counts over the whole array.
-Shapes, dtypes and ``conv`` are checked before anything is computed. A block needs all neurons of
+Shapes, dtypes, ``conv`` and ``layout`` are checked before anything is computed (channels-first
+layers are transposed lazily, so every block is read channels last). A block needs all neurons of
 its rows, so x and y are rechunked to one chunk along every axis but the first, and to the same
 row chunks (x's; a NumPy partner is split like the dask one).
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dask
 import dask.array as da
@@ -41,12 +42,15 @@ from cca._validation import (
     MAX_MAGNITUDE,
     GramPathWarning,
     as_activations,
+    channels_last,
     check_conv,
+    check_dtype_and_shape,
     check_keep_fits,
     check_layout,
     check_method,
     check_same_rows,
     check_same_shape,
+    float_resolution,
     gram_path_message,
     is_dask_array,
     magnitude_message,
@@ -56,24 +60,38 @@ from cca._validation import (
 
 
 def layers(
-    x: object, y: object, conv: str | None, min_rows: int = 2, allow_dft: bool = False
+    x: object,
+    y: object,
+    conv: str | None,
+    min_rows: int = 2,
+    allow_dft: bool = False,
+    layout: str | None = None,
 ) -> tuple[da.Array, da.Array]:
     """Validate two layers (dask arrays, or one a NumPy array) without computing them; return
-    them as dask arrays with the same row chunks and one chunk along every other axis.
-    ``allow_dft``: whether the calling function has ``conv="dft"`` in memory (for its errors)."""
-    x, y = _checked(x, "x", min_rows), _checked(y, "y", min_rows)
-    check_same_rows(x, y)
-    check_conv(conv, x, y, allow_dft)
-    return _aligned(x, y)
+    them as dask arrays with the same row chunks and one chunk along every other axis, 4-D ones
+    channels last (``layout`` as :func:`cca._validation.channels_last`). ``allow_dft``:
+    whether the calling function has ``conv="dft"`` in memory (for its errors)."""
+    check_layout(layout)
+    checked = _checked(x, "x", min_rows), _checked(y, "y", min_rows)
+    check_same_rows(*checked)
+    if conv is not None:
+        checked = tuple(
+            channels_last(array, name, layout, source)
+            for array, name, source in zip(checked, "xy", (x, y), strict=True)
+        )
+    check_conv(conv, *checked, allow_dft)
+    return _aligned(*checked)
 
 
 def _checked(layer: object, name: str, min_rows: int):
     """A dask layer checked by its shape and dtype only; anything else by the in-memory checks
-    (float16 kept as float16, so that the blocks carry its precision to the rank decision)."""
+    (a format coarser than float32, such as float16 or bfloat16, kept as it was, so that the
+    blocks carry its precision to the rank decision)."""
     if not is_dask_array(layer):
         array = as_activations(layer, name, min_rows)
         original = getattr(layer, "dtype", None)
-        if isinstance(original, np.dtype) and original.kind == "f" and original.itemsize < 4:
+        coarse = float_resolution(original) or 0.0
+        if isinstance(original, np.dtype) and coarse > np.finfo(np.float32).eps:
             array = array.astype(original)  # exact: the values came from it
         return array
     if any(math.isnan(size) for size in layer.shape):
@@ -81,7 +99,7 @@ def _checked(layer: object, name: str, min_rows: int):
             f"{name} is a dask array of unknown size (shape {layer.shape}), e.g. after boolean "
             f"indexing; call {name}.compute_chunk_sizes() first."
         )
-    check_layout(layer.dtype, layer.shape, name, min_rows)
+    check_dtype_and_shape(layer.dtype, layer.shape, name, min_rows)
     return layer
 
 
@@ -132,9 +150,11 @@ def _reduce(x: da.Array, y: da.Array, summarize, *options):
     return summary
 
 
-def accumulate(x: object, y: object, conv: str | None, min_rows: int = 2) -> Statistics:
+def accumulate(
+    x: object, y: object, conv: str | None, min_rows: int = 2, layout: str | None = None
+) -> Statistics:
     """:func:`layers` then :func:`statistics`."""
-    return statistics(*layers(x, y, conv, min_rows), conv)
+    return statistics(*layers(x, y, conv, min_rows, layout=layout), conv)
 
 
 def _screen(block: np.ndarray) -> tuple[int, float | None, float]:
@@ -178,7 +198,13 @@ def _merge(left, right):
 
 
 def fit(
-    x: object, y: object, conv: str | None, method: str, svcca=None, allow_dft: bool = False
+    x: object,
+    y: object,
+    conv: str | None,
+    method: str,
+    svcca=None,
+    allow_dft: bool = False,
+    layout: str | None = None,
 ) -> CCAResult:
     """:func:`cca.cca` of layers of which one at least is a dask array (``svcca=(keep, rule)``:
     of their top principal directions, as :func:`cca.svcca`). ``allow_dft``: whether the calling
@@ -195,10 +221,11 @@ def fit(
             "conv='dft' (CCA per spatial frequency) needs the layers in memory; pass "
             "x.compute() and y.compute(), or use conv='mean' or 'positions' on dask arrays."
         )
-    x, y = layers(x, y, conv, allow_dft=allow_dft)
+    x, y = layers(x, y, conv, allow_dft=allow_dft, layout=layout)
     if svcca is not None:
         check_keep_fits(svcca[0], x.shape[-1], y.shape[-1])
     result, trusted = statistics(x, y, conv).solve(svcca)
+    result = replace(result, layout=layout or "nhwc")  # the blocks were read channels last
     if method == "auto" and not trusted:
         warnings.warn(
             gram_path_message("on dask arrays")
@@ -209,10 +236,10 @@ def fit(
     return result
 
 
-def linear_cka(x: object, y: object, conv: str | None) -> float:
+def linear_cka(x: object, y: object, conv: str | None, layout: str | None = None) -> float:
     """:func:`cca.linear_cka` (``debiased=False``) of layers of which one is a dask array:
     ||X^T Y||_F^2 / (||X^T X||_F ||Y^T Y||_F) from the merged centered Gram matrix."""
-    accumulator = accumulate(x, y, conv)
+    accumulator = accumulate(x, y, conv, layout=layout)
     moments, _ = _linalg.common_scale(accumulator.moments(warn=False), accumulator.scale)
     cross_sq = np.linalg.norm(moments.cross) ** 2
     norms = np.linalg.norm(moments.block("x")[0]) * np.linalg.norm(moments.block("y")[0])

@@ -18,6 +18,7 @@ import numpy as np
 from cca import _linalg
 from cca._validation import (
     as_activations,
+    channels_last,
     check_conv,
     live_neurons,
     reduce_space,
@@ -45,6 +46,9 @@ class CCAResult:
         that precision) or "svd".
     conv : str or None
         How 4-D input was handled; projection applies the same.
+    layout : {"nhwc", "nchw"}
+        How 4-D input was laid out (channels last or first); projection reads 4-D data the same
+        way.
 
     Examples
     --------
@@ -66,6 +70,7 @@ class CCAResult:
     n_samples: int
     method: str
     conv: str | None = None
+    layout: str = "nhwc"
     _x: np.ndarray | None = field(default=None, repr=False, compare=False)
     _y: np.ndarray | None = field(default=None, repr=False, compare=False)
     _raw_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -105,7 +110,7 @@ class CCAResult:
 
         Parameters
         ----------
-        x : array-like, shape (m, a) or (m, h, w, c) when fitted with ``conv``
+        x : array-like, shape (m, a), or 4-D in the fit's ``layout`` when fitted with ``conv``
             Activations of the same neurons, e.g. from a later checkpoint (paper, Figure 1 d-f).
 
         Returns
@@ -119,9 +124,11 @@ class CCAResult:
         return self._project(y, self.y_mean, self.y_directions, "y")
 
     def _project(self, data, mean, directions, name) -> np.ndarray:
-        data = as_activations(data, name, min_rows=1)
-        check_conv(self.conv, data, data, allow_dft=False)
-        data = reduce_space(data, self.conv)
+        array = as_activations(data, name, min_rows=1)
+        if self.conv is not None:
+            array = channels_last(array, name, self.layout, data)
+        check_conv(self.conv, array, array, allow_dft=False)
+        data = reduce_space(array, self.conv)
         if data.shape[1] != len(mean):
             raise ValueError(
                 f"{name} has {data.shape[1]} neurons but the fit had {len(mean)}; project "
@@ -223,10 +230,12 @@ def fit_sides(
 
 
 def fit(
-    x, y, method, conv=None, svcca=None, resolution=None, noise=None, directions=True
+    x, y, method, conv=None, svcca=None, resolution=None, noise=None, directions=True, *,
+    layout="nhwc",
 ) -> CCAResult:
     """CCA of validated 2-D layers: :func:`fit_sides`, one small SVD, :func:`build_result`.
-    ``directions=False`` when only the correlations are used (:func:`fit_sides`)."""
+    ``directions=False`` when only the correlations are used (:func:`fit_sides`); ``conv`` and
+    ``layout`` (of 4-D input, before reduction) are kept for projection."""
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
     sides = fit_sides(x, y, method, conv, svcca, resolution, noise, directions)
     if sides.moments is not None:
@@ -239,7 +248,7 @@ def fit(
         inner = centered_x.conj().T @ (centered_x @ x_directions)
     return build_result(
         rho, x_directions, y_directions, inner, sides.mean, sides.scale, sides.path, conv, x, y,
-        tolerance=tie_tolerance(sides.bases),
+        tolerance=tie_tolerance(sides.bases), layout=layout,
     )
 
 
@@ -270,7 +279,7 @@ def check_rank(bases, conv) -> None:
 
 def build_result(
     rho, x_directions, y_directions, inner, mean, scale, path, conv, x=None, y=None, n=None,
-    *, tolerance,
+    *, tolerance, layout="nhwc",
 ) -> CCAResult:
     """A :class:`CCAResult` from a solve on (possibly power-of-two rescaled) data.
 
@@ -291,7 +300,7 @@ def build_result(
     )
     n = len(x) if n is None else n
     return CCAResult(
-        rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, x, y, raw
+        rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, layout, x, y, raw
     )
 
 
@@ -341,10 +350,13 @@ def pooled_pwcca(fits: list[CCAResult]) -> float:
     return float(np.clip(raw @ rho / raw.sum(), 0.0, 1.0))
 
 
-def solve_moments(moments: _linalg.Moments, scale, conv, svcca=None) -> tuple[CCAResult, bool]:
+def solve_moments(
+    moments: _linalg.Moments, scale, conv, svcca=None, layout="nhwc"
+) -> tuple[CCAResult, bool]:
     """CCA from accumulated statistics (Gram path in float64) of data stored times ``scale``, and
     whether both bases are trusted (no eigenvalue where ``method="auto"`` in memory would take
-    the SVD path). ``svcca=(keep, rule)``: of each side's top principal directions."""
+    the SVD path). ``svcca=(keep, rule)``: of each side's top principal directions. ``conv``
+    and ``layout``: how 4-D batches were read, kept for projection."""
     if svcca is not None:  # PCA is not invariant to per-neuron scales
         moments, scale = _linalg.common_scale(moments, scale)
     float64 = np.dtype(np.float64)
@@ -354,6 +366,6 @@ def solve_moments(moments: _linalg.Moments, scale, conv, svcca=None) -> tuple[CC
     inner = moments.block("x")[0] @ x_directions
     result = build_result(
         rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64", conv,
-        n=moments.n, tolerance=tie_tolerance(bases),
+        n=moments.n, tolerance=tie_tolerance(bases), layout=layout,
     )
     return result, all(basis.trusted for basis in bases)

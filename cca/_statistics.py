@@ -17,22 +17,22 @@ import numpy as np
 from cca import _linalg
 from cca._solver import CCAResult, solve_moments
 from cca._validation import (
-    as_activations,
-    check_conv,
     check_no_subnormal_neurons,
-    check_same_rows,
     data_resolution,
     dead_layer_message,
+    layer_pair,
     reduce_space,
     warn_if_degenerate,
 )
 
 
 class Statistics:
-    """The sufficient statistics of two layers' activations, fed batch by batch in memory."""
+    """The sufficient statistics of two layers' activations, fed batch by batch in memory.
+    ``conv`` and ``layout``: how 4-D batches are read (:func:`cca._validation.layer_pair`)."""
 
-    def __init__(self, conv: str | None = None) -> None:
+    def __init__(self, conv: str | None = None, layout: str | None = "nhwc") -> None:
         self.conv = conv
+        self.layout = layout
         self.n_samples = 0
         self._n_x: int | None = None
         self._mean: np.ndarray | None = None
@@ -45,9 +45,7 @@ class Statistics:
     def update(self, x: object, y: object) -> Statistics:
         """Add a batch in memory: x (m, a) and y (m, b) (or 4-D with ``conv``); returns self."""
         raw_x, raw_y = x, y
-        x, y = as_activations(x, "x", min_rows=1), as_activations(y, "y", min_rows=1)
-        check_same_rows(x, y)
-        check_conv(self.conv, x, y, allow_dft=False)
+        x, y = layer_pair(x, y, self.conv, self.layout, allow_dft=False, min_rows=1)
         check_no_subnormal_neurons(x, "x")
         check_no_subnormal_neurons(y, "y")
         batch = np.hstack([reduce_space(x, self.conv), reduce_space(y, self.conv)])
@@ -70,7 +68,7 @@ class Statistics:
 
     def merge(self, other: Statistics) -> Statistics:
         """New statistics holding the data of both (exact)."""
-        merged = type(self)(self.conv)
+        merged = type(self)(self.conv, self.layout)
         for part in (self, other):
             merged.absorb(part)
         return merged
@@ -154,4 +152,5 @@ class Statistics:
         """CCA of all data so far (:func:`cca._solver.solve_moments`) and whether the Gram path
         trusts both layers' directions (no eigenvalue where ``method="auto"`` of the in-memory
         functions would take the SVD path)."""
-        return solve_moments(self.moments(), self._scale, self.conv, svcca)
+        layout = self.layout or "nhwc"  # None read channels last, or refused the batch
+        return solve_moments(self.moments(), self._scale, self.conv, svcca, layout)

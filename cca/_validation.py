@@ -1,18 +1,22 @@
 """Input checks at the boundary of the public API, and the spatial handling of conv layers.
 
 Public functions call these once, at the top; the numerical core trusts what they return: 2-D arrays
-of float32 or float64 (4-D only for ``conv="dft"``), finite, with the same number of rows.
+of float32 or float64 (4-D (n, h, w, c) only for ``conv="dft"``), finite, with the same number of
+rows. Conv layers laid out channels first (PyTorch's (n, c, h, w)) are read channels last here,
+once (:func:`channels_last`), so the core sees one layout.
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 
 import numpy as np
 
 CONV_MODES = ("mean", "positions", "dft")
 METHODS = ("auto", "gram", "svd")
+LAYOUTS = ("nhwc", "nchw")
 
 
 class DegenerateCCAWarning(UserWarning):
@@ -54,12 +58,15 @@ def gram_path_message(where: str) -> str:
 
 
 def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
-    """Convert ``value`` to a finite float32/float64 array of shape (n, d) or (n, h, w, c).
+    """Convert ``value`` to a finite float32/float64 array of shape (n, d) or 4-D (as laid out).
 
     float32 stays float32 (the Gram path checks whether that is accurate enough); every other real
-    dtype becomes float64. Raises ValueError naming ``name`` for anything else: None, masked
-    arrays with masked values, strings, complex numbers, NaN or infinity, values beyond float64's
-    range, or the wrong number of dimensions.
+    dtype becomes float64, the number formats NumPy does not know as numbers too (bfloat16 and the
+    other formats of ml_dtypes, which JAX and TensorFlow arrays convert to; a PyTorch bfloat16
+    tensor, which NumPy cannot convert, through float32, which holds it exactly). Raises
+    ValueError naming ``name`` for anything else: None, masked arrays with masked values,
+    strings, complex numbers, NaN or infinity, values beyond float64's range, or the wrong number
+    of dimensions.
     """
     if value is None:
         raise ValueError(f"{name} is None; pass the layer's activations as an array.")
@@ -79,6 +86,8 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
                 "both layers, e.g. keep = ~(x.mask.any(axis=1) | y.mask.any(axis=1)), or fill them."
             )
         value = value.data
+    if is_torch_tensor(value) and str(getattr(value, "dtype", "")) == "torch.bfloat16":
+        value = value.float()  # NumPy has no bfloat16; float32 holds every bfloat16 exactly
     try:
         array = np.asarray(value)
     except Exception as error:  # tensors on a GPU or requiring grad refuse conversion
@@ -89,7 +98,9 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
         ) from error
     if array.dtype.kind == "O":
         array = _numbers_from_objects(array, name)
-    check_layout(array.dtype, array.shape, name, min_rows)
+    check_dtype_and_shape(array.dtype, array.shape, name, min_rows)
+    if is_extension_number(array.dtype):
+        array = array.astype(np.float64)  # exact; data_resolution keeps the format's rounding
     finite = np.isfinite(array)
     if not finite.all():
         bad = array[~finite]
@@ -135,24 +146,93 @@ def is_dask_array(value: object) -> bool:
     return type(value).__module__.startswith("dask.array") and hasattr(value, "chunks")
 
 
-def check_layout(dtype: np.dtype, shape: tuple, name: str, min_rows: int = 2) -> None:
-    """Raise ValueError unless an array of ``dtype`` and ``shape`` can be a layer: real numbers,
-    2-D or 4-D, at least ``min_rows`` datapoints and one neuron."""
-    if dtype.kind not in "biuf":
+def is_torch_tensor(value: object) -> bool:
+    """Whether ``value`` is a PyTorch tensor (recognised by its class, without importing torch)."""
+    module = type(value).__module__
+    return module == "torch" or module.startswith("torch.")
+
+
+def float_resolution(dtype: object) -> float | None:
+    """Machine epsilon of the floating-point format ``dtype``, or None if it is not one.
+
+    Recognised by name, without importing any framework: NumPy's floats; ml_dtypes' bfloat16
+    (eps 2^-7) and its float8/float6/float4 formats, named ``float{bits}_e{E}m{M}...`` (eps
+    2^-M), which JAX and TensorFlow arrays convert to; and a framework's own dtype objects of
+    those names (``torch.float16``, TensorFlow's ``tf.bfloat16``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float_resolution(np.dtype(np.float16)), float_resolution("bfloat16")
+    (0.0009765625, 0.0078125)
+    >>> float_resolution("float8_e4m3fn"), float_resolution(np.dtype(np.int64))
+    (0.125, None)
+    """
+    if dtype is None:
+        return None
+    name = str(getattr(dtype, "name", dtype)).rsplit(".", 1)[-1]
+    if name == "bfloat16":
+        return 2.0**-7
+    low_precision = re.fullmatch(r"float\d+_e\d+m(\d+)[a-z]*", name)
+    if low_precision:
+        return 2.0 ** -int(low_precision[1])
+    try:
+        numpy_dtype = np.dtype(name)
+    except (TypeError, ValueError):  # not a NumPy type name, e.g. TensorFlow's "qint8"
+        return None
+    return float(np.finfo(numpy_dtype).eps) if numpy_dtype.kind == "f" else None
+
+
+def is_extension_number(dtype: np.dtype) -> bool:
+    """Whether ``dtype`` is a number format that NumPy does not count as one (kind "V"): those of
+    ml_dtypes (bfloat16, float8_*, int4, ...), which JAX and TensorFlow arrays convert to."""
+    if dtype.isbuiltin != 2:  # NumPy's own types, and structured ones
+        return False
+    return float_resolution(dtype) is not None or re.fullmatch(r"u?int\d+", dtype.name) is not None
+
+
+def transposed_hint(names: str) -> str:
+    """The question to ask when ``names`` ("x", or "x and y") may be neurons x datapoints."""
+    flipped = " and ".join(f"{name}.T" for name in names.split(" and "))
+    return (
+        " Rows are datapoints here: did you pass neurons x datapoints, as google/svcca "
+        f"expects? Then pass {flipped}."
+    )
+
+
+# The coarsest floating-point format accepted, bfloat16's eps: a direction counts only above 10
+# units of the values' rounding, so in a coarser format (float8, float6, float4) none would.
+COARSEST_RESOLUTION = 2.0**-7
+
+
+def check_dtype_and_shape(dtype: np.dtype, shape: tuple, name: str, min_rows: int = 2) -> None:
+    """Raise ValueError unless an array of ``dtype`` and ``shape`` can be a layer: real numbers
+    in a format no coarser than bfloat16, 2-D or 4-D, at least ``min_rows`` datapoints and one
+    neuron."""
+    if dtype.kind not in "biuf" and not is_extension_number(dtype):
         raise ValueError(
             f"{name} must hold real numbers; found dtype {dtype}. "
             "Pass a numeric (integer or floating point) array of activations."
         )
+    resolution = float_resolution(dtype)
+    if resolution is not None and resolution > COARSEST_RESOLUTION:
+        raise ValueError(
+            f"{name} holds {dtype} values, rounded to {resolution:g} of their size: too coarse "
+            "for these measures, which count a direction only where it exceeds 10 times the "
+            "rounding of the values (bfloat16 is the coarsest format accepted). If the values "
+            f"are exact, pass {name}.astype(np.float32)."
+        )
     if len(shape) not in (2, 4):
         raise ValueError(
             f"{name} must be 2-D (datapoints, neurons) or 4-D (datapoints, height, width, "
-            f"channels); found {len(shape)}-D with shape {shape}. Reshape it, e.g. "
-            f"{name}.reshape(len({name}), -1) for one neuron per column."
+            f"channels, or channels first with layout='nchw'); found {len(shape)}-D with shape "
+            f"{shape}. Reshape it, e.g. {name}.reshape(len({name}), -1) for one neuron per column."
         )
     if shape[0] < min_rows:
+        hint = transposed_hint(name) if len(shape) == 2 and shape[1] >= min_rows else ""
         raise ValueError(
             f"{name} must have at least {min_rows} datapoints (rows); found {shape[0]}. "
-            "Similarity measures need several datapoints, many more than neurons."
+            f"Similarity measures need several datapoints, many more than neurons.{hint}"
         )
     if 0 in shape:
         raise ValueError(f"{name} has no neurons (shape {shape}); pass at least one neuron.")
@@ -195,17 +275,15 @@ def _numbers_from_objects(array: np.ndarray, name: str) -> np.ndarray:
 
 def data_resolution(*values: object) -> float:
     """Machine epsilon of the coarsest floating-point precision among ``values`` (float64's if
-    none is coarser): the relative rounding already in the data, which float16 or float32
-    activations keep after conversion to float64. The rank decision of the CCA measures uses it
-    (:mod:`cca._linalg`). Values without a NumPy dtype count as float64."""
+    none is coarser): the relative rounding already in the data, which float16, bfloat16 or
+    float32 activations keep after conversion to float64. The rank decision of the CCA measures
+    uses it (:mod:`cca._linalg`). Values of no floating-point format
+    (:func:`float_resolution`) count as float64."""
     resolution = float(np.finfo(np.float64).eps)
     for value in values:
-        try:
-            dtype = np.dtype(getattr(value, "dtype", None))
-        except TypeError:  # e.g. a framework's own dtype object
-            continue
-        if dtype.kind == "f" and dtype.itemsize < 8:
-            resolution = max(resolution, float(np.finfo(dtype).eps))
+        eps = float_resolution(getattr(value, "dtype", None))
+        if eps is not None:
+            resolution = max(resolution, eps)
     return resolution
 
 
@@ -217,11 +295,21 @@ def check_flag(value: object, name: str) -> bool:
 
 
 def check_same_rows(x: np.ndarray, y: np.ndarray) -> None:
-    """Raise ValueError unless x and y have the same number of datapoints."""
+    """Raise ValueError unless x and y have the same number of datapoints, asking whether a 2-D
+    layer was passed neurons x datapoints where its columns match the other's rows (or both
+    layers' columns match)."""
     if x.shape[0] != y.shape[0]:
+        if x.ndim == y.ndim == 2 and x.shape[1] == y.shape[1]:
+            hint = transposed_hint("x and y")
+        elif x.ndim == 2 and x.shape[1] == y.shape[0]:
+            hint = transposed_hint("x")
+        elif y.ndim == 2 and y.shape[1] == x.shape[0]:
+            hint = transposed_hint("y")
+        else:
+            hint = ""
         raise ValueError(
             f"x and y must have the same number of datapoints (rows); found {x.shape[0]} rows in x "
-            f"and {y.shape[0]} in y. Row i of both must be the response to the same input."
+            f"and {y.shape[0]} in y. Row i of both must be the response to the same input.{hint}"
         )
 
 
@@ -232,7 +320,9 @@ def check_method(method: str) -> None:
 
 
 def check_conv(conv: str | None, x: np.ndarray, y: np.ndarray, allow_dft: bool) -> None:
-    """Check that ``conv`` is valid and present exactly when an input is 4-D."""
+    """Check that ``conv`` is valid and present exactly when an input is 4-D (after
+    :func:`channels_last` where ``conv`` is given: "positions" and "dft" compare the height and
+    width)."""
     allowed = CONV_MODES if allow_dft else CONV_MODES[:2]
     if conv is not None and conv not in allowed:
         hint = "" if allow_dft or conv != "dft" else " (this function has no per-frequency form)"
@@ -247,9 +337,10 @@ def check_conv(conv: str | None, x: np.ndarray, y: np.ndarray, allow_dft: bool) 
         )
     if four_d and conv is None:
         raise ValueError(
-            f"{' and '.join(four_d)} is 4-D (datapoints, height, width, channels): say how space "
-            "is handled with conv='mean' (average each channel over space, the paper's Figure 3), "
-            "conv='positions' (each position a datapoint)"
+            f"{' and '.join(four_d)} is 4-D (datapoints, height, width, channels, or channels "
+            "first with layout='nchw'): say how space is handled with conv='mean' (average each "
+            "channel over space, the paper's Figure 3), conv='positions' (each position a "
+            "datapoint)"
             + (" or conv='dft' (per-frequency CCA, SVCCA paper Section 5)." if allow_dft else ".")
         )
     if conv in ("positions", "dft") and four_d and (
@@ -259,6 +350,62 @@ def check_conv(conv: str | None, x: np.ndarray, y: np.ndarray, allow_dft: bool) 
             f"conv={conv!r} needs x and y both 4-D with the same height and width; found shapes "
             f"{x.shape} and {y.shape}. Use conv='mean' to compare layers of different spatial size."
         )
+
+
+def check_layout(layout: str | None) -> None:
+    """Raise ValueError unless ``layout`` is None or one of :data:`LAYOUTS`."""
+    if layout is not None and layout not in LAYOUTS:
+        raise ValueError(
+            f"layout must be None, 'nhwc' or 'nchw'; found {layout!r}. 'nchw' for channels first "
+            "(datapoints, channels, height, width), as PyTorch lays out conv activations; 'nhwc' "
+            "for channels last (datapoints, height, width, channels), as Keras and JAX do."
+        )
+
+
+def channels_last(array, name: str, layout: str | None, source: object = None):
+    """A 4-D layer ``array`` (NumPy or dask) as (n, h, w, c), read per ``layout``; 2-D unchanged.
+
+    ``"nhwc"``: as it is. ``"nchw"``: its axes moved (a view, no copy). None, the default of
+    the public functions: channels last, except where that reading could silently be wrong,
+    which raises ValueError asking for ``layout``: ``source`` (the value the user passed) is a
+    PyTorch tensor (PyTorch lays conv activations out channels first), or the shape is square
+    maps only when read channels first, (n, c, h, h) with c != h (e.g. (n, 64, 8, 8)).
+    """
+    if array.ndim != 4 or layout == "nhwc":
+        return array
+    if layout == "nchw":
+        return array.transpose(0, 2, 3, 1)
+    shape = tuple(array.shape)
+    if is_torch_tensor(source):
+        raise ValueError(
+            f"{name} is a 4-D PyTorch tensor of shape {shape}: PyTorch lays conv activations out "
+            "channels first, (datapoints, channels, height, width), and the default here reads "
+            "4-D input channels last, as Keras and JAX do. Pass layout='nchw' (or "
+            "layout='nhwc' if you permuted it to channels last)."
+        )
+    if shape[2] == shape[3] != shape[1]:
+        raise ValueError(
+            f"{name} has shape {shape}: read channels last (the default), {shape[1]} x "
+            f"{shape[2]} maps of {shape[3]} channels; read channels first (as PyTorch lays them "
+            f"out), square {shape[2]} x {shape[3]} maps of {shape[1]} channels. Say which: "
+            "layout='nchw' for (datapoints, channels, height, width), layout='nhwc' for "
+            "(datapoints, height, width, channels)."
+        )
+    return array
+
+
+def layer_pair(
+    x: object, y: object, conv: str | None, layout: str | None, allow_dft: bool, min_rows: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """x and y validated (:func:`as_activations`), with the same datapoints, ``conv`` checked and
+    4-D layers as (n, h, w, c) (:func:`channels_last`; only where ``conv`` reads space)."""
+    check_layout(layout)
+    arrays = as_activations(x, "x", min_rows), as_activations(y, "y", min_rows)
+    check_same_rows(*arrays)
+    if conv is not None:
+        arrays = channels_last(arrays[0], "x", layout, x), channels_last(arrays[1], "y", layout, y)
+    check_conv(conv, *arrays, allow_dft)
+    return arrays
 
 
 def reduce_space(array: np.ndarray, conv: str | None) -> np.ndarray:
@@ -295,12 +442,15 @@ def dead_layer_message(name: str, n: int) -> str:
 
 
 def warn_if_degenerate(n: int, n_x: int, n_y: int, stacklevel: int = 3) -> None:
-    """Issue :class:`DegenerateCCAWarning` when n datapoints do not exceed a + b neurons."""
+    """Issue :class:`DegenerateCCAWarning` when n datapoints do not exceed a + b neurons; where a
+    layer has more neurons than datapoints, ask whether it was passed transposed."""
     if n <= n_x + n_y:
+        wide = " and ".join(name for name, d in (("x", n_x), ("y", n_y)) if d > n)
         warnings.warn(
             f"{n} datapoints for {n_x} + {n_y} neurons: the centered data span at most {n - 1} "
             f"dimensions, so at least {n_x + n_y - n + 1} canonical correlations equal 1 whatever "
-            "the data and the similarity is inflated. Use many more datapoints than neurons.",
+            "the data and the similarity is inflated. Use many more datapoints than neurons."
+            + (transposed_hint(wide) if wide else ""),
             DegenerateCCAWarning,
             stacklevel=stacklevel,
         )

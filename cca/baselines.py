@@ -10,11 +10,10 @@ import numpy as np
 
 from cca._validation import (
     as_activations,
-    check_conv,
     check_flag,
-    check_same_rows,
     check_same_shape,
     is_dask_array,
+    layer_pair,
     live_neurons,
     reduce_space,
     zero_layer_message,
@@ -47,7 +46,14 @@ def _unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> f
     return _unbiased_hsic_terms(cross_sq, diag_k, diag_l)[0]
 
 
-def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None = None) -> float:
+def linear_cka(
+    x: object,
+    y: object,
+    debiased: bool = False,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+) -> float:
     """Linear centered kernel alignment (Kornblith et al. 2019, Section 3 and Eq. (3)).
 
     CKA = ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) for centered X (n x a), Y (n x b), in [0, 1].
@@ -59,11 +65,13 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
 
     Parameters
     ----------
-    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    x, y : array-like, shape (n, a) and (n, b), or 4-D (n, h, w, c) with ``conv``
     debiased : bool
         Use the unbiased HSIC estimator.
     conv : {"mean", "positions"}, optional
         Required for 4-D input, as in :func:`cca.cca`.
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D input, as in :func:`cca.cca` ("nchw" for PyTorch's channels first).
 
     Returns
     -------
@@ -91,8 +99,8 @@ def linear_cka(x: object, y: object, debiased: bool = False, *, conv: str | None
             )
         from cca import _dask  # imports dask, which only dask input needs
 
-        return _dask.linear_cka(x, y, conv)
-    x, y = _prepare_pair(x, y, conv)
+        return _dask.linear_cka(x, y, conv, layout)
+    x, y = _prepare_pair(x, y, conv, layout)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
     x, y = _centered(x), _centered(y)
@@ -159,7 +167,12 @@ def _center(layer: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def linear_cka_distance(
-    x: object, y: object, debiased: bool = False, *, conv: str | None = None
+    x: object,
+    y: object,
+    debiased: bool = False,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
 ) -> float:
     """Linear CKA distance, 1 - :func:`linear_cka`.
 
@@ -170,7 +183,7 @@ def linear_cka_distance(
     >>> round(cca.linear_cka_distance(x, x), 6)
     0.0
     """
-    return 1.0 - linear_cka(x, y, debiased, conv=conv)
+    return 1.0 - linear_cka(x, y, debiased, conv=conv, layout=layout)
 
 
 def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
@@ -185,8 +198,9 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
 
     Parameters
     ----------
-    x, y : array-like, same shape (n, d) or (n, h, w, c)
-        4-D input is flattened per datapoint (the same neurons are compared position by position).
+    x, y : array-like, same shape (n, d) or 4-D
+        4-D input is flattened per datapoint (the same neurons are compared position by position,
+        so channels first or last gives the same value: no ``conv`` or ``layout`` here).
     center : bool
         Remove each neuron's mean first (default); False compares the raw activations.
 
@@ -276,10 +290,8 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
     return float(np.ldexp(np.linalg.norm(scaled), exponent) / np.sqrt(len(x)))
 
 
-def _prepare_pair(x, y, conv):
-    x, y = as_activations(x, "x"), as_activations(y, "y")
-    check_same_rows(x, y)
-    check_conv(conv, x, y, allow_dft=False)
+def _prepare_pair(x, y, conv, layout):
+    x, y = layer_pair(x, y, conv, layout, allow_dft=False)
     x, y = reduce_space(x, conv).astype(np.float64), reduce_space(y, conv).astype(np.float64)
     live_neurons(x, "x")
     live_neurons(y, "y")

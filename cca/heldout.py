@@ -56,10 +56,8 @@ import numpy as np
 from cca import measures
 from cca._validation import (
     DegenerateCCAWarning,
-    as_activations,
-    check_conv,
     check_method,
-    check_same_rows,
+    layer_pair,
     reduce_space,
 )
 from cca.significance import ConfidenceInterval, _check_confidence
@@ -135,7 +133,7 @@ def heldout_correlations(x_variates: np.ndarray, y_variates: np.ndarray) -> np.n
 def _fold_value(x, y, train, test, measure, conv, method) -> float:
     """The measure on the rows ``test`` with CCA fitted on the rows ``train``."""
     try:
-        fit = measures.cca(x[train], y[train], conv=conv, method=method)
+        fit = measures.cca(x[train], y[train], conv=conv, layout="nhwc", method=method)
     except ValueError as error:
         raise ValueError(
             f"CCA on the training datapoints of a fold ({len(np.unique(train))} distinct "
@@ -187,6 +185,7 @@ def heldout_similarity(
     confidence: float = 0.95,
     seed: int | np.random.Generator = 0,
     conv: str | None = None,
+    layout: str | None = None,
     method: str = "auto",
 ) -> HeldoutResult:
     """Held-out mean CCA or PWCCA: directions fitted on k - 1 folds, correlations on the k-th.
@@ -211,7 +210,7 @@ def heldout_similarity(
 
     Parameters
     ----------
-    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    x, y : array-like, shape (n, a) and (n, b), or 4-D (n, h, w, c) with ``conv``
         Activations; row i of both is the response to the same input.
     measure : {"mean_cca", "pwcca"} or the function ``cca.mean_cca`` / ``cca.pwcca``
         PWCCA's weights come from x, as in :func:`cca.pwcca`.
@@ -228,6 +227,8 @@ def heldout_similarity(
     conv : {"mean", "positions"}, optional
         For 4-D input, as in :func:`cca.cca`. With "positions" the folds split images, so that
         the positions of one image are never both fitted and measured.
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D input, as in :func:`cca.cca` ("nchw" for PyTorch's channels first).
     method : {"auto", "gram", "svd"}
         Numerical path of each fit, as in :func:`cca.cca`.
 
@@ -266,9 +267,7 @@ def heldout_similarity(
     _check_confidence(confidence)
     _check_seed(seed)
     check_method(method)
-    x, y = as_activations(x, "x"), as_activations(y, "y")
-    check_same_rows(x, y)
-    check_conv(conv, x, y, allow_dft=False)
+    x, y = layer_pair(x, y, conv, layout, allow_dft=False)  # 4-D ones channels last
     if conv == "mean":  # average over space once, not once per fit
         x, y, conv = reduce_space(x, conv), reduce_space(y, conv), None
     n = len(x)

@@ -1,7 +1,8 @@
 """CCA-based similarity of two representations: mean CCA, SVCCA, PWCCA and the full CCA result.
 
 Rows are datapoints, columns are neurons (Morcos, Raghu & Bengio 2018, Section 2.1). Every function
-takes ``conv`` for 4-D (n, h, w, c) conv activations and ``method``:
+takes ``conv`` for 4-D conv activations, ``layout`` for their axes (channels last (n, h, w, c) by
+default; ``"nchw"`` for PyTorch's channels first) and ``method``:
 
 * ``"auto"`` (default): the Gram path in the input precision (float32 stays float32 for the
   correlations; PWCCA and :func:`cca`'s directions start in float64); if the Gram eigenvalues are
@@ -32,36 +33,32 @@ import numpy as np
 
 from cca._solver import CCAResult, fit, per_frequency, pooled_pwcca
 from cca._validation import (
-    as_activations,
-    check_conv,
     check_keep,
     check_keep_fits,
     check_method,
-    check_same_rows,
     data_resolution,
     is_dask_array,
+    layer_pair,
     reduce_space,
 )
 
 
-def _on_dask(x, y, conv, method, svcca=None, allow_dft=False) -> CCAResult | None:
+def _on_dask(x, y, conv, layout, method, svcca=None, allow_dft=False) -> CCAResult | None:
     """The result for dask input (:mod:`cca._dask`); None when neither layer is a dask array."""
     if not (is_dask_array(x) or is_dask_array(y)):
         return None
     from cca import _dask  # imports dask, which only dask input needs
 
-    return _dask.fit(x, y, conv, method, svcca, allow_dft)
+    return _dask.fit(x, y, conv, method, svcca, allow_dft, layout)
 
 
-def _prepare(x, y, conv, method, allow_dft=False):
-    """Validate a pair of layers; return 2-D arrays (4-D for dft) in a common dtype, and the
-    machine epsilon of each input's own precision, (x's, y's)
+def _prepare(x, y, conv, layout, method, allow_dft=False):
+    """Validate a pair of layers; return 2-D arrays (4-D (n, h, w, c) for dft) in a common dtype,
+    and the machine epsilon of each input's own precision, (x's, y's)
     (:func:`cca._validation.data_resolution`)."""
     check_method(method)
     resolution = (data_resolution(x), data_resolution(y))
-    x, y = as_activations(x, "x"), as_activations(y, "y")
-    check_same_rows(x, y)
-    check_conv(conv, x, y, allow_dft)
+    x, y = layer_pair(x, y, conv, layout, allow_dft)
     if conv != "dft":
         x, y = reduce_space(x, conv), reduce_space(y, conv)
     if x.dtype != y.dtype:
@@ -69,7 +66,14 @@ def _prepare(x, y, conv, method, allow_dft=False):
     return x, y, resolution
 
 
-def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> CCAResult:
+def cca(
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
+) -> CCAResult:
     """Canonical correlation analysis of two layers (paper, Section 2.1).
 
     Center X (n x a) and Y (n x b); with Qx, Qy orthonormal bases of their column spaces,
@@ -78,12 +82,17 @@ def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") 
 
     Parameters
     ----------
-    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    x, y : array-like, shape (n, a) and (n, b), or 4-D (n, h, w, c) with ``conv``
         Activations; row i of both is the response to the same input. Arrays, lists and anything
-        with ``__array__`` (TensorFlow, PyTorch CPU tensors).
+        with ``__array__`` (TensorFlow, JAX, PyTorch CPU tensors; bfloat16 too).
     conv : {"mean", "positions"}, optional
         Required for 4-D input: "mean" averages each channel over space (the paper's Figure 3),
         "positions" makes each spatial position a datapoint (n * h * w rows).
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D input: "nhwc" channels last (Keras, JAX), "nchw" channels first (PyTorch).
+        None (default) reads channels last, but refuses with a ValueError, asking for the
+        layout, what that could misread: a PyTorch tensor, or a shape that is square maps only
+        read channels first, (n, c, h, h) with c != h.
     method : {"auto", "gram", "svd"}
         Numerical path; see :mod:`cca.measures`.
 
@@ -101,6 +110,13 @@ def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") 
     >>> np.round(cca.cca(x, y).correlations, 1)
     array([1. , 1. , 0.1, 0.1, 0. ])
 
+    Conv activations laid out channels first, as PyTorch's (n, c, h, w), need ``layout``:
+
+    >>> maps = rng.normal(size=(300, 4, 6, 6))  # 300 images, 4 channels of 6 x 6
+    >>> fit = cca.cca(maps, maps[:, :2] ** 2, conv="mean", layout="nchw")
+    >>> fit.x_directions.shape, fit.layout
+    ((4, 2), 'nchw')
+
     Dask arrays are reduced chunk by chunk where they live (see :mod:`cca.measures`):
 
     >>> import dask.array as da
@@ -108,15 +124,20 @@ def cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") 
     >>> bool(np.allclose(chunked.correlations, cca.cca(x, y).correlations, rtol=0, atol=1e-10))
     True
     """
-    on_dask = _on_dask(x, y, conv, method)
+    on_dask = _on_dask(x, y, conv, layout, method)
     if on_dask is not None:
         return on_dask
-    x, y, resolution = _prepare(x, y, conv, method)
-    return fit(x, y, method, conv, resolution=resolution)
+    x, y, resolution = _prepare(x, y, conv, layout, method)
+    return fit(x, y, method, conv, resolution=resolution, layout=layout or "nhwc")
 
 
 def canonical_correlations(
-    x: object, y: object, *, conv: str | None = None, method: str = "auto"
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
 ) -> np.ndarray:
     """Canonical correlations of two layers, descending, in [0, 1] (paper, Section 2.1).
 
@@ -135,17 +156,24 @@ def canonical_correlations(
     >>> cca.canonical_correlations(x, 2 * x + 1)
     array([1., 1., 1.])
     """
-    on_dask = _on_dask(x, y, conv, method, allow_dft=True)
+    on_dask = _on_dask(x, y, conv, layout, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.correlations
-    x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
+    x, y, resolution = _prepare(x, y, conv, layout, method, allow_dft=True)
     if conv == "dft":
         fits = per_frequency(x, y, method, resolution)
         return np.sort(np.concatenate([frequency.correlations for frequency in fits]))[::-1]
     return fit(x, y, method, resolution=resolution, directions=False).correlations
 
 
-def mean_cca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+def mean_cca(
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
+) -> float:
     """Mean CCA similarity: (1/c) sum_i rho_i, in [0, 1] (paper, Section 2.1).
 
     Invariant to any invertible linear map of either layer. Parameters as
@@ -158,11 +186,16 @@ def mean_cca(x: object, y: object, *, conv: str | None = None, method: str = "au
     >>> round(cca.mean_cca(x, x), 6)
     1.0
     """
-    return float(canonical_correlations(x, y, conv=conv, method=method).mean())
+    return float(canonical_correlations(x, y, conv=conv, layout=layout, method=method).mean())
 
 
 def mean_cca_distance(
-    x: object, y: object, *, conv: str | None = None, method: str = "auto"
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
 ) -> float:
     """Mean CCA distance, 1 - :func:`mean_cca`, in [0, 1].
 
@@ -173,7 +206,7 @@ def mean_cca_distance(
     >>> round(cca.mean_cca_distance(x, x), 6)
     0.0
     """
-    return 1.0 - mean_cca(x, y, conv=conv, method=method)
+    return 1.0 - mean_cca(x, y, conv=conv, layout=layout, method=method)
 
 
 def svcca(
@@ -183,6 +216,7 @@ def svcca(
     *,
     rule: str = "variance",
     conv: str | None = None,
+    layout: str | None = None,
     method: str = "auto",
 ) -> float:
     """SVCCA similarity (Raghu et al. 2017): mean CCA of each layer's top principal directions.
@@ -201,7 +235,7 @@ def svcca(
         "variance" (default, the convention of most tools and the SVCCA paper's text): share of
         sum(s_i**2). "singular_values": share of sum(s_i), the SVCCA paper's Appendix A rule, which
         the paper's Figure 2 toy needs to place SVCCA between mean CCA and PWCCA.
-    conv, method
+    conv, layout, method
         As :func:`cca`.
 
     Examples
@@ -214,10 +248,10 @@ def svcca(
     1.0
     """
     check_keep(keep, rule)
-    on_dask = _on_dask(x, y, conv, method, svcca=(keep, rule))
+    on_dask = _on_dask(x, y, conv, layout, method, svcca=(keep, rule))
     if on_dask is not None:
         return on_dask.mean_cca
-    x, y, resolution = _prepare(x, y, conv, method)
+    x, y, resolution = _prepare(x, y, conv, layout, method)
     check_keep_fits(keep, x.shape[1], y.shape[1])
     reduced = fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution, directions=False)
     return reduced.mean_cca
@@ -230,6 +264,7 @@ def svcca_distance(
     *,
     rule: str = "variance",
     conv: str | None = None,
+    layout: str | None = None,
     method: str = "auto",
 ) -> float:
     """SVCCA distance, 1 - :func:`svcca`, in [0, 1].
@@ -241,10 +276,17 @@ def svcca_distance(
     >>> round(cca.svcca_distance(x, x, keep=2), 6)
     0.0
     """
-    return 1.0 - svcca(x, y, keep, rule=rule, conv=conv, method=method)
+    return 1.0 - svcca(x, y, keep, rule=rule, conv=conv, layout=layout, method=method)
 
 
-def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+def pwcca(
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
+) -> float:
     """Projection-weighted CCA similarity, sum_i alpha_i rho_i in [0, 1] (paper, Section 2.2).
 
     alpha_i is proportional to sum_j |<h_i, z_j>|, h_i the orthonormal canonical variates of x and
@@ -266,16 +308,23 @@ def pwcca(x: object, y: object, *, conv: str | None = None, method: str = "auto"
     >>> round(cca.pwcca(x, x[:, :3] @ rng.normal(size=(3, 3))), 2)
     1.0
     """
-    on_dask = _on_dask(x, y, conv, method, allow_dft=True)
+    on_dask = _on_dask(x, y, conv, layout, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.pwcca
-    x, y, resolution = _prepare(x, y, conv, method, allow_dft=True)
+    x, y, resolution = _prepare(x, y, conv, layout, method, allow_dft=True)
     if conv != "dft":
         return fit(x, y, method, resolution=resolution).pwcca
     return pooled_pwcca(per_frequency(x, y, method, resolution))
 
 
-def pwcca_distance(x: object, y: object, *, conv: str | None = None, method: str = "auto") -> float:
+def pwcca_distance(
+    x: object,
+    y: object,
+    *,
+    conv: str | None = None,
+    layout: str | None = None,
+    method: str = "auto",
+) -> float:
     """PWCCA distance, 1 - :func:`pwcca`, in [0, 1] (the distance of the paper's Figures 3-6).
 
     Examples
@@ -285,4 +334,4 @@ def pwcca_distance(x: object, y: object, *, conv: str | None = None, method: str
     >>> round(cca.pwcca_distance(x, x), 6)
     0.0
     """
-    return 1.0 - pwcca(x, y, conv=conv, method=method)
+    return 1.0 - pwcca(x, y, conv=conv, layout=layout, method=method)

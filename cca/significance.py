@@ -41,6 +41,8 @@ from cca import _linalg, _solver, baselines, measures
 from cca._validation import (
     DegenerateCCAWarning,
     as_activations,
+    channels_last,
+    check_layout,
     data_resolution,
     reduce_space,
 )
@@ -387,32 +389,47 @@ def _check_count(value, name: str) -> None:
         )
 
 
-def _evaluate(name, entry, x, y, conv, options) -> float:
-    """The measure itself on x, y: it validates them and the options as it always does."""
-    if conv is not None and entry.family == "same neurons":
+def _layers(name, entry, x, y, conv, layout) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as arrays (refusing dask arrays before a full pass), 4-D ones channels last where
+    ``conv`` reads space (:func:`cca._validation.channels_last`); the measure checks the rest."""
+    if entry.family == "same neurons" and (conv is not None or layout is not None):
         raise ValueError(
-            f"{name} compares the same neurons and flattens 4-D input per datapoint itself; call "
-            "it without conv."
+            f"{name} compares the same neurons and flattens 4-D input per datapoint itself; "
+            "call it without conv or layout."
         )
+    check_layout(layout)
+    arrays = as_activations(x, "x"), as_activations(y, "y")
+    if conv is None:
+        return arrays
+    return channels_last(arrays[0], "x", layout, x), channels_last(arrays[1], "y", layout, y)
+
+
+def _evaluate(entry, x, y, conv, options) -> float:
+    """The measure itself on x, y (4-D ones channels last, from :func:`_layers`): it validates
+    them and the options as it always does."""
     if conv is not None:
-        options = {**options, "conv": conv}
+        options = {**options, "conv": conv, "layout": "nhwc"}
     return entry.function(x, y, **options)
 
 
 def _options(entry, options) -> dict:
-    """The measure's options with its own defaults filled in (x, y and conv aside)."""
+    """The measure's options with its own defaults filled in (x, y, conv and layout aside)."""
     bound = inspect.signature(entry.function).bind(None, None, **options)
     bound.apply_defaults()
-    return {key: value for key, value in bound.arguments.items() if key not in ("x", "y", "conv")}
+    passed = ("x", "y", "conv", "layout")
+    return {key: value for key, value in bound.arguments.items() if key not in passed}
 
 
 def _null_statistic(entry, x, y, conv, measure_options):
     """The statistic of the permuted layers (orders -> values, see the module docstring), the
-    number of datapoints, and how many rows one datapoint makes (h * w with conv="positions")."""
+    number of datapoints, and how many rows one datapoint makes (h * w with conv="positions").
+    4-D x and y are channels last (:func:`_layers`)."""
     options = _options(entry, measure_options)
     if conv == "dft":  # no fast path: the measure itself on each permuted layer
         x, y = np.asarray(x), np.asarray(y)
-        statistic = _each(lambda rows: entry.function(x, y[rows], conv="dft", **options))
+        statistic = _each(
+            lambda rows: entry.function(x, y[rows], conv="dft", layout="nhwc", **options)
+        )
         return statistic, len(x), 1
     if entry.family == "cca":
         options["resolution"] = (data_resolution(x), data_resolution(y))
@@ -442,6 +459,7 @@ def permutation_test(
     n_permutations: int = 1000,
     seed: int | np.random.Generator | None = None,
     conv: str | None = None,
+    layout: str | None = None,
     **measure_options,
 ) -> PermutationResult:
     """Is the similarity of two layers above chance? Permutation null of a measure of cca.
@@ -474,7 +492,7 @@ def permutation_test(
 
     Parameters
     ----------
-    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    x, y : array-like, shape (n, a) and (n, b), or 4-D (n, h, w, c) with ``conv``
         Activations; row i of both is the response to the same input.
     measure : str or callable
         A measure's name (above) or the public function itself, e.g. ``cca.pwcca``.
@@ -484,6 +502,9 @@ def permutation_test(
         Seed of the permutations; a fixed seed gives the same result every time.
     conv : {"mean", "positions", "dft"}, optional
         For 4-D input, as in :func:`cca.cca` ("dft" only where the measure has it).
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D input, as in :func:`cca.cca` ("nchw" for PyTorch's channels first); not for
+        cosine and Euclidean distance, which flatten 4-D input.
     **measure_options
         Passed to the measure: ``method``, ``keep``, ``rule``, ``debiased``, ``center``.
 
@@ -511,8 +532,8 @@ def permutation_test(
     """
     name, entry = _resolve(measure)
     _check_count(n_permutations, "n_permutations")
-    x, y = as_activations(x, "x"), as_activations(y, "y")  # refuses dask before a full pass
-    observed = _evaluate(name, entry, x, y, conv, measure_options)
+    x, y = _layers(name, entry, x, y, conv, layout)
+    observed = _evaluate(entry, x, y, conv, measure_options)
     statistic, n, rows_per_datapoint = _null_statistic(entry, x, y, conv, measure_options)
     rng = random_generator(seed)
     orders = (_rows_of(rng.permutation(n), rows_per_datapoint) for _ in range(n_permutations))
@@ -559,6 +580,7 @@ def bootstrap_interval(
     method: str = "centered",
     seed: int | np.random.Generator | None = None,
     conv: str | None = None,
+    layout: str | None = None,
     **measure_options,
 ) -> BootstrapResult:
     """Bootstrap confidence interval over datapoints for a measure of cca on two layers.
@@ -594,7 +616,7 @@ def bootstrap_interval(
 
     Parameters
     ----------
-    x, y : array-like, shape (n, a) and (n, b), or (n, h, w, c) with ``conv``
+    x, y : array-like, shape (n, a) and (n, b), or 4-D (n, h, w, c) with ``conv``
         Activations; row i of both is the response to the same input.
     measure : str or callable
         A measure's name or the public function itself, as in :func:`permutation_test`.
@@ -608,6 +630,8 @@ def bootstrap_interval(
         Seed of the resamples; a fixed seed gives the same result every time.
     conv : {"mean", "positions", "dft"}, optional
         For 4-D input, as in :func:`cca.cca`.
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D input, as in :func:`permutation_test`.
     **measure_options
         Passed to the measure.
 
@@ -633,8 +657,8 @@ def bootstrap_interval(
     _check_confidence(confidence)
     if method not in ("centered", "percentile"):
         raise ValueError(f"method must be 'centered' or 'percentile'; found {method!r}.")
-    x, y = as_activations(x, "x"), as_activations(y, "y")  # refuses dask before a full pass
-    observed = _evaluate(name, entry, x, y, conv, measure_options)
+    x, y = _layers(name, entry, x, y, conv, layout)
+    observed = _evaluate(entry, x, y, conv, measure_options)
     if conv == "mean":  # average over space once, not once per resample
         x, y, conv = reduce_space(x, conv), reduce_space(y, conv), None
     rng = random_generator(seed)
@@ -646,7 +670,7 @@ def bootstrap_interval(
         for k in range(n_resamples):
             resample = rng.integers(0, n, size=n)
             fewest_distinct = min(fewest_distinct, len(np.unique(resample)))
-            values[k] = _evaluate(name, entry, x[resample], y[resample], conv, measure_options)
+            values[k] = _evaluate(entry, x[resample], y[resample], conv, measure_options)
     if entry.family == "cca":
         _warn_if_resamples_degenerate(fewest_distinct, n, x, y, conv)
     tail = (1 - confidence) / 2

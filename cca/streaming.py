@@ -36,6 +36,7 @@ from cca._validation import (
     GramPathWarning,
     check_keep,
     check_keep_fits,
+    check_layout,
     gram_path_message,
     is_dask_array,
 )
@@ -47,7 +48,11 @@ class CCAAccumulator(Statistics):
     Parameters
     ----------
     conv : {"mean", "positions"}, optional
-        How 4-D batches (n, h, w, c) are handled, as in :func:`cca.cca`.
+        How 4-D batches are handled, as in :func:`cca.cca`.
+    layout : {None, "nhwc", "nchw"}
+        Axes of 4-D batches, as in :func:`cca.cca` (None: channels last, refusing PyTorch
+        tensors and shapes that are square maps only read channels first). The result's
+        ``project_x`` reads 4-D data the same way.
 
     Examples
     --------
@@ -72,10 +77,11 @@ class CCAAccumulator(Statistics):
     True
     """
 
-    def __init__(self, conv: str | None = None) -> None:
+    def __init__(self, conv: str | None = None, layout: str | None = None) -> None:
         if conv not in (None, "mean", "positions"):
             raise ValueError(f"conv must be None, 'mean' or 'positions'; found {conv!r}.")
-        super().__init__(conv)
+        check_layout(layout)
+        super().__init__(conv, layout)
 
     def update(self, x: object, y: object) -> CCAAccumulator:
         """Add a batch: x (m, a) and y (m, b) (or 4-D with ``conv``); returns the accumulator.
@@ -87,7 +93,7 @@ class CCAAccumulator(Statistics):
             return super().update(x, y)
         from cca import _dask  # imports dask, which only dask input needs
 
-        x, y = _dask.layers(x, y, self.conv, min_rows=1)
+        x, y = _dask.layers(x, y, self.conv, min_rows=1, layout=self.layout)
         self.check_layers(x.shape[-1], y.shape[-1])
         self.absorb(_dask.statistics(x, y, self.conv))
         return self

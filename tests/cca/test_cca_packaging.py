@@ -45,9 +45,12 @@ def library_wheel(tmp_path_factory) -> Path:
 
 
 def test_the_wheel_holds_the_library_only(library_wheel):
+    """The modules and the py.typed marker (PEP 561); the license in its metadata."""
     names = zipfile.ZipFile(library_wheel).namelist()
     modules = sorted(name for name in names if not name.startswith("pwcca-"))
-    assert modules == sorted(f"cca/{path.name}" for path in LIBRARY.glob("*.py"))
+    assert modules == sorted([f"cca/{path.name}" for path in LIBRARY.glob("*.py")]
+                             + ["cca/py.typed"])
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert not any(name.endswith("entry_points.txt") for name in names)
     requires = [line for line in zipfile.ZipFile(library_wheel).read(
         next(name for name in names if name.endswith("METADATA"))).decode().splitlines()
