@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cca import _linalg
 from cca._validation import (
     as_activations,
     check_flag,
@@ -18,32 +19,6 @@ from cca._validation import (
     reduce_space,
     zero_layer_message,
 )
-
-
-def _unbiased_hsic_terms(
-    cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray
-) -> tuple[float, float]:
-    """Unbiased HSIC (Song et al. 2012) of linear kernels K = X X^T, L = Y Y^T of centered X, Y,
-    and the size of its rounding error.
-
-    With K~, L~ the kernels with zeroed diagonals,
-    HSIC_u = [tr(K~ L~) + 1^T K~ 1 1^T L~ 1 / ((n-1)(n-2)) - 2/(n-2) 1^T K~ L~ 1] / (n (n-3)).
-    For centered data K 1 = 0, so every term needs only ||X^T Y||_F^2 (``cross_sq``) and the kernel
-    diagonals (squared row norms): tr(K~ L~) = cross_sq - dK.dL, 1^T K~ 1 = -sum dK, K~ 1 = -dK.
-    The terms cancel exactly when a neuron varies on one datapoint only: HSIC_u is then 0 up to
-    rounding, which the second value (1e-10 of the terms' magnitudes) bounds generously.
-    """
-    n = len(diag_k)
-    dot = diag_k @ diag_l
-    terms = np.array(
-        [cross_sq, -dot, diag_k.sum() * diag_l.sum() / ((n - 1) * (n - 2)), -2 * dot / (n - 2)]
-    )
-    return terms.sum() / (n * (n - 3)), 1e-10 * np.abs(terms).sum() / (n * (n - 3))
-
-
-def _unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> float:
-    """Unbiased HSIC of linear kernels (see :func:`_unbiased_hsic_terms`)."""
-    return _unbiased_hsic_terms(cross_sq, diag_k, diag_l)[0]
 
 
 def linear_cka(
@@ -103,67 +78,15 @@ def linear_cka(
     x, y = _prepare_pair(x, y, conv, layout)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
-    x, y = _centered(x), _centered(y)
+    x, y = _linalg.centered_layer(x), _linalg.centered_layer(y)
     cross_sq = np.linalg.norm(x.T @ y) ** 2
     if not debiased:
         alignment = cross_sq / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
         return float(min(alignment, 1.0))  # <= 1 by Cauchy-Schwarz; rounding may pass it
     diag_k, diag_l = (x**2).sum(axis=1), (y**2).sum(axis=1)
-    hsic_xy = _unbiased_hsic(cross_sq, diag_k, diag_l)
-    hsic_xx, hsic_yy = _self_hsic(x, diag_k, "x"), _self_hsic(y, diag_l, "y")
+    hsic_xy = _linalg.unbiased_hsic(cross_sq, diag_k, diag_l)
+    hsic_xx, hsic_yy = _linalg.self_hsic(x, diag_k, "x"), _linalg.self_hsic(y, diag_l, "y")
     return float(hsic_xy / np.sqrt(hsic_xx * hsic_yy))
-
-
-def _self_hsic(centered: np.ndarray, diag: np.ndarray, name: str) -> float:
-    """Unbiased HSIC of a layer with itself; ValueError where it is 0 (up to rounding) or below."""
-    hsic, rounding = _unbiased_hsic_terms(np.linalg.norm(centered.T @ centered) ** 2, diag, diag)
-    if hsic <= rounding:
-        raise ValueError(
-            f"debiased CKA is undefined here: the unbiased estimate of HSIC({name}, {name}) is "
-            f"{'zero' if abs(hsic) <= rounding else 'negative'} (for example when every neuron "
-            f"of {name} varies on a single datapoint, or with very few datapoints), so the ratio "
-            "is 0/0. Use debiased=False or more datapoints."
-        )
-    return hsic
-
-
-def _unit_scale(values: np.ndarray) -> np.ndarray:
-    """``values`` divided by a power of two near its largest magnitude (exact; avoids overflow
-    and underflow of squares, for measures invariant to scaling a whole layer)."""
-    largest = np.abs(values).max()
-    return values if largest == 0 else np.ldexp(values, -np.frexp(largest)[1])
-
-
-def _centered(layer: np.ndarray, rescale: bool = True) -> np.ndarray:
-    """Each neuron minus its mean, constant neurons exactly 0 (the mean of equal values may miss
-    them by an ulp). ``rescale``: the result scaled by a power of two near its largest magnitude
-    (:func:`_unit_scale`), so that squares neither overflow nor underflow, and a layer of tiny
-    (subnormal) values scaled up before centering, so that it keeps its digits."""
-    centered, largest = _center(layer)
-    if rescale and 0 < largest < TINY_SPREAD:
-        centered, largest = _center(_unit_scale(layer))
-    if not rescale or largest == 0:
-        return centered
-    return np.ldexp(centered, -np.frexp(largest)[1])
-
-
-# A centered layer whose largest magnitude is below this may have lost digits in the mean (values
-# near the subnormal range): it is centered again after scaling by a power of two.
-TINY_SPREAD = 2.0**-900
-
-
-def _center(layer: np.ndarray) -> tuple[np.ndarray, float]:
-    """(``layer`` minus each neuron's mean with constant neurons set to 0, its largest magnitude).
-    Only neurons whose centered values are within rounding of their mean get the exact check."""
-    mean = layer.mean(axis=0)
-    centered = layer - mean
-    column_largest = np.abs(centered).max(axis=0)
-    suspects = column_largest <= 1e3 * np.finfo(np.float64).eps * np.abs(mean)
-    if suspects.any():
-        constant = np.flatnonzero(suspects)[np.ptp(layer[:, suspects], axis=0) == 0]
-        centered[:, constant] = 0
-        column_largest[constant] = 0
-    return centered, float(column_largest.max())
 
 
 def linear_cka_distance(
@@ -286,7 +209,7 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
     exponent = np.frexp(largest)[1]  # computed in units of 2^exponent: exact, no underflow
     scaled = np.ldexp(difference, -exponent)
     if center:
-        scaled = _centered(scaled, rescale=False)
+        scaled = _linalg.centered_layer(scaled, rescale=False)
     return float(np.ldexp(np.linalg.norm(scaled), exponent) / np.sqrt(len(x)))
 
 
@@ -306,9 +229,10 @@ def _flat_pair(x, y):
 
 
 def _prepare_same_shape(x, y, center):
-    """Validated layers of the same shape, flattened, centered if ``center`` (:func:`_centered`),
-    each scaled by its own power of two (for measures invariant to scaling a layer)."""
+    """Validated layers of the same shape, flattened, centered if ``center``
+    (:func:`cca._linalg.centered_layer`), each scaled by its own power of two (for measures
+    invariant to scaling a layer)."""
     x, y = _flat_pair(x, y)
     if center:
-        return _centered(x), _centered(y)
-    return _unit_scale(x), _unit_scale(y)
+        return _linalg.centered_layer(x), _linalg.centered_layer(y)
+    return _linalg.unit_scale(x), _linalg.unit_scale(y)

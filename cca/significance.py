@@ -267,28 +267,28 @@ def _linear_cka_null(x, y, *, debiased):
     """Linear CKA (Kornblith et al. 2019) of x and y[rows]: only ||Xc^T P Yc||_F changes, and for
     the debiased form the pairing of the kernels' diagonals. Each centered layer is divided by a
     power of two near its largest value, as :func:`cca.linear_cka` does."""
-    x_centered, y_centered = baselines._centered(x), baselines._centered(y)
+    x_centered, y_centered = _linalg.centered_layer(x), _linalg.centered_layer(y)
     cross_norm_squared = _cross_norm_squared(x_centered, y_centered)
     if not debiased:
         x_norm = np.linalg.norm(x_centered.T @ x_centered)
         y_norm = np.linalg.norm(y_centered.T @ y_centered)
         return _each(lambda rows: cross_norm_squared(rows) / (x_norm * y_norm))
     x_diag, y_diag = (x_centered**2).sum(axis=1), (y_centered**2).sum(axis=1)
-    x_hsic = baselines._self_hsic(x_centered, x_diag, "x")
-    y_hsic = baselines._self_hsic(y_centered, y_diag, "y")
+    x_hsic = _linalg.self_hsic(x_centered, x_diag, "x")
+    y_hsic = _linalg.self_hsic(y_centered, y_diag, "y")
     scale = np.sqrt(x_hsic * y_hsic)
 
     def debiased_cka(rows):
-        cross_hsic = baselines._unbiased_hsic(cross_norm_squared(rows), x_diag, y_diag[rows])
+        cross_hsic = _linalg.unbiased_hsic(cross_norm_squared(rows), x_diag, y_diag[rows])
         return cross_hsic / scale
 
     return _each(debiased_cka)
 
 
 def _centered_if(layer, center):
-    """The layer as the baselines use it: centered (:func:`cca.baselines._centered`) or not, scaled
-    by a power of two."""
-    return baselines._centered(layer) if center else baselines._unit_scale(layer)
+    """The layer as the baselines use it: centered (:func:`cca._linalg.centered_layer`) or not,
+    scaled by a power of two."""
+    return _linalg.centered_layer(layer) if center else _linalg.unit_scale(layer)
 
 
 def _cosine_null(x, y, *, center):
@@ -302,7 +302,7 @@ def _euclidean_null(x, y, *, center):
     """Root-mean-square Euclidean distance (paper, Appendix A5) between x and y[rows], the
     difference scaled by its largest value first as :func:`cca.euclidean_distance` does."""
     if center:
-        x, y = baselines._centered(x, rescale=False), baselines._centered(y, rescale=False)
+        x, y = _linalg.centered_layer(x, rescale=False), _linalg.centered_layer(y, rescale=False)
 
     def distance(rows):
         difference = x - y[rows]
