@@ -51,6 +51,7 @@ from one; ``--notebooks-dir`` runs another folder of notebooks.
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import math
@@ -550,6 +551,25 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
+#: Errors of a folder that cannot take the run's outputs (not writable, read-only, full).
+UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC)
+#: The extra of morcos2018 that installs each optional module the runner imports.
+EXTRAS = {"papermill": "notebooks", "nbformat": "notebooks", "ipykernel": "notebooks",
+          "distributed": "dask", "dask": "dask"}
+
+
+def missing_module_message(module: str | None) -> str:
+    """One line saying what to install for a missing ``module``."""
+    top = (module or "").split(".")[0]
+    if top in EXTRAS:
+        extra = EXTRAS[top]
+        use = "--cluster" if extra == "dask" else "running notebooks"
+        return (f"{use} needs {top}, which is not installed: pip install "
+                f"'morcos2018[{extra}]' (from a clone: pip install ./cca '.[{extra}]')")
+    return (f"the module {top or 'a dependency'} is not installed: reinstall the reproduction "
+            "with its dependencies (from a clone: pip install ./cca '.[notebooks]')")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point of ``cca-reproduce``.
 
@@ -623,8 +643,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             cluster=args.cluster,
         )
+    except ModuleNotFoundError as error:
+        print(f"cca-reproduce: {missing_module_message(error.name)}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError) as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno not in UNWRITABLE:
+            raise
+        print(f"cca-reproduce: cannot write {error.filename or 'the output'} "
+              f"({error.strerror}); pass --output (and --figures-dir) a folder you can write, "
+              "or free some space", file=sys.stderr)
         return 2
     except SweepError as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)

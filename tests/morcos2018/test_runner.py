@@ -3,6 +3,7 @@ stale verdicts, parameter checks, Ctrl-C."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -336,3 +337,31 @@ def test_progress_lines_of_a_notebook_reach_the_terminal(workspace):
     assert " left]" in progress[1]
     assert not any("ordinary" in line for line in echoed)
     assert "an ordinary line" in (workspace["output"] / "alpha.log").read_text()
+
+
+def test_a_missing_optional_module_is_one_line_naming_the_extra(tmp_path, monkeypatch, capsys):
+    """Issue 26, item 4: --cluster without the dask extra printed a ModuleNotFoundError
+    traceback."""
+    assert "morcos2018[notebooks]" in runner.missing_module_message("papermill")
+    assert "morcos2018[dask]" in runner.missing_module_message("distributed.deploy")
+    assert "not installed" in runner.missing_module_message("something_else")
+    monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path / "cache"))  # empty: the plan has runs
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    status = runner.main(["--profile", "smoke", "--only", "fig1_cnn", "--cluster", "local:1",
+                          "--output", str(tmp_path / "run")])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(error) == 1, error
+    assert "morcos2018[dask]" in error[0]
+
+
+def test_an_unwritable_output_is_one_line(tmp_path, monkeypatch, capsys):
+    """Issue 26, item 4: a read-only output folder gave OSError's traceback (simulated: the tests
+    may run as root, whom permissions do not stop)."""
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "run"))
+
+    monkeypatch.setattr(runner, "run_batch", read_only)
+    assert runner.main(["--profile", "smoke", "--output", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "Read-only file system" in error[0] and "--output" in error[0]
