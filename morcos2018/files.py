@@ -3,7 +3,8 @@
 The training cache (checkpoints, manifests), the activation cache, the figures, the claim records
 and the runner's findings are all written through :func:`atomic_write`: a temporary file in the
 same folder, flushed and fsynced, then renamed over the target, so that an interrupted job leaves
-the old file or the new one, never a part of one.
+the old file or the new one, never a part of one. The file gets the permissions a plain ``open()``
+would give it (0666 less the umask), so a cache shared by a group stays readable by the group.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
         data = data.encode("utf-8")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~current_umask())  # as open() would: mkstemp gives 0600
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -46,6 +48,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | os.PathLike[str], data: Any, **options: Any) -> None:
