@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from morcos2018.cache import cache_dir
-from morcos2018.config import load_profile, profile_files
+from morcos2018.config import available_profiles, load_profile, profile_files
 from morcos2018.files import write_json
 from morcos2018.plan import PlannedRun, format_plan, plan_records, training_plan
 from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
@@ -580,7 +580,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="cca-reproduce",
         description="Run the reproduction notebooks with papermill and write a findings report.",
     )
-    parser.add_argument("--profile", default="default", help="smoke, default, paper, or a folder")
+    parser.add_argument(
+        "--profile", default="default",
+        help=f"{', '.join(available_profiles())} (see the README), or a folder of profile files",
+    )
     parser.add_argument(
         "--only",
         nargs="+",

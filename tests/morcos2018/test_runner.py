@@ -365,3 +365,12 @@ def test_an_unwritable_output_is_one_line(tmp_path, monkeypatch, capsys):
     assert runner.main(["--profile", "smoke", "--output", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "Read-only file system" in error[0] and "--output" in error[0]
+
+
+def test_help_names_every_shipped_profile(capsys):
+    """Issue 26, item 6: --help omitted the extended profile."""
+    with pytest.raises(SystemExit):
+        runner.main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for profile in ("smoke", "default", "extended", "paper"):
+        assert profile in shown
