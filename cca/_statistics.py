@@ -17,6 +17,7 @@ import numpy as np
 from cca import _linalg
 from cca._solver import CCAResult, solve_moments
 from cca._validation import (
+    averaged_resolution,
     check_no_subnormal_neurons,
     data_resolution,
     dead_layer_message,
@@ -59,7 +60,9 @@ class Statistics:
         centered = batch - mean
         gram = centered.T @ centered
         resolution = _linalg.per_neuron(
-            (data_resolution(raw_x), data_resolution(raw_y)), x.shape[-1], y.shape[-1]
+            (averaged_resolution(data_resolution(raw_x), x, self.conv),
+             averaged_resolution(data_resolution(raw_y), y, self.conv)),
+            x.shape[-1], y.shape[-1],
         )
         self._absorb(
             len(batch), mean, gram, batch.min(0), batch.max(0), x.shape[-1], self._scale, resolution

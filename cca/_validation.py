@@ -273,6 +273,17 @@ def _numbers_from_objects(array: np.ndarray, name: str) -> np.ndarray:
     return array.astype(np.float64)
 
 
+def averaged_resolution(resolution: float, layer: np.ndarray, conv: str | None) -> float:
+    """The relative rounding of a layer's neurons after ``conv`` handling: ``resolution`` (its
+    values' machine epsilon) for 2-D layers and ``conv="positions"``; for ``conv="mean"`` over
+    h x w positions, ``resolution / sqrt(h w)``, since the mean of independently rounded values
+    carries that much less rounding (a float16 or bfloat16 conv layer averaged over 8 x 8
+    positions keeps directions 8 times smaller than its values' rounding)."""
+    if conv == "mean" and np.ndim(layer) == 4:
+        return resolution / float(np.sqrt(layer.shape[1] * layer.shape[2]))
+    return resolution
+
+
 def data_resolution(*values: object) -> float:
     """Machine epsilon of the coarsest floating-point precision among ``values`` (float64's if
     none is coarser): the relative rounding already in the data, which float16, bfloat16 or

@@ -33,6 +33,7 @@ import numpy as np
 
 from cca._solver import CCAResult, fit, per_frequency, pooled_pwcca
 from cca._validation import (
+    averaged_resolution,
     check_keep,
     check_keep_fits,
     check_method,
@@ -54,11 +55,14 @@ def _on_dask(x, y, conv, layout, method, svcca=None, allow_dft=False) -> CCAResu
 
 def _prepare(x, y, conv, layout, method, allow_dft=False):
     """Validate a pair of layers; return 2-D arrays (4-D (n, h, w, c) for dft) in a common dtype,
-    and the machine epsilon of each input's own precision, (x's, y's)
-    (:func:`cca._validation.data_resolution`)."""
+    and the machine epsilon of each input's own precision, (x's, y's), less after averaging
+    over space (:func:`cca._validation.data_resolution`, ``averaged_resolution``)."""
     check_method(method)
     resolution = (data_resolution(x), data_resolution(y))
     x, y = layer_pair(x, y, conv, layout, allow_dft)
+    resolution = tuple(
+        averaged_resolution(r, layer, conv) for r, layer in zip(resolution, (x, y), strict=True)
+    )
     if conv != "dft":
         x, y = reduce_space(x, conv), reduce_space(y, conv)
     if x.dtype != y.dtype:

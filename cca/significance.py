@@ -41,6 +41,7 @@ from cca import _linalg, _solver, baselines, measures
 from cca._validation import (
     DegenerateCCAWarning,
     as_activations,
+    averaged_resolution,
     channels_last,
     check_layout,
     data_resolution,
@@ -431,9 +432,13 @@ def _null_statistic(entry, x, y, conv, measure_options):
             lambda rows: entry.function(x, y[rows], conv="dft", layout="nhwc", **options)
         )
         return statistic, len(x), 1
-    if entry.family == "cca":
-        options["resolution"] = (data_resolution(x), data_resolution(y))
+    resolutions = (data_resolution(x), data_resolution(y))
     x, y = as_activations(x, "x"), as_activations(y, "y")
+    if entry.family == "cca":
+        options["resolution"] = tuple(
+            averaged_resolution(r, layer, conv)
+            for r, layer in zip(resolutions, (x, y), strict=True)
+        )
     rows_per_datapoint = math.prod(x.shape[1:3]) if conv == "positions" and x.ndim == 4 else 1
     n = len(x)
     if entry.family == "same neurons":  # flattened per datapoint, as the measures do
