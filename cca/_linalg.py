@@ -448,16 +448,6 @@ def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
     return np.clip(rho, 0.0, 1.0), basis_x.whitening @ left, basis_y.whitening @ right
 
 
-def projection_weights(x_gram_times_directions: np.ndarray) -> np.ndarray:
-    """PWCCA weights alpha_i = sum_j |<h_i, z_j>| / sum_k sum_j |<h_k, z_j>| (paper, Section 2.2).
-
-    With h_i = X a_i and z_j the centered neuron j, <h_i, z_j> = (X^T X a_i)_j: the argument is
-    X^T X A (or X^T H), shape (a, c).
-    """
-    raw = np.abs(x_gram_times_directions).sum(axis=0)
-    return raw / raw.sum()
-
-
 # Ties. Two canonical correlations closer than the tie tolerance (TIE_SAFETY times the accuracy of
 # the correlations, :attr:`Basis.accuracy`) are tied; farther than TIE_BLEND times it, distinct;
 # in between, PWCCA's weights move continuously from the one to the other (log scale of the gap).

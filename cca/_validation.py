@@ -276,11 +276,15 @@ def _numbers_from_objects(array: np.ndarray, name: str) -> np.ndarray:
 def averaged_resolution(resolution: float, layer: np.ndarray, conv: str | None) -> float:
     """The relative rounding of a layer's neurons after ``conv`` handling: ``resolution`` (its
     values' machine epsilon) for 2-D layers and ``conv="positions"``; for ``conv="mean"`` over
-    h x w positions, ``resolution / sqrt(h w)``, since the mean of independently rounded values
-    carries that much less rounding (a float16 or bfloat16 conv layer averaged over 8 x 8
-    positions keeps directions 8 times smaller than its values' rounding)."""
-    if conv == "mean" and np.ndim(layer) == 4:
-        return resolution / float(np.sqrt(layer.shape[1] * layer.shape[2]))
+    h x w positions of a float64 ``layer``, ``resolution / sqrt(h w)`` (at least float64's
+    epsilon, the rounding of the mean itself), since the mean of independently rounded values
+    carries that much less rounding (a float16 or bfloat16 conv layer, computed in float64,
+    averaged over 8 x 8 positions keeps directions 8 times smaller than its values' rounding).
+    A float32 layer's means are stored in float32 again (:func:`reduce_space`), which rounds
+    them as much as the values: ``resolution``."""
+    if conv == "mean" and np.ndim(layer) == 4 and layer.dtype == np.float64:
+        averaged = resolution / float(np.sqrt(layer.shape[1] * layer.shape[2]))
+        return max(averaged, float(np.finfo(np.float64).eps))  # the mean is itself a float64
     return resolution
 
 

@@ -184,3 +184,16 @@ def test_a_low_precision_conv_layer_averaged_over_space_keeps_its_directions():
     assert cca.pwcca(x16, y16, conv="mean") == pytest.approx(exact, abs=1e-9)
     streamed = cca.CCAAccumulator("mean").update(x16, y16).pwcca()
     assert streamed == pytest.approx(exact, abs=1e-9)
+
+
+def test_only_means_kept_in_float64_carry_less_rounding():
+    """float32 means are rounded to float32 again, and no mean carries less than float64's."""
+    from cca._validation import averaged_resolution
+
+    eps16, eps32, eps64 = (float(np.finfo(t).eps) for t in (np.float16, np.float32, np.float64))
+    maps = np.zeros((4, 8, 8, 3))
+    assert averaged_resolution(eps16, maps, "mean") == eps16 / 8
+    assert averaged_resolution(eps64, maps, "mean") == eps64
+    assert averaged_resolution(eps32, maps.astype(np.float32), "mean") == eps32
+    assert averaged_resolution(eps16, maps, "positions") == eps16
+    assert averaged_resolution(eps16, maps[:, 0, 0], "mean") == eps16
