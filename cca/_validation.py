@@ -302,6 +302,32 @@ def data_resolution(*values: object) -> float:
     return resolution
 
 
+def random_generator(seed: object, allow_none: bool = True) -> np.random.Generator:
+    """``np.random.default_rng(seed)`` for a valid ``seed`` (a non-negative int, a NumPy
+    Generator, or None where ``allow_none``); ValueError naming ``seed`` otherwise."""
+    if isinstance(seed, np.random.Generator) or (seed is None and allow_none):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, numbers.Integral) or seed < 0:
+        accepted = "a non-negative int, a numpy Generator or None" if allow_none else (
+            "a non-negative int or a numpy Generator"
+        )
+        raise ValueError(f"seed must be {accepted}; found {seed!r}.")
+    return np.random.default_rng(seed)
+
+
+def check_confidence(confidence: object) -> None:
+    """ValueError unless ``confidence`` is a fraction in (0, 1) (hinting at a percentage)."""
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not (
+        0 < confidence < 1
+    ):
+        percentage = isinstance(confidence, numbers.Real) and 1 < confidence < 100
+        hint = f" (a percentage? pass {confidence / 100})" if percentage else ""
+        raise ValueError(
+            f"confidence must be a fraction in (0, 1), e.g. 0.95 for a 95% interval; found "
+            f"{confidence!r}{hint}."
+        )
+
+
 def check_flag(value: object, name: str) -> bool:
     """Return ``value`` if it is a bool (Python or NumPy); ValueError otherwise."""
     if not isinstance(value, bool | np.bool_):

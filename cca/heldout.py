@@ -56,11 +56,13 @@ import numpy as np
 from cca import measures
 from cca._validation import (
     DegenerateCCAWarning,
+    check_confidence,
     check_method,
     layer_pair,
+    random_generator,
     reduce_space,
 )
-from cca.significance import ConfidenceInterval, _check_confidence
+from cca.significance import ConfidenceInterval
 
 # Each held-out fold needs this many datapoints for its correlations to mean anything.
 MIN_HELDOUT_DATAPOINTS = 3
@@ -264,15 +266,14 @@ def heldout_similarity(
     _check_int(folds, "folds", 2, "the number of folds, e.g. 5")
     _check_int(repeats, "repeats", 1, "the number of random splits averaged, e.g. 1 or 5")
     _check_int(n_resamples, "n_resamples", 0, "bootstrap resamples, e.g. 200; 0 for none")
-    _check_confidence(confidence)
-    _check_seed(seed)
+    check_confidence(confidence)
+    rng = random_generator(seed, allow_none=False)  # the split makes the value: repeatable
     check_method(method)
     x, y = layer_pair(x, y, conv, layout, allow_dft=False)  # 4-D ones channels last
     if conv == "mean":  # average over space once, not once per fit
         x, y, conv = reduce_space(x, conv), reduce_space(y, conv), None
     n = len(x)
     _check_folds_fit(folds, n)
-    rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateCCAWarning)  # one warning of our own, below
         statistic, fold_values, fewest = _heldout(
@@ -329,16 +330,6 @@ def _check_int(value, name: str, smallest: int, meaning: str) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < smallest:
         raise ValueError(
             f"{name} must be an int >= {smallest} ({meaning}); found {value!r}."
-        )
-
-
-def _check_seed(seed) -> None:
-    if isinstance(seed, np.random.Generator):
-        return
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"seed must be a non-negative int or a numpy Generator; found {seed!r}. The split "
-            "into folds is random, so the seed is what makes the value repeatable."
         )
 
 

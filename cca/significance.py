@@ -43,8 +43,10 @@ from cca._validation import (
     as_activations,
     averaged_resolution,
     channels_last,
+    check_confidence,
     check_layout,
     data_resolution,
+    random_generator,
     reduce_space,
 )
 
@@ -372,17 +374,6 @@ def _resolve(measure) -> tuple[str, _Measure]:
     )
 
 
-def random_generator(seed) -> np.random.Generator:
-    """``np.random.default_rng(seed)`` for a valid ``seed``; ValueError naming it otherwise."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, bool | np.bool_) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"seed must be a non-negative int, a numpy Generator or None; found {seed!r}."
-        )
-    return np.random.default_rng(seed)
-
-
 def _check_count(value, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
@@ -659,7 +650,7 @@ def bootstrap_interval(
     """
     name, entry = _resolve(measure)
     _check_count(n_resamples, "n_resamples")
-    _check_confidence(confidence)
+    check_confidence(confidence)
     if method not in ("centered", "percentile"):
         raise ValueError(f"method must be 'centered' or 'percentile'; found {method!r}.")
     x, y = _layers(name, entry, x, y, conv, layout)
@@ -693,18 +684,6 @@ def bootstrap_interval(
         measure=name,
         bootstrap_distribution=values,
     )
-
-
-def _check_confidence(confidence) -> None:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not (
-        0 < confidence < 1
-    ):
-        percentage = isinstance(confidence, numbers.Real) and 1 < confidence < 100
-        hint = f" (a percentage? pass {confidence / 100})" if percentage else ""
-        raise ValueError(
-            f"confidence must be a fraction in (0, 1), e.g. 0.95 for a 95% interval; found "
-            f"{confidence!r}{hint}."
-        )
 
 
 def _warn_if_resamples_degenerate(fewest_distinct, n, x, y, conv) -> None:
