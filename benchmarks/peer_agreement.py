@@ -39,8 +39,9 @@ FAMILIES = ("gaussian", "low-rank", "scaled", "relu")
 N, CKA_N, SVCCA_DIRECTIONS = 2000, 500, 3
 
 
-def layers(family: str, seed: int, n: int = N) -> tuple[np.ndarray, np.ndarray]:
-    """Two layers (n x 10, n x 8) of one data family (see the module docstring)."""
+def layers(family: str, seed: int = 0, n: int = N) -> tuple[np.ndarray, np.ndarray]:
+    """Two layers (n x 10, n x 8) of one data family (see the module docstring); the agreement
+    tests (tests/cca/test_cca_peers.py) use these families and peer adapters too."""
     rng = np.random.default_rng(seed)
     if family == "gaussian":
         return rng.normal(size=(n, 10)), rng.normal(size=(n, 8))

@@ -149,3 +149,14 @@ def venv_with(folder: Path, versions: dict[str, str | None]) -> tuple[Path, Path
             if not (purelib / top).exists() and (root / top).exists():
                 (purelib / top).symlink_to(root / top)
     return python, purelib
+
+
+def load_script(relative_path: str):
+    """A script of the repository (not a package: benchmarks/, scripts/) as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -21,63 +21,19 @@ import numpy as np
 import pytest
 import repsim
 from cca_zoo.linear import CCA as ZooCCA
-from cca_zoo.metrics import pairwise_correlations
-from sklearn.cross_decomposition import CCA as SklearnCCA
+from conftest import load_script
 from statsmodels.multivariate.cancorr import CanCorr
-from threadpoolctl import threadpool_limits
 
 import cca
 
-FAMILIES = ("gaussian", "low-rank", "scaled", "relu")
 EXACT = 1e-11
 
 
-def layers(family: str, seed: int = 0, n: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """Two layers (n x 10, n x 8) of one family; benchmarks/peer_agreement.py uses the same."""
-    rng = np.random.default_rng(seed)
-    if family == "gaussian":
-        return rng.normal(size=(n, 10)), rng.normal(size=(n, 8))
-    if family == "relu":
-        x = rng.normal(size=(n, 10))
-        return x, np.maximum(x @ rng.normal(size=(10, 8)) + 0.5, 0.0)
-    latent = rng.normal(size=(n, 3))
-    noise = 0.1 if family == "low-rank" else 1.0
-    x = latent @ rng.normal(size=(3, 10)) + noise * rng.normal(size=(n, 10))
-    y = latent @ rng.normal(size=(3, 8)) + noise * rng.normal(size=(n, 8))
-    if family == "scaled":
-        x, y = (a * 10.0 ** rng.uniform(-3, 3, a.shape[1]) + rng.normal(0, 100, a.shape[1])
-                for a in (x, y))
-    return x, y
-
-
-def zoo_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """cca-zoo's canonical correlations: the correlations of its paired latent scores."""
-    model = ZooCCA(n_components=min(x.shape[1], y.shape[1])).fit([x, y])
-    return pairwise_correlations(model.transform([x, y]))[0, 1]
-
-
-def statsmodels_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return CanCorr(y, x).cancorr
-
-
-def sklearn_correlations(x: np.ndarray, y: np.ndarray, **options) -> np.ndarray:
-    """Correlations of scikit-learn's paired scores, in NIPALS's order (not sorted). On one BLAS
-    thread: NIPALS's thousands of small products only wait on a second one."""
-    with threadpool_limits(1):
-        model = SklearnCCA(n_components=min(x.shape[1], y.shape[1]), **options).fit(x, y)
-    x_scores, y_scores = model.transform(x, y)
-    return np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(x_scores.T, y_scores.T, strict=True)])
-
-
-def principal_components(a: np.ndarray, k: int) -> np.ndarray:
-    u, s, _ = np.linalg.svd(a - a.mean(axis=0), full_matrices=False)
-    return u[:, :k] * s[:k]
-
-
-def directions_kept(a: np.ndarray, fraction: float = 0.99) -> int:
-    """Fewest principal directions holding ``fraction`` of a layer's variance (sum of s**2)."""
-    variance = np.linalg.svd(a - a.mean(axis=0), compute_uv=False) ** 2
-    return int(np.searchsorted(np.cumsum(variance) / variance.sum(), fraction) + 1)
+_peers = load_script("benchmarks/peer_agreement.py")  # families, peer adapters: one home
+FAMILIES, layers = _peers.FAMILIES, _peers.layers
+zoo_correlations, sklearn_correlations = _peers.zoo_correlations, _peers.sklearn_correlations
+statsmodels_correlations = _peers.statsmodels_correlations
+principal_components, directions_kept = _peers.principal_components, _peers.directions_kept
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -1,21 +1,15 @@
 """scripts/publish_notebooks.py: what is committed of an executed notebook (issue 23: no
 papermill-injected parameters cell, no machine paths, no TensorFlow start-up chatter)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "publish_notebooks.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def publisher():
-    spec = importlib.util.spec_from_file_location("publish_notebooks", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/publish_notebooks.py")
 
 
 def executed_notebook(profile="default"):
