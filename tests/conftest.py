@@ -160,3 +160,17 @@ def load_script(relative_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def reference_correlations(x, y, cut=1e-12, absolute=0.0):
+    """Canonical correlations independent of the library: an SVD of each centered layer in
+    float64, keeping singular values above ``cut`` times its largest and above ``absolute``,
+    then the singular values of the product of the two bases."""
+    import numpy as np
+
+    bases = []
+    for layer in (x, y):
+        centered = np.asarray(layer, dtype=np.float64) - np.mean(layer, axis=0, dtype=np.float64)
+        u, s, _ = np.linalg.svd(centered, full_matrices=False)
+        bases.append(u[:, (s > s[0] * cut) & (s > absolute)])
+    return np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)

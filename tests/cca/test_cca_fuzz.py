@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from conftest import reference_correlations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -166,18 +167,7 @@ def test_fuzz_measures_on_awkward_input(case):
 
 
 # Round three (issue 22): the families that found silently wrong values. References are a QR-free
-# SVD of each centered layer in float64 (tests/cca/test_cca_round_three.py: reference_correlations).
-def reference_correlations(x, y, cut=1e-12, absolute=0.0):
-    """Keeps singular values of each centered layer above ``cut`` times its largest and above
-    ``absolute``."""
-    bases = []
-    for layer in (x, y):
-        centered = np.asarray(layer, dtype=np.float64) - np.mean(layer, axis=0, dtype=np.float64)
-        u, s, _ = np.linalg.svd(centered, full_matrices=False)
-        bases.append(u[:, (s > s[0] * cut) & (s > absolute)])
-    return np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)
-
-
+# SVD of each centered layer in float64 (conftest.reference_correlations).
 @st.composite
 def near_dependent(draw):
     """x: a few Gaussian neurons and one that is another plus a small independent part of

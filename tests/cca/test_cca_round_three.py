@@ -2,7 +2,7 @@
 small directions kept, PWCCA independent of row order at zero correlations, continuous in near
 ties, each layer's rounding floor its own precision, constant and subnormal layers, seed errors.
 
-References are independent of the library: a QR + SVD in float64 (``reference_correlations``), or
+References are independent of the library: an SVD in float64 (conftest.reference_correlations), or
 closed forms of planted data.
 """
 
@@ -10,19 +10,9 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import reference_correlations
 
 import cca
-
-
-def reference_correlations(x, y):
-    """Canonical correlations by QR of the centered layers and one SVD, float64, no rank cut
-    beyond 1e-12 of the largest diagonal entry of R."""
-    bases = []
-    for layer in (x, y):
-        centered = np.asarray(layer, dtype=np.float64) - np.mean(layer, axis=0, dtype=np.float64)
-        u, s, _ = np.linalg.svd(centered, full_matrices=False)
-        bases.append(u[:, s > s[0] * 1e-12])
-    return np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)
 
 
 def test_a_genuine_small_direction_is_kept():
