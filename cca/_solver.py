@@ -239,16 +239,27 @@ def fit(
     warn_if_degenerate(len(x), x.shape[1], y.shape[1], stacklevel=4)
     sides = fit_sides(x, y, method, conv, svcca, resolution, noise, directions)
     if sides.moments is not None:
-        cross = sides.moments.cross.astype(sides.bases[0].whitening.dtype)
-        rho, x_directions, y_directions = _linalg.solve(*sides.bases, cross)
-        inner = sides.moments.block("x")[0].astype(cross.dtype) @ x_directions
-    else:
-        rho, x_directions, y_directions = _linalg.solve(*sides.bases)
-        centered_x = sides.centered[:, : x.shape[1]]
-        inner = centered_x.conj().T @ (centered_x @ x_directions)
+        return gram_result(
+            sides.moments, sides.bases, sides.scale, sides.path, conv, x, y, layout=layout
+        )
+    rho, x_directions, y_directions = _linalg.solve(*sides.bases)
+    centered_x = sides.centered[:, : x.shape[1]]
+    inner = centered_x.conj().T @ (centered_x @ x_directions)
     return build_result(
         rho, x_directions, y_directions, inner, sides.mean, sides.scale, sides.path, conv, x, y,
         tolerance=tie_tolerance(sides.bases), layout=layout,
+    )
+
+
+def gram_result(moments, bases, scale, path, conv, x=None, y=None, *, layout) -> CCAResult:
+    """The :class:`CCAResult` of two bases from ``moments`` (Gram path): the solve with the cross
+    block X^T Y, PWCCA's inner products X^T X A, and :func:`build_result`."""
+    cross = moments.cross.astype(bases[0].whitening.dtype)
+    rho, x_directions, y_directions = _linalg.solve(*bases, cross)
+    inner = moments.block("x")[0].astype(cross.dtype) @ x_directions
+    return build_result(
+        rho, x_directions, y_directions, inner, moments.mean, scale, path, conv, x, y,
+        n=moments.n, tolerance=tie_tolerance(bases), layout=layout,
     )
 
 
@@ -362,10 +373,5 @@ def solve_moments(
     float64 = np.dtype(np.float64)
     bases = [moments.basis(side, float64, svcca) for side in "xy"]
     check_rank(bases, conv)
-    rho, x_directions, y_directions = _linalg.solve(*bases, moments.cross)
-    inner = moments.block("x")[0] @ x_directions
-    result = build_result(
-        rho, x_directions, y_directions, inner, moments.mean, scale, "gram-float64", conv,
-        n=moments.n, tolerance=tie_tolerance(bases), layout=layout,
-    )
+    result = gram_result(moments, bases, scale, "gram-float64", conv, layout=layout)
     return result, all(basis.trusted for basis in bases)
