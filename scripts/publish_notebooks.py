@@ -2,7 +2,8 @@
 
 The committed notebooks carry the default profile's outputs, so that readers see the figures and
 claim checks on the code host. papermill injects a cell of parameters (the profile, machine-specific
-paths) and records absolute input/output paths; this drops that cell and the paths, so the
+paths) and records absolute input/output paths, and progress lines name the cache folder; this
+drops that cell and the paths (the cache folder becomes $CCA_CACHE_DIR), so the
 published notebook runs as it is in JupyterLab (its own parameters cell applies, whose profile is
 the default one). The profile a notebook ran under stays in its papermill metadata.
 
@@ -30,6 +31,19 @@ def is_tf_noise(output: dict) -> bool:
     return output.get("name") == "stderr" and bool(lines) and all(map(TF_NOISE.match, lines))
 
 
+# The publishing machine's cache folder, as training's progress lines name it ("(cache <root>/runs/
+# <key>)"): written as the variable that sets it, so no machine path is committed.
+CACHE_PATH = re.compile(r"\(cache \S+/runs/([0-9a-f]{20})\)")
+
+
+def without_cache_paths(output: dict) -> dict:
+    """A stream output with the cache folder of every progress line replaced by $CCA_CACHE_DIR."""
+    if output.get("output_type") != "stream":
+        return output
+    text = [CACHE_PATH.sub(r"(cache $CCA_CACHE_DIR/runs/\1)", line) for line in output["text"]]
+    return {**output, "text": text}
+
+
 def is_injected(cell: dict) -> bool:
     """Whether ``cell`` is the parameters cell papermill injected."""
     return "injected-parameters" in cell.get("metadata", {}).get("tags", [])
@@ -46,7 +60,9 @@ def publish(executed: Path, target: Path) -> None:
     notebook["cells"] = [cell for cell in notebook["cells"] if not is_injected(cell)]
     for cell in notebook["cells"]:
         if "outputs" in cell:
-            cell["outputs"] = [out for out in cell["outputs"] if not is_tf_noise(out)]
+            cell["outputs"] = [
+                without_cache_paths(out) for out in cell["outputs"] if not is_tf_noise(out)
+            ]
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     shown = target.relative_to(REPO) if target.is_relative_to(REPO) else target
     print(f"published {executed} -> {shown}")

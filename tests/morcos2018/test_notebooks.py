@@ -76,6 +76,9 @@ def test_notebook_has_a_parameters_cell_first(notebook):
     source = "".join(code[0]["source"])
     for name in ("profile", "figures_dir", "results_dir"):
         assert re.search(rf"^{name}\s*=", source, re.M), f"{notebook.name}: no {name} parameter"
+    streams = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    paths = [line for o in streams for line in o["text"] if re.search(r"/(root|home|tmp)/", line)]
+    assert not paths, f"{notebook.name}: machine paths in outputs, e.g. {paths[0][:120]}"
     injected = [c for c in cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
     assert not injected, f"{notebook.name}: publish without papermill's injected cell (issue 23)"
     assert re.search(r'^profile\s*=\s*"default"', source, re.M), notebook.name  # what it ran

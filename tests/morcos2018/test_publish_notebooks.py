@@ -1,5 +1,6 @@
 """scripts/publish_notebooks.py: what is committed of an executed notebook (issue 23: no
-papermill-injected parameters cell, no machine paths, no TensorFlow start-up chatter)."""
+papermill-injected parameters cell, no machine paths (the cache folder of progress lines
+included), no TensorFlow start-up chatter)."""
 
 import json
 
@@ -10,6 +11,10 @@ from conftest import load_script
 @pytest.fixture(scope="module")
 def publisher():
     return load_script("scripts/publish_notebooks.py")
+
+
+LOADED = ("loaded cnn seed 0: 10 epochs, trained earlier "
+          "(cache /home/someone/.cache/cca-reproduce/runs/0123456789abcdef0123)\n")
 
 
 def executed_notebook(profile="default"):
@@ -23,6 +28,7 @@ def executed_notebook(profile="default"):
             {"cell_type": "code", "metadata": {}, "source": ["print(1)\n"], "outputs": [
                 {"output_type": "stream", "name": "stderr", "text": [noise]},
                 {"output_type": "stream", "name": "stdout", "text": ["1\n"]},
+                {"output_type": "stream", "name": "stderr", "text": [LOADED]},
             ]},
         ],
         "metadata": {"papermill": {"parameters": {"profile": profile, "figures_dir": "/tmp/x"},
@@ -39,7 +45,11 @@ def test_publishing_drops_the_injected_cell_paths_and_chatter(publisher, tmp_pat
     tags = [cell["metadata"].get("tags", []) for cell in published["cells"]]
     assert tags == [["parameters"], []]
     assert published["cells"][1]["outputs"] == [
-        {"output_type": "stream", "name": "stdout", "text": ["1\n"]}
+        {"output_type": "stream", "name": "stdout", "text": ["1\n"]},
+        {"output_type": "stream", "name": "stderr", "text": [
+            "loaded cnn seed 0: 10 epochs, trained earlier "
+            "(cache $CCA_CACHE_DIR/runs/0123456789abcdef0123)\n"
+        ]},
     ]
     papermill = published["metadata"]["papermill"]
     assert papermill["parameters"] == {"profile": "default"}
