@@ -12,12 +12,14 @@ chunk on a cluster (not the permutation null or the bootstrap, which need the ro
 Conventions: rows are datapoints, columns are neurons; row i of both layers is the response to the
 same input. Conv layers are 4-D, channels last (n, h, w, c) unless ``layout="nchw"`` says channels
 first, as PyTorch lays them out. Similarities are floats in [0, 1]; each has a distance form,
-1 - similarity.
+1 - similarity. :mod:`cca.registry` lists every measure by name, with its form (similarity or
+distance), symmetry and family.
 This package never imports a deep learning framework, nor dask unless given a dask array.
 """
 
 from importlib import metadata
 
+from cca import registry
 from cca._validation import DegenerateCCAWarning, GramPathWarning
 from cca.baselines import (
     cosine_distance,
@@ -75,6 +77,7 @@ __all__ = [
     "permutation_test",
     "pwcca",
     "pwcca_distance",
+    "registry",
     "svcca",
     "svcca_distance",
 ]

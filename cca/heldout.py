@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cca import measures
+from cca import measures, registry
 from cca._validation import (
     DegenerateCCAWarning,
     check_confidence,
@@ -67,7 +67,8 @@ from cca.significance import ConfidenceInterval
 # Each held-out fold needs this many datapoints for its correlations to mean anything.
 MIN_HELDOUT_DATAPOINTS = 3
 
-_MEASURES = {"mean_cca": measures.mean_cca, "pwcca": measures.pwcca}
+# The measures of cca.registry whose directions can be fitted on some datapoints and read on others.
+HELDOUT_MEASURES = ("mean_cca", "pwcca")
 
 
 @dataclass(frozen=True)
@@ -316,9 +317,11 @@ def _centered_interval(statistic, bootstrap, confidence) -> ConfidenceInterval:
 
 
 def _check_measure(measure) -> str:
-    for name, function in _MEASURES.items():
-        if measure == name or measure is function:
-            return name
+    entry = next((e for e in registry.MEASURES.values()
+                  if measure is e.function or (isinstance(measure, str) and measure == e.name)),
+                 None)
+    if entry is not None and entry.name in HELDOUT_MEASURES:
+        return entry.name
     raise ValueError(
         f"measure must be 'mean_cca' or 'pwcca' (or cca.mean_cca, cca.pwcca); found {measure!r}. "
         "The held-out form exists for the CCA measures whose directions can be fitted and "

@@ -9,8 +9,9 @@ cosine and Euclidean: A5, A6, A8). NumPy/SciPy only; activations come in as arra
 datapoints (conv layers already averaged over space, as in the paper's Figure 3, or pass
 ``conv="mean"`` through the measure's options).
 
-- :func:`distance_function` names a measure: ``"pwcca"``, ``"mean_cca"``, ``"svcca"``,
-  ``"cka"``, ``"cosine"``, ``"euclidean"``.
+- :func:`distance_function` names a distance of :mod:`cca.registry`: ``"pwcca_distance"``,
+  ``"mean_cca_distance"``, ``"svcca_distance"``, ``"linear_cka_distance"``,
+  ``"cosine_distance"``, ``"euclidean_distance"`` (the names of the functions of :mod:`cca`).
 - :func:`pairwise_distances` / :func:`layerwise_distances`: networks x networks matrices
   (Figures 3, 4, 5); asymmetric measures (PWCCA) are symmetrised.
 - :func:`group_profile`: per layer, within-group and between-group mean +- std (Figure 3).
@@ -49,16 +50,8 @@ from morcos2018 import stats
 
 Distance = Callable[[np.ndarray, np.ndarray], float]
 
-_MEASURES: dict[str, tuple[Callable[..., float], bool]] = {
-    "pwcca": (cca.pwcca_distance, False),
-    "mean_cca": (cca.mean_cca_distance, True),
-    "svcca": (cca.svcca_distance, True),
-    "cka": (cca.linear_cka_distance, True),
-    "cosine": (cca.cosine_distance, True),
-    "euclidean": (cca.euclidean_distance, True),
-}
-#: Names accepted by :func:`distance_function`.
-MEASURES = tuple(_MEASURES)
+#: Names accepted by :func:`distance_function`: the distances of :mod:`cca.registry`.
+MEASURES = cca.registry.DISTANCES
 
 
 def distance_function(measure: str, **options: Any) -> Distance:
@@ -67,9 +60,12 @@ def distance_function(measure: str, **options: Any) -> Distance:
     Parameters
     ----------
     measure
-        ``"pwcca"`` (the paper's distance, Section 2.2; weights from ``x``), ``"mean_cca"``,
-        ``"svcca"`` (Appendix A9), ``"cka"`` (linear CKA), ``"cosine"`` or ``"euclidean"``
-        (Appendix A5, A6; these compare neuron ``j`` of ``x`` with neuron ``j`` of ``y``).
+        A distance of :mod:`cca.registry`: ``"pwcca_distance"`` (the paper's distance,
+        Section 2.2; weights from ``x``), ``"mean_cca_distance"``, ``"svcca_distance"``
+        (Appendix A9), ``"linear_cka_distance"``, ``"cosine_distance"`` or
+        ``"euclidean_distance"`` (Appendix A5, A6; these compare neuron ``j`` of ``x`` with
+        neuron ``j`` of ``y``). A similarity's name (``"pwcca"``) is refused with the name
+        of its distance: a name means the same function everywhere.
     **options
         Keyword arguments of the measure, e.g. ``keep=0.99`` for SVCCA or ``conv="mean"``.
 
@@ -81,14 +77,12 @@ def distance_function(measure: str, **options: Any) -> Distance:
     Examples
     --------
     >>> x = np.random.default_rng(0).normal(size=(100, 4))
-    >>> round(distance_function("pwcca")(x, 2 * x + 1), 6)
+    >>> round(distance_function("pwcca_distance")(x, 2 * x + 1), 6)
     0.0
     """
-    if measure not in _MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
-    function, symmetric = _MEASURES[measure]
-    bound = partial(function, **options)
-    bound.symmetric = symmetric  # type: ignore[attr-defined]
+    entry = cca.registry.distance(measure)
+    bound = partial(entry.function, **options)
+    bound.symmetric = entry.symmetric  # type: ignore[attr-defined]
     return bound
 
 
@@ -122,7 +116,7 @@ def pairwise_distances(
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(200, 5))
     >>> d = pairwise_distances([x, x @ rng.normal(size=(5, 5)), rng.normal(size=(200, 5))],
-    ...                        "mean_cca")
+    ...                        "mean_cca_distance")
     >>> bool(d[0, 1] < 1e-6 < d[0, 2])
     True
     """
@@ -335,7 +329,7 @@ def distances_to_last_step(
     Examples
     --------
     >>> x = np.random.default_rng(0).normal(size=(50, 3, 2))
-    >>> distances_to_last_step(x, ["cosine"])["cosine"].shape
+    >>> distances_to_last_step(x, ["cosine_distance"])["cosine_distance"].shape
     (3,)
     """
     array = np.asarray(activations)

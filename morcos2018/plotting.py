@@ -132,11 +132,11 @@ if TYPE_CHECKING:
 
 #: Axis titles of the distances of :func:`morcos2018.analysis.distance_function`.
 LABELS = {
-    "pwcca": "PWCCA distance",
-    "mean_cca": "mean CCA distance",
-    "svcca": "SVCCA distance",
-    "cosine": "cosine distance",
-    "euclidean": "Euclidean distance",
+    "pwcca_distance": "PWCCA distance",
+    "mean_cca_distance": "mean CCA distance",
+    "svcca_distance": "SVCCA distance",
+    "cosine_distance": "cosine distance",
+    "euclidean_distance": "Euclidean distance",
 }
 #: Line style of each seed, in order (repeated when there are more seeds), and its name.
 LINE_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot"}
@@ -222,8 +222,9 @@ def plot_convergence_curves(
     Examples
     --------
     >>> epochs = {("lstm3", 0): [0, 1, 2]}
-    >>> curves = {("lstm3", 0): {"pwcca": {"lstm1": [0.5, 0.1, 0.0], "lstm2": [0.6, 0.3, 0.0]}}}
-    >>> fig = plot_convergence_curves(curves, epochs, ["pwcca"])
+    >>> curves = {("lstm3", 0): {"pwcca_distance": {"lstm1": [0.5, 0.1, 0.0],
+    ...                                               "lstm2": [0.6, 0.3, 0.0]}}}
+    >>> fig = plot_convergence_curves(curves, epochs, ["pwcca_distance"])
     >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_title()
     (['lstm1', 'lstm2'], 'lstm3: PWCCA distance')
     """

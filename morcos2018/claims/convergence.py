@@ -67,10 +67,10 @@ from morcos2018 import analysis
 from morcos2018.claims import evidence
 
 #: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
-MEASURE = "pwcca"
-CONTRASTS = ("mean_cca", "cosine", "euclidean")
+MEASURE = "pwcca_distance"
+CONTRASTS = ("mean_cca_distance", "cosine_distance", "euclidean_distance")
 #: The contrasts of Appendix A8; the others (mean CCA) belong to Figure 6 (6d).
-A8_MEASURES = ("cosine", "euclidean")
+A8_MEASURES = ("cosine_distance", "euclidean_distance")
 #: Pre-declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
 REFERENCES = (-1, -2, -3)
 STATISTICS = ("area", "first_within")
@@ -139,8 +139,8 @@ def curves_to_references(
         ``{layer: [representation at each checkpoint]}`` from
         :func:`morcos2018.lm_probes.probe_representations`, layers input first.
     measures : sequence of str
-        Names for :func:`morcos2018.analysis.distance_function` (``"pwcca"``,
-        ``"mean_cca"``, ``"cosine"``, ``"euclidean"``, ...).
+        Names for :func:`morcos2018.analysis.distance_function` (``"pwcca_distance"``,
+        ``"mean_cca_distance"``, ``"cosine_distance"``, ``"euclidean_distance"``, ...).
     references : sequence of int
         Checkpoint indices of the references; negative ones count from the end (default: the
         last three checkpoints).
@@ -155,8 +155,8 @@ def curves_to_references(
     --------
     >>> rng = np.random.default_rng(0)
     >>> series = {"lstm1": [rng.normal(size=(50, 3)) for _ in range(4)]}
-    >>> curves = curves_to_references(series, ["cosine"], references=(-1, -2))
-    >>> sorted(curves["cosine"]), float(curves["cosine"][2]["lstm1"][2])
+    >>> curves = curves_to_references(series, ["cosine_distance"], references=(-1, -2))
+    >>> sorted(curves["cosine_distance"]), float(curves["cosine_distance"][2]["lstm1"][2])
     ([2, 3], 0.0)
     """
     lengths = {len(series) for series in representations.values()}
@@ -201,7 +201,8 @@ def adjacent_distances(
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(60, 3))
-    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]}, "pwcca")
+    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]},
+    ...                            "pwcca_distance")
     >>> steps["lstm1"].shape, round(float(steps["lstm1"][-1]), 6)
     ((2,), 0.0)
     """
@@ -437,7 +438,7 @@ def bottom_up_convergence(
     epochs : array-like, or sequence of array-like
         Epoch of each checkpoint, shared by all runs or one array per run.
     measure : str
-        The measure claimed to show the order (default ``"pwcca"``).
+        The measure claimed to show the order (default ``"pwcca_distance"``).
     contrasts : sequence of str
         Measures claimed to show it less clearly; those absent from the runs are skipped.
     statistic, threshold, start
@@ -465,7 +466,7 @@ def bottom_up_convergence(
     --------
     >>> epochs = np.arange(9) / 2
     >>> def run(taus):
-    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...     return {"pwcca_distance": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
     ...                       for i, tau in enumerate(taus, 1)}}
     >>> verdict = bottom_up_convergence([run([0.5, 1, 2])] * 5, epochs)
     >>> verdict.holds, verdict.tests[0].value
@@ -564,14 +565,14 @@ def figure6_and_a8(
     --------
     >>> epochs = np.arange(9) / 2
     >>> def run(taus):
-    ...     return {"pwcca": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
+    ...     return {"pwcca_distance": {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
     ...                       for i, tau in enumerate(taus, 1)}}
-    >>> runs = [{**run([0.5, 1, 2]), "cosine": run([1, 1, 1])["pwcca"]}] * 5
+    >>> runs = [{**run([0.5, 1, 2]), "cosine_distance": run([1, 1, 1])["pwcca_distance"]}] * 5
     >>> figure6, a8 = figure6_and_a8(bottom_up_convergence(runs, epochs))
     >>> [t.name for t in figure6.tests]
-    ['pwcca bottom-up, reference: last checkpoint']
+    ['pwcca_distance bottom-up, reference: last checkpoint']
     >>> [t.name for t in a8.tests]
-    ['cosine shows the order less clearly than pwcca']
+    ['cosine_distance shows the order less clearly than pwcca_distance']
     """
     if not isinstance(verdict, evidence.Verdict) or verdict.claim != CLAIM:
         raise ValueError(
@@ -601,10 +602,10 @@ def figure6_parts(
     >>> def run(taus):
     ...     return {f"lstm{i}": np.exp(-epochs / tau) - np.exp(-epochs[-1] / tau)
     ...             for i, tau in enumerate(taus, 1)}
-    >>> runs = [{"pwcca": run([0.5, 1, 2]), "mean_cca": run([1, 1, 1])}] * 5
+    >>> runs = [{"pwcca_distance": run([0.5, 1, 2]), "mean_cca_distance": run([1, 1, 1])}] * 5
     >>> parts = figure6_parts(bottom_up_convergence(runs, epochs))
     >>> {name: [t.name for t in part.tests] for name, part in parts.items()}["6d"]
-    ['mean_cca shows the order less clearly than pwcca']
+    ['mean_cca_distance shows the order less clearly than pwcca_distance']
     """
     figure6, a8 = figure6_and_a8(verdict, a8_measures)
     contrast = tuple(test for test in figure6.tests if _CONTRAST in test.name)

@@ -70,14 +70,6 @@ N_CURVE_PERMUTATIONS = 200
 #: measure twice (about 2 x 16 ms for 600 x 128 PWCCA on an idle core).
 N_SWAPS = 100
 
-_DISTANCES: dict[str, Callable[[Any, Any], float]] = {
-    "pwcca_distance": cca.pwcca_distance,
-    "mean_cca_distance": cca.mean_cca_distance,
-    "svcca_distance": cca.svcca_distance,
-    "linear_cka_distance": cca.linear_cka_distance,
-    "cosine_distance": cca.cosine_distance,
-    "euclidean_distance": cca.euclidean_distance,
-}
 
 A3_CLAIM = (
     "Appendix A3: over a sequence, CCA relates an LSTM layer's representation at a step to the "
@@ -229,7 +221,7 @@ def repeated_input_perturbs(
             f"plain and repeated must hold the same seeds; found {len(plains)} and {len(repeats)}."
         )
     _check_measures([measure])
-    distance = _DISTANCES[measure]
+    distance = cca.registry.MEASURES[measure].function
     if not (isinstance(repeat_length, (int, np.integer)) and repeat_length >= 1):
         raise ValueError(f"repeat_length must be a positive int; found {repeat_length!r}.")
     rng = np.random.default_rng(seed)
@@ -481,11 +473,11 @@ def _per_seed(value: Any, name: str) -> list[Mapping[Any, Any]]:
 
 
 def _check_measures(names: Sequence[str]) -> None:
-    unknown = [name for name in names if name not in _DISTANCES]
+    unknown = [name for name in names if name not in cca.registry.DISTANCES]
     if unknown:
         raise ValueError(
             f"measures {unknown} are not distances of cca.permutation_test; use one of "
-            f"{sorted(_DISTANCES)}."
+            f"{list(cca.registry.DISTANCES)}."
         )
 
 

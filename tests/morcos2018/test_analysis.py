@@ -20,19 +20,22 @@ def test_distance_function_binds_options_and_rejects_unknown_names():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 8))
     y = rng.normal(size=(200, 8))
-    svcca2 = analysis.distance_function("svcca", keep=2)
+    svcca2 = analysis.distance_function("svcca_distance", keep=2)
     assert svcca2(x, y) == pytest.approx(cca.svcca_distance(x, y, keep=2))
     assert analysis.is_symmetric(svcca2)
-    assert not analysis.is_symmetric(analysis.distance_function("pwcca"))
-    with pytest.raises(ValueError, match="measure must be one of"):
+    assert not analysis.is_symmetric(analysis.distance_function("pwcca_distance"))
+    with pytest.raises(ValueError, match="name of one of cca's measures"):
         analysis.distance_function("procrustes")
+    # a name means the same function everywhere: "pwcca" is the similarity, refused here
+    with pytest.raises(ValueError, match="its distance is 'pwcca_distance'"):
+        analysis.distance_function("pwcca")
 
 
 def test_pairwise_distances_symmetrises_pwcca():
     rng = np.random.default_rng(1)
     reps = [rng.normal(size=(300, k)) for k in (4, 7, 10)]
     reps[1][:, :3] = reps[0][:, :3]
-    matrix = analysis.pairwise_distances(reps, "pwcca")
+    matrix = analysis.pairwise_distances(reps, "pwcca_distance")
     assert np.allclose(matrix, matrix.T)
     assert np.allclose(np.diag(matrix), 0)
     expected = (cca.pwcca_distance(reps[0], reps[1]) + cca.pwcca_distance(reps[1], reps[0])) / 2
@@ -45,7 +48,7 @@ def test_pairwise_distances_sees_linear_maps_as_equal():
     rng = np.random.default_rng(2)
     same = _networks(rng, 3)
     other = rng.normal(size=same[0].shape)
-    matrix = analysis.pairwise_distances([*same, other], "mean_cca")
+    matrix = analysis.pairwise_distances([*same, other], "mean_cca_distance")
     assert matrix[:3, :3].max() < 1e-6
     assert matrix[3, :3].min() > 0.5
 
@@ -53,9 +56,10 @@ def test_pairwise_distances_sees_linear_maps_as_equal():
 def test_pairwise_distances_checks_inputs():
     rng = np.random.default_rng(3)
     with pytest.raises(ValueError, match="at least 2 networks"):
-        analysis.pairwise_distances([rng.normal(size=(10, 2))], "pwcca")
+        analysis.pairwise_distances([rng.normal(size=(10, 2))], "pwcca_distance")
     with pytest.raises(ValueError, match="same probe datapoints"):
-        analysis.pairwise_distances([rng.normal(size=(10, 2)), rng.normal(size=(11, 2))], "cka")
+        analysis.pairwise_distances([rng.normal(size=(10, 2)), rng.normal(size=(11, 2))],
+                                    "linear_cka_distance")
 
 
 def test_group_profile_separates_a_tight_group_from_a_loose_one():
@@ -63,7 +67,7 @@ def test_group_profile_separates_a_tight_group_from_a_loose_one():
     tight = _networks(rng, 4, noise=0.05)
     loose = [rng.normal(size=tight[0].shape) for _ in range(4)]
     matrices = analysis.layerwise_distances({"late": tight + loose, "early": tight + tight},
-                                            "pwcca")
+                                            "pwcca_distance")
     profile = analysis.group_profile(matrices, range(4), range(4, 8))
     assert profile.layers == ("late", "early")
     assert profile.within_a[0] < 0.05 < profile.within_b[0]
@@ -87,7 +91,7 @@ def test_distances_to_reference_decrease_as_noise_fades():
     rng = np.random.default_rng(5)
     final = rng.normal(size=(400, 5))
     series = [final + scale * rng.normal(size=final.shape) for scale in (2.0, 1.0, 0.3, 0.0)]
-    distances = analysis.distances_to_reference(series, final, "pwcca")
+    distances = analysis.distances_to_reference(series, final, "pwcca_distance")
     assert np.all(np.diff(distances) < 0)
     assert distances[-1] == pytest.approx(0, abs=1e-6)
 
@@ -170,9 +174,9 @@ def test_distances_to_last_step_sees_a_linear_map_of_the_last_step():
     rng = np.random.default_rng(0)
     final = rng.normal(size=(200, 6))
     acts = np.stack([rng.normal(size=(200, 6)), final @ rng.normal(size=(6, 6)), final], axis=1)
-    d = analysis.distances_to_last_step(acts, ["mean_cca", "cosine"])
-    assert d["mean_cca"][-1] == pytest.approx(0, abs=1e-6)
-    assert d["mean_cca"][1] == pytest.approx(0, abs=1e-6)  # a linear map of the last step
-    assert d["mean_cca"][0] > 0.5 and d["cosine"][1] > 0.1
+    d = analysis.distances_to_last_step(acts, ["mean_cca_distance", "cosine_distance"])
+    assert d["mean_cca_distance"][-1] == pytest.approx(0, abs=1e-6)
+    assert d["mean_cca_distance"][1] == pytest.approx(0, abs=1e-6)  # a linear map of the last step
+    assert d["mean_cca_distance"][0] > 0.5 and d["cosine_distance"][1] > 0.1
     with pytest.raises(ValueError, match="n_sequences, steps, units"):
-        analysis.distances_to_last_step(final, ["cosine"])
+        analysis.distances_to_last_step(final, ["cosine_distance"])

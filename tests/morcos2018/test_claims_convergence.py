@@ -11,7 +11,7 @@ from morcos2018.claims import convergence
 EPOCHS = np.arange(25) / 4  # the default profile: 6 epochs, a checkpoint every quarter
 
 
-def path_run(rng, taus, *, measures=("pwcca",), references=(-1, -2, -3), noise=0.02,
+def path_run(rng, taus, *, measures=("pwcca_distance",), references=(-1, -2, -3), noise=0.02,
              jitter=0.15, scale=0.6, final_jump=0.0):
     """One run's curves: layer l moves along scale * exp(-t / tau_l) (plus a jump of the deeper
     layers at the last checkpoint); its distance to reference r is the gap in position plus
@@ -60,11 +60,11 @@ def test_planted_bottom_up_order_holds_for_every_reference():
     verdict = convergence.bottom_up_convergence(runs, EPOCHS)
     assert verdict.holds is True
     assert [t.name for t in verdict.tests] == [
-        "pwcca bottom-up, reference: last checkpoint",
-        "pwcca bottom-up, reference: 1 checkpoint before the last",
-        "pwcca bottom-up, reference: 2 checkpoints before the last",
+        "pwcca_distance bottom-up, reference: last checkpoint",
+        "pwcca_distance bottom-up, reference: 1 checkpoint before the last",
+        "pwcca_distance bottom-up, reference: 2 checkpoints before the last",
     ]
-    last = verdict["pwcca bottom-up, reference: last checkpoint"]
+    last = verdict["pwcca_distance bottom-up, reference: last checkpoint"]
     assert last.units == 6 and last.unit == "runs" and last.p_value == pytest.approx(1 / 64)
     assert last.value >= 0.5
     json.dumps(verdict.as_record(), allow_nan=False)
@@ -82,11 +82,12 @@ def test_a_jump_at_the_last_checkpoint_is_caught_by_the_other_references():
     # (a bottom-up order), against the checkpoints before it there is no order.
     rng = np.random.default_rng(3)
     runs = [path_run(rng, NO_ORDER, final_jump=0.1) for _ in range(6)]
-    last_only = [{"pwcca": run["pwcca"][24]} for run in runs]
+    last_only = [{"pwcca_distance": run["pwcca_distance"][24]} for run in runs]
     assert convergence.bottom_up_convergence(last_only, EPOCHS).holds is True
     verdict = convergence.bottom_up_convergence(runs, EPOCHS)
     assert verdict.holds is False
-    assert verdict["pwcca bottom-up, reference: 1 checkpoint before the last"].holds is False
+    second = verdict["pwcca_distance bottom-up, reference: 1 checkpoint before the last"]
+    assert second.holds is False
 
 
 def test_too_few_runs_are_undecided():
@@ -100,17 +101,19 @@ def test_too_few_runs_are_undecided():
 
 def test_mean_cca_contrast_holds_when_it_blurs_the_order_and_fails_when_it_does_not():
     rng = np.random.default_rng(5)
-    blurred = {"pwcca": BOTTOM_UP, "mean_cca": NO_ORDER}
-    runs = [path_run(rng, blurred, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    blurred = {"pwcca_distance": BOTTOM_UP, "mean_cca_distance": NO_ORDER}
+    runs = [path_run(rng, blurred, measures=("pwcca_distance", "mean_cca_distance"))
+            for _ in range(6)]
     verdict = convergence.bottom_up_convergence(runs, EPOCHS)
-    contrast = verdict["mean_cca shows the order less clearly than pwcca"]
+    contrast = verdict["mean_cca_distance shows the order less clearly than pwcca_distance"]
     assert contrast.holds is True and contrast.effect >= 0.25
     assert verdict.holds is True
-    same = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP}
-    runs = [path_run(rng, same, measures=("pwcca", "mean_cca")) for _ in range(6)]
+    same = {"pwcca_distance": BOTTOM_UP, "mean_cca_distance": BOTTOM_UP}
+    runs = [path_run(rng, same, measures=("pwcca_distance", "mean_cca_distance")) for _ in range(6)]
     verdict = convergence.bottom_up_convergence(runs, EPOCHS)
-    assert verdict["pwcca bottom-up, reference: last checkpoint"].holds is True
-    assert verdict["mean_cca shows the order less clearly than pwcca"].holds is False
+    assert verdict["pwcca_distance bottom-up, reference: last checkpoint"].holds is True
+    contrast = verdict["mean_cca_distance shows the order less clearly than pwcca_distance"]
+    assert contrast.holds is False
     assert verdict.holds is False
 
 
@@ -139,10 +142,12 @@ def test_first_within_statistic_in_the_check():
 def test_curves_to_references_feeds_the_check():
     rng = np.random.default_rng(7)
     representations = {f"lstm{d}": [rng.normal(size=(40, 4)) for _ in range(5)] for d in (1, 2)}
-    curves = convergence.curves_to_references(representations, ["cosine", "pwcca"], (-1, -2))
-    assert sorted(curves["pwcca"]) == [3, 4]
-    assert curves["cosine"][3]["lstm2"][3] == pytest.approx(0.0, abs=1e-9)
-    verdict = convergence.bottom_up_convergence([curves] * 2, np.arange(5.0), contrasts=("cosine",))
+    curves = convergence.curves_to_references(
+        representations, ["cosine_distance", "pwcca_distance"], (-1, -2))
+    assert sorted(curves["pwcca_distance"]) == [3, 4]
+    assert curves["cosine_distance"][3]["lstm2"][3] == pytest.approx(0.0, abs=1e-9)
+    verdict = convergence.bottom_up_convergence([curves] * 2, np.arange(5.0),
+                                                contrasts=("cosine_distance",))
     assert len(verdict.tests) == 3 and verdict.holds is None
 
 
@@ -150,13 +155,14 @@ def test_bad_inputs():
     rng = np.random.default_rng(8)
     run = path_run(rng, BOTTOM_UP, references=(-1,))
     with pytest.raises(ValueError, match="not 0"):
-        convergence.bottom_up_convergence([{"pwcca": {23: run["pwcca"][24]}}], EPOCHS)
+        convergence.bottom_up_convergence(
+            [{"pwcca_distance": {23: run["pwcca_distance"][24]}}], EPOCHS)
     with pytest.raises(ValueError, match="same references"):
         convergence.bottom_up_convergence([run, path_run(rng, BOTTOM_UP)], EPOCHS)
     with pytest.raises(ValueError, match="shape"):
         convergence.bottom_up_convergence([run], EPOCHS[:-1])
-    with pytest.raises(ValueError, match="no curves for 'pwcca'"):
-        convergence.bottom_up_convergence([{"cka": run["pwcca"]}], EPOCHS)
+    with pytest.raises(ValueError, match="no curves for 'pwcca_distance'"):
+        convergence.bottom_up_convergence([{"linear_cka_distance": run["pwcca_distance"]}], EPOCHS)
     with pytest.raises(ValueError, match="statistic must be one of"):
         convergence.convergence_statistics({"a": [1.0, 0.0]}, [0, 1], statistic="median")
 
@@ -164,19 +170,20 @@ def test_bad_inputs():
 def test_figure6_and_a8_split_the_tests_without_changing_them():
     rng = np.random.default_rng(9)
     top_down = BOTTOM_UP[::-1]  # far from PWCCA's order in every run
-    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": top_down, "euclidean": top_down}
+    taus = {"pwcca_distance": BOTTOM_UP, "mean_cca_distance": BOTTOM_UP,
+            "cosine_distance": top_down, "euclidean_distance": top_down}
     runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
     verdict = convergence.bottom_up_convergence(runs, EPOCHS)
     figure6, a8 = convergence.figure6_and_a8(verdict)
     assert figure6.claim == convergence.FIGURE6_CLAIM and a8.claim == convergence.A8_CLAIM
     assert [t.name for t in a8.tests] == [
-        "cosine shows the order less clearly than pwcca",
-        "euclidean shows the order less clearly than pwcca",
+        "cosine_distance shows the order less clearly than pwcca_distance",
+        "euclidean_distance shows the order less clearly than pwcca_distance",
     ]
     assert [t.name for t in figure6.tests] == [
-        *(f"pwcca bottom-up, reference: {label}" for label in (
+        *(f"pwcca_distance bottom-up, reference: {label}" for label in (
             "last checkpoint", "1 checkpoint before the last", "2 checkpoints before the last")),
-        "mean_cca shows the order less clearly than pwcca",
+        "mean_cca_distance shows the order less clearly than pwcca_distance",
     ]
     assert set(figure6.tests) | set(a8.tests) == set(verdict.tests)
     # Mean CCA shows the order as PWCCA does (6d not reproduced); cosine and Euclidean do not.
@@ -215,8 +222,8 @@ def test_per_depth_order_with_three_seeds_holds_for_a_planted_order():
     runs = [path_run(rng, BOTTOM_UP) for _ in range(3)]
     runs += [path_run(rng, [0.8, 1.2, 1.6, 2.0, 2.4]) for _ in range(3)]
     verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
-    three = verdict["pwcca bottom-up, 3 layers, reference: last checkpoint"]
-    five = verdict["pwcca bottom-up, 5 layers, reference: 2 checkpoints before the last"]
+    three = verdict["pwcca_distance bottom-up, 3 layers, reference: last checkpoint"]
+    five = verdict["pwcca_distance bottom-up, 5 layers, reference: 2 checkpoints before the last"]
     assert three.holds is True and three.p_value <= 1 / 216 + 1e-12 and three.unit == "runs"
     assert "all 216 relabellings" in three.null
     assert five.holds is True and "random" in five.null
@@ -238,14 +245,16 @@ def test_a_depth_with_too_few_seeds_is_undecided():
 
 def test_figure6_parts_reports_the_mean_cca_contrast_apart_from_the_order():
     rng = np.random.default_rng(14)
-    taus = {"pwcca": BOTTOM_UP, "mean_cca": BOTTOM_UP, "cosine": NO_ORDER}
+    taus = {"pwcca_distance": BOTTOM_UP, "mean_cca_distance": BOTTOM_UP,
+            "cosine_distance": NO_ORDER}
     runs = [path_run(rng, taus, measures=tuple(taus)) for _ in range(6)]
     parts = convergence.figure6_parts(convergence.bottom_up_convergence(runs, EPOCHS))
     assert parts["6a-c"].holds is True  # the order holds ...
     assert parts["6d"].holds is False  # ... but mean CCA shows it as well (6d not reproduced)
     (contrast,) = parts["6d"].tests
     assert contrast.interval is not None and abs(contrast.effect) < 0.25
-    assert [t.name for t in parts["A8"].tests] == ["cosine shows the order less clearly than pwcca"]
+    assert [t.name for t in parts["A8"].tests] == [
+        "cosine_distance shows the order less clearly than pwcca_distance"]
 
 
 def test_adjacent_distances_measure_how_far_training_still_moves():
@@ -253,7 +262,8 @@ def test_adjacent_distances_measure_how_far_training_still_moves():
     base = rng.normal(size=(200, 6))
     moving = [rng.normal(size=(200, 6)) for _ in range(4)]  # a new representation each time
     settling = [base + rng.normal(0, s, (200, 6)) for s in (1.0, 0.3, 0.01, 0.001)]
-    steps = convergence.adjacent_distances({"moving": moving, "settling": settling}, "pwcca")
+    steps = convergence.adjacent_distances({"moving": moving, "settling": settling},
+                                           "pwcca_distance")
     assert steps["moving"].shape == (3,) and steps["moving"].min() > 0.5
     assert steps["settling"][-1] < 0.01 < steps["settling"][0]
 

@@ -21,7 +21,7 @@ def tiny_curves():
     return {
         (model, seed): {
             measure: {layer: rng.uniform(0, 1, len(EPOCHS)) for layer in layers}
-            for measure in ("pwcca", "mean_cca", "cosine")
+            for measure in ("pwcca_distance", "mean_cca_distance", "cosine_distance")
         }
         for model, layers in LAYERS.items()
         for seed in (0, 1)
@@ -31,10 +31,10 @@ def tiny_curves():
 def test_draws_one_line_per_seed_and_layer_in_each_model_and_measure():
     curves = tiny_curves()
     epochs = {run: EPOCHS for run in curves}
-    fig = plotting.plot_convergence_curves(curves, epochs, ["pwcca", "mean_cca"])
+    fig = plotting.plot_convergence_curves(curves, epochs, ["pwcca_distance", "mean_cca_distance"])
     axes = np.array(fig.axes).reshape(2, 2)
     for row, model in zip(axes, LAYERS, strict=True):
-        for ax, measure in zip(row, ["pwcca", "mean_cca"], strict=True):
+        for ax, measure in zip(row, ["pwcca_distance", "mean_cca_distance"], strict=True):
             assert ax.get_title() == f"{model}: {plotting.LABELS[measure]}"
             lines = ax.get_lines()
             assert len(lines) == 2 * len(LAYERS[model])
@@ -57,12 +57,13 @@ def test_draws_one_line_per_seed_and_layer_in_each_model_and_measure():
 def test_refuses_curves_without_the_measure_or_with_the_wrong_length():
     curves = tiny_curves()
     epochs = {run: EPOCHS for run in curves}
-    with pytest.raises(ValueError, match="no curves for \\['euclidean'\\]"):
-        plotting.plot_convergence_curves(curves, epochs, ["euclidean"])
+    with pytest.raises(ValueError, match="no curves for \\['euclidean_distance'\\]"):
+        plotting.plot_convergence_curves(curves, epochs, ["euclidean_distance"])
     with pytest.raises(ValueError, match="one distance per checkpoint"):
-        plotting.plot_convergence_curves(curves, {run: EPOCHS[:-1] for run in curves}, ["pwcca"])
+        plotting.plot_convergence_curves(curves, {run: EPOCHS[:-1] for run in curves},
+                                         ["pwcca_distance"])
     with pytest.raises(ValueError, match="epochs has no entry"):
-        plotting.plot_convergence_curves(curves, {}, ["pwcca"])
+        plotting.plot_convergence_curves(curves, {}, ["pwcca_distance"])
 
 
 def test_plot_group_profile_draws_three_series_with_layer_ticks():
