@@ -14,8 +14,8 @@ probe set (training or test datapoints, :func:`probe_indices`) and reads every l
   (:func:`morcos2018.lm_training.load_lm`).
 - :func:`cached_activations` reads a :class:`~morcos2018.training.TrainedRun` at a saved
   epoch and stores the result next to the cached model, in
-  ``<run>/activations/epoch_XXXX-<probe name>-<spatial>-<probe digest>.npz``, so a rerun of an
-  analysis does not recompute it. Stored precision: ``float16`` by default (relative rounding
+  ``<run>/activations/epoch_XXXX-<probe name>-<spatial>-<dtype>-<probe digest>.npz``, so a rerun
+  of an analysis does not recompute it. Stored precision: ``float16`` by default (relative rounding
   error at most 2**-11, about 5e-4, and half the disk of float32); a layer whose values do not fit
   float16 (non-finite after the cast) is stored as float32. Pass ``dtype="float32"`` for exact
   activations. The probe digest (SHA-256 of the probe's bytes) makes a changed probe a new entry.
@@ -27,6 +27,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,9 +92,26 @@ def layer_activations(
     """
     import keras
 
+    names = list(layer_names)
+    _check_readable(model, x, names, spatial)
+    reader = keras.Model(model.input, [model.get_layer(name).output for name in names])
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for start in range(0, len(x), batch_size):
+        outputs = reader(x[start: start + batch_size], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for name, output in zip(names, outputs, strict=True):
+            values = np.asarray(output, dtype=np.float32)
+            if spatial == "mean" and values.ndim > 2:
+                values = values.mean(axis=tuple(range(1, values.ndim - 1)))
+            chunks[name].append(values)
+    return {name: np.concatenate(parts) for name, parts in chunks.items()}
+
+
+def _check_readable(model: Any, x: np.ndarray, names: list[str], spatial: str) -> None:
+    """The checks of :func:`layer_activations`: a known spatial mode, layers the model has, some
+    datapoints, and no stateful layer."""
     if spatial not in SPATIAL_MODES:
         raise ValueError(f"spatial must be one of {SPATIAL_MODES}; got {spatial!r}")
-    names = list(layer_names)
     if not names:
         raise ValueError("layer_names is empty: name at least one layer (e.g. 'conv1')")
     known = [layer.name for layer in model.layers]
@@ -109,17 +127,6 @@ def layer_activations(
             "next; read a stateless copy of the model (for a language model, "
             "morcos2018.lm_training.load_lm)"
         )
-    reader = keras.Model(model.input, [model.get_layer(name).output for name in names])
-    chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for start in range(0, len(x), batch_size):
-        outputs = reader(x[start: start + batch_size], training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for name, output in zip(names, outputs, strict=True):
-            values = np.asarray(output, dtype=np.float32)
-            if spatial == "mean" and values.ndim > 2:
-                values = values.mean(axis=tuple(range(1, values.ndim - 1)))
-            chunks[name].append(values)
-    return {name: np.concatenate(parts) for name, parts in chunks.items()}
 
 
 def cached_activations(
@@ -170,8 +177,8 @@ def cached_activations(
     epoch = run.epochs if epoch is None else epoch
     run.checkpoint_path(epoch)  # validates the epoch
     digest = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:12]
-    folder = run.path / "activations"
-    path = folder / f"epoch_{epoch:04d}-{probe_name}-{spatial}-{dtype}-{digest}.npz"
+    file_name = f"epoch_{epoch:04d}-{probe_name}-{spatial}-{dtype}-{digest}.npz"
+    path = run.path / "activations" / file_name
     stored = _load_archive(path)
     missing = [name for name in layer_names if name not in stored]
     if missing:
@@ -180,14 +187,20 @@ def cached_activations(
         for name, values in fresh.items():
             compact = values.astype(dtype)
             stored[name] = compact if np.isfinite(compact).all() else values
-        buffer = io.BytesIO()
-        np.savez(buffer, **stored)
-        try:
-            folder.mkdir(exist_ok=True)
-            atomic_write(path, buffer.getvalue())
-        except PermissionError:  # a shared, read-only cache: use the values without storing them
-            pass
+        _store_archive(path, stored)
     return {name: stored[name] for name in layer_names}
+
+
+def _store_archive(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an activation file atomically; in a shared, read-only cache, write nothing (the
+    caller uses the values without storing them)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, buffer.getvalue())
+    except PermissionError:
+        pass
 
 
 def _load_archive(path: Any) -> dict[str, np.ndarray]:

@@ -1,12 +1,12 @@
-"""Claims and findings: what every notebook of the reproduction ends with (its figures:
-:mod:`morcos2018.plotting`).
+"""Claim records: what every notebook of the reproduction ends with (its figures:
+:mod:`morcos2018.plotting`; the findings report of a batch: :mod:`morcos2018.findings`).
 
 - :func:`record_claim` states the paper's claim a notebook checks, the numbers it measured and
   whether the claim holds, as ``<results_dir>/<notebook>.json``, and prints a Markdown summary.
-- :func:`findings_markdown` turns the records of a batch run into ``findings.md``: a one-screen
-  summary table, then one section per notebook with its tests, numbers and figures.
+- :func:`claim_summary`, :func:`verdict_text`, :func:`evidence_table` and :func:`key_numbers` put
+  a record in words and tables; :func:`result_files` finds the records a notebook wrote.
 
-This module needs matplotlib but never TensorFlow.
+This module needs NumPy but never TensorFlow.
 """
 
 from __future__ import annotations
@@ -91,49 +91,9 @@ def record_claim(
     >>> record["holds"]
     True
     """
-    for argument, value in (("notebook", notebook), ("claim", claim), ("profile", profile)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{argument} must be a non-empty string, got {value!r}")
-    if Path(notebook).name != notebook:
-        raise ValueError(
-            f"notebook must be a bare notebook stem such as 'fig2_toy_noise', got {notebook!r}"
-        )
-    if part is not None and not (
-        isinstance(part, str) and part and all(c.islower() or c.isdigit() or c == "_" for c in part)
-        and part.isascii()
-    ):
-        raise ValueError(
-            f"part must be a short name of lower-case letters, digits and '_', such as 'a9', "
-            f"got {part!r}"
-        )
-    if not isinstance(figure, str):
-        raise ValueError(f"figure must be a string such as 'Fig 3', got {type(figure).__name__}")
-    if not isinstance(measured, Mapping):
-        raise ValueError(
-            f"measured must be a mapping {{name: value}}, got {type(measured).__name__}"
-        )
-    if isinstance(holds, np.bool_):
-        holds = bool(holds)
-    if holds is not None and not isinstance(holds, bool):
-        raise ValueError(
-            f"holds must be True, False or None (not testable at this profile), got {holds!r} "
-            f"of type {type(holds).__name__}"
-        )
-    if not isinstance(notes, str):
-        raise ValueError(f"notes must be a string, got {type(notes).__name__}")
-    if isinstance(figures, str | os.PathLike):
-        raise ValueError(
-            f"figures must be a list of paths, got the single path {figures!r}: wrap it in a list"
-        )
-    if hasattr(evidence, "as_record"):
-        evidence = evidence.as_record()
-    if evidence is not None and (
-        isinstance(evidence, str | Mapping) or not all(isinstance(e, Mapping) for e in evidence)
-    ):
-        raise ValueError(
-            "evidence must be a Verdict or a list of Evidence records (Evidence.as_record()), "
-            f"got {type(evidence).__name__}"
-        )
+    _check_labels(notebook, claim, profile, part, figure)
+    holds = _check_contents(measured, holds, notes, figures)
+    evidence = _evidence_records(evidence)
     record = {
         "notebook": notebook,
         **({"part": part} if part is not None else {}),
@@ -155,6 +115,64 @@ def record_claim(
     print(claim_summary(record))
     return record
 
+
+def _check_labels(notebook: Any, claim: Any, profile: Any, part: Any, figure: Any) -> None:
+    """The checks of :func:`record_claim`'s names: notebook, claim, profile, part and figure."""
+    for argument, value in (("notebook", notebook), ("claim", claim), ("profile", profile)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{argument} must be a non-empty string, got {value!r}")
+    if Path(notebook).name != notebook:
+        raise ValueError(
+            f"notebook must be a bare notebook stem such as 'fig2_toy_noise', got {notebook!r}"
+        )
+    if part is not None and not (
+        isinstance(part, str) and part and all(c.islower() or c.isdigit() or c == "_" for c in part)
+        and part.isascii()
+    ):
+        raise ValueError(
+            f"part must be a short name of lower-case letters, digits and '_', such as 'a9', "
+            f"got {part!r}"
+        )
+    if not isinstance(figure, str):
+        raise ValueError(f"figure must be a string such as 'Fig 3', got {type(figure).__name__}")
+
+
+def _check_contents(measured: Any, holds: Any, notes: Any, figures: Any) -> bool | None:
+    """The checks of :func:`record_claim`'s measured numbers, verdict, notes and figures;
+    returns the verdict as a Python bool (or None)."""
+    if not isinstance(measured, Mapping):
+        raise ValueError(
+            f"measured must be a mapping {{name: value}}, got {type(measured).__name__}"
+        )
+    if isinstance(holds, np.bool_):
+        holds = bool(holds)
+    if holds is not None and not isinstance(holds, bool):
+        raise ValueError(
+            f"holds must be True, False or None (not testable at this profile), got {holds!r} "
+            f"of type {type(holds).__name__}"
+        )
+    if not isinstance(notes, str):
+        raise ValueError(f"notes must be a string, got {type(notes).__name__}")
+    if isinstance(figures, str | os.PathLike):
+        raise ValueError(
+            f"figures must be a list of paths, got the single path {figures!r}: wrap it in a list"
+        )
+    return holds
+
+
+def _evidence_records(evidence: Any) -> Any:
+    """:func:`record_claim`'s ``evidence`` as a list of records (a Verdict's ``as_record()``),
+    or None; anything else is refused."""
+    if hasattr(evidence, "as_record"):
+        evidence = evidence.as_record()
+    if evidence is not None and (
+        isinstance(evidence, str | Mapping) or not all(isinstance(e, Mapping) for e in evidence)
+    ):
+        raise ValueError(
+            "evidence must be a Verdict or a list of Evidence records (Evidence.as_record()), "
+            f"got {type(evidence).__name__}"
+        )
+    return evidence
 
 def record_name(record: Mapping[str, Any]) -> str:
     """A record's name: its notebook, plus ``.<part>`` for a notebook's further claims."""
@@ -180,19 +198,13 @@ def claim_summary(record: Mapping[str, Any]) -> str:
         "| measured | value |",
         "|---|---|",
     ]
-    for key, value in _flatten_mapping(record["measured"]):
+    for key, value in flatten_mapping(record["measured"]):
         lines.append(f"| {key} | {_format_value(value)} |")
     if record.get("evidence"):
         lines += ["", *evidence_table(record["evidence"])]
     if record.get("notes"):
         lines += ["", f"**Notes.** {record['notes']}"]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- findings report
-
-#: A claim is cut to this many characters in the summary table (in full in its section).
-SUMMARY_CLAIM_CHARS = 140
 
 
 def verdict_word(holds: bool | None) -> str:
@@ -233,7 +245,7 @@ def format_number(value: Any, digits: int = 3) -> str:
         return str(value)
     if isinstance(value, float):
         return f"{value:.{digits}g}"
-    return _cell(str(value))
+    return markdown_cell(str(value))
 
 
 def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -255,7 +267,7 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for test in evidence:
-        baseline = _cell(test.get("null") or "")
+        baseline = markdown_cell(test.get("null") or "")
         if test.get("null_value") is not None:
             baseline = f"{format_number(test['null_value'])} ({baseline})" if baseline else (
                 format_number(test["null_value"]))
@@ -265,10 +277,11 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
             effect += f" [{format_number(low)}, {format_number(high)}]"
         verdict = {True: "holds", False: "does not hold"}.get(test.get("holds"), "undecided")
         if test.get("reason"):
-            verdict += f": {_cell(test['reason'])}"
+            verdict += f": {markdown_cell(test['reason'])}"
         units = f"{test.get('units', '')} {test.get('unit', '')}".strip()
         lines.append(
-            f"| {_cell(test.get('name', ''))} | {_cell(test.get('statistic', ''))} | "
+            f"| {markdown_cell(test.get('name', ''))} | "
+            f"{markdown_cell(test.get('statistic', ''))} | "
             f"{format_number(test.get('value'))} | {baseline} | "
             f"{format_number(test.get('p_value'), digits=2)} | {units} | {effect.strip()} | "
             f"{verdict} |"
@@ -276,9 +289,9 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _test_text(test: Mapping[str, Any], units: bool = False) -> str:
+def evidence_text(test: Mapping[str, Any], units: bool = False) -> str:
     """One evidence test for a table cell: ``name: value vs baseline, p = ...`` (and its units)."""
-    text = f"{_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
+    text = f"{markdown_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
     if test.get("null_value") is not None:
         text += f" vs {format_number(test['null_value'])}"
     if test.get("p_value") is not None:
@@ -299,184 +312,32 @@ def key_numbers(record: Mapping[str, Any], limit: int = 4) -> str:
     'distance › PWCCA 0.0712; distance › mean CCA 0.403'
     """
     if record.get("evidence"):
-        return "; ".join(_test_text(test) for test in record["evidence"][:limit])
-    numbers = [(key, value) for key, value in _flatten_mapping(record.get("measured") or {},
+        return "; ".join(evidence_text(test) for test in record["evidence"][:limit])
+    numbers = [(key, value) for key, value in flatten_mapping(record.get("measured") or {},
                                                                separator=" › ")
                if isinstance(value, int | float) and not isinstance(value, bool)]
-    return "; ".join(f"{_cell(key)} {format_number(value)}" for key, value in numbers[:limit])
+    return "; ".join(f"{markdown_cell(key)} {format_number(value)}"
+                     for key, value in numbers[:limit])
 
 
-README_TABLE_START = "<!-- results table: generated from findings/default.json, do not edit -->"
-README_TABLE_END = "<!-- end of results table -->"
-
-
-def readme_table_markers(profile: str = "default") -> tuple[str, str]:
-    """The lines that frame a profile's results table in the README: :data:`README_TABLE_START`
-    and :data:`README_TABLE_END` for the default profile, the profile's name in both otherwise.
-
-    Examples
-    --------
-    >>> readme_table_markers("extended")[1]
-    '<!-- end of results table (extended) -->'
-    """
-    if profile == "default":
-        return README_TABLE_START, README_TABLE_END
-    return (f"<!-- results table ({profile}): generated from findings/{profile}.json, do not "
-            "edit -->", f"<!-- end of results table ({profile}) -->")
-
-
-def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures") -> str:
-    """The README's results table, generated from a run's findings (``findings.json``).
-
-    One row per claim record: the paper's figure with its thumbnails, the claim as the check
-    states it, each test's value against its baseline with its p-value and units, and the
-    verdict with the reasons of any test that failed or could not decide. Notebooks that failed
-    or were interrupted get a row saying so. The rows are framed by the report's profile's
-    :func:`readme_table_markers`, so a script can replace them and a test can compare them.
-    """
-    start, end = readme_table_markers(Path(str(report.get("profile", "default"))).name)
-    lines = [
-        start,
-        "| figure | the paper's claim, as tested | our run: each test, value vs baseline "
-        "| verdict |",
-        "|---|---|---|---|",
-    ]
-    for finding in report["findings"]:
-        images = " ".join(
-            f'<img src="{figures_dir}/{name}" width="300">'
-            for name in dict.fromkeys(finding.get("figures") or [])
-            if str(name).endswith(".png")
-        )
-        label = finding.get("figure") or record_name(finding)
-        tests = [_test_text(test, units=True) for test in finding.get("evidence") or []]
-        numbers = "; ".join(tests) if tests else key_numbers(finding)
-        lines.append(
-            f"| {images} {label} | {_cell(str(finding.get('claim', '')))} | {numbers} | "
-            f"**{_cell(verdict_text(finding))}** |"
-        )
-    for name in report.get("failed", []):
-        lines.append(f"| {name} | (the notebook failed in this run) |  | **failed** |")
-    for name in report.get("interrupted", []):
-        lines.append(f"| {name} | (interrupted before it finished) |  | **not run** |")
-    lines.append(end)
-    return "\n".join(lines) + "\n"
-
-
-def replace_readme_table(readme: str, table: str, profile: str = "default") -> str:
-    """``readme`` with the block between the profile's table markers replaced by ``table``."""
-    first, last = readme_table_markers(profile)
-    start, end = readme.find(first), readme.find(last)
-    if start < 0 or end < start:
-        raise ValueError(
-            f"the README has no results table framed by {first!r} and {last!r}: add the two "
-            "marker lines where the table goes"
-        )
-    return readme[:start] + table + readme[end + len(last) + 1:]
-
-
-def _batch(report: Mapping[str, Any]) -> str:
-    """What the run's time covers, when the last batch ran only some of the notebooks (the
-    others' records are from earlier batches, e.g. after ``cca-reproduce --only``)."""
-    ran = report.get("ran")
-    if ran is None or set(ran) >= {str(f.get("notebook")) for f in report["findings"]}:
-        return ""
-    if not ran:
-        return " (every notebook was up to date; their records are from earlier runs)"
-    return (f" for {len(ran)} notebook{'s' if len(ran) != 1 else ''} ({', '.join(ran)}); "
-            "the other records are from earlier runs")
-
-
-def findings_markdown(report: Mapping[str, Any]) -> str:
-    """The findings report of a batch run as Markdown.
-
-    It opens with a summary table (notebook, claim, key numbers to 3 significant digits,
-    verdict, figure link), then gives one section per notebook: its claim, its tests as a table
-    (when the record has ``evidence``), the measured numbers, notes and figures.
-
-    Parameters
-    ----------
-    report
-        What ``findings.json`` holds: ``profile``, ``finished``, ``seconds``, ``ran`` (the
-        notebooks the timed batch ran; optional), ``versions``,
-        ``failed`` and ``interrupted`` (notebook names), ``findings`` (the records of
-        :func:`record_claim`) and ``figures_dir`` (the figures folder relative to the report,
-        for links; optional).
-    """
-    figures_dir = report.get("figures_dir")
-    versions = ", ".join(f"{k} {v}" for k, v in report.get("versions", {}).items())
-    findings = report["findings"]
-    lines = [
-        f"# Findings ({report['profile']} profile)",
-        "",
-        f"Run finished {report['finished']} in {report['seconds'] / 60:.1f} min{_batch(report)}; "
-        f"{versions}.",
-        "",
-        "| notebook | claim | key numbers | verdict | figure |",
-        "|---|---|---|---|---|",
-    ]
-    for finding in findings:
-        name = record_name(finding)
-        anchor = name.lower().replace(".", "")
-        pictures = _figure_links(finding, figures_dir)
-        lines.append(
-            f"| [{name}](#{anchor}) | {_shorten(str(finding.get('claim', '')))} | "
-            f"{key_numbers(finding)} | **{verdict_word(finding.get('holds'))}** | "
-            f"{pictures[0] if pictures else ''} |"
-        )
-    for name in report.get("failed", []):
-        lines.append(f"| {name} | (notebook failed: see its log, {name}.log) |  | failed |  |")
-    for name in report.get("interrupted", []):
-        lines.append(
-            f"| {name} | (interrupted before it finished: rerun to resume) |  | not run |  |"
-        )
-    for finding in findings:
-        lines += ["", f"## {record_name(finding)}", ""]
-        lines += [f"**Verdict: {verdict_word(finding.get('holds'))}**", ""]
-        lines += [f"**Claim.** {str(finding.get('claim', '')).strip()}", ""]
-        if finding.get("evidence"):
-            lines += ["**Tests.**", "", *evidence_table(finding["evidence"]), ""]
-        lines += ["| measured | value |", "|---|---|"]
-        for key, value in _flatten_mapping(finding.get("measured") or {}, separator=" › "):
-            lines.append(f"| {_cell(key)} | {_readable(value)} |")
-        if finding.get("notes"):
-            lines += ["", f"*Notes.* {finding['notes']}"]
-        images = [f"![{Path(link).name}]({link})" for link in _figure_paths(finding, figures_dir)]
-        if images:
-            lines += ["", *images]
-    return "\n".join(lines) + "\n"
-
-
-def _figure_paths(finding: Mapping[str, Any], figures_dir: str | None) -> list[str]:
-    pngs = [f for f in finding.get("figures") or [] if str(f).endswith(".png")]
-    return [f"{figures_dir}/{f}" if figures_dir else str(f) for f in pngs]
-
-
-def _figure_links(finding: Mapping[str, Any], figures_dir: str | None) -> list[str]:
-    return [f"[{Path(path).stem}]({path})" for path in _figure_paths(finding, figures_dir)]
-
-
-def _shorten(text: str, limit: int = SUMMARY_CLAIM_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " …"
-    return _cell(text)
-
-
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """Text that stays inside one Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _readable(value: Any) -> str:
-    """A measured value for people: numbers to 3 significant digits, long lists cut."""
-    if isinstance(value, list):
-        if value and all(isinstance(v, list) for v in value):
-            return f"({len(value)} lists of {len(value[0])} values)"
-        shown = ", ".join(_readable(v) for v in value[:8])
-        return f"[{shown}{f', … ({len(value)} values)' if len(value) > 8 else ''}]"
-    if isinstance(value, Mapping):
-        return _cell(", ".join(f"{k}: {_readable(v)}" for k, v in value.items()))
-    return format_number(value)
+def flatten_mapping(
+    mapping: Mapping[str, Any], prefix: str = "", separator: str = "."
+) -> list[tuple[str, Any]]:
+    """``(name, value)`` of every leaf of a nested mapping, the keys on its path joined by
+    ``separator``, e.g. ``{"a": {"b": 1}}`` gives ``[("a.b", 1)]``."""
+    rows = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows.extend(flatten_mapping(value, prefix=f"{name}{separator}", separator=separator))
+        else:
+            rows.append((name, value))
+    return rows
 
 
 def _flatten(items: Iterable[Any]) -> list[Any]:
@@ -488,19 +349,6 @@ def _flatten(items: Iterable[Any]) -> list[Any]:
         else:
             flat.extend(_flatten(item))
     return flat
-
-
-def _flatten_mapping(
-    mapping: Mapping[str, Any], prefix: str = "", separator: str = "."
-) -> list[tuple[str, Any]]:
-    rows = []
-    for key, value in mapping.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            rows.extend(_flatten_mapping(value, prefix=f"{name}{separator}", separator=separator))
-        else:
-            rows.append((name, value))
-    return rows
 
 
 def _format_value(value: Any) -> str:
@@ -549,3 +397,4 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return found
+

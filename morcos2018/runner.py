@@ -1,4 +1,5 @@
-"""``cca-reproduce``: run the paper's notebooks in batch with papermill and collect the findings.
+"""The batch runner: run the paper's notebooks with papermill and collect the findings (its
+command line, ``cca-reproduce``: :mod:`morcos2018.cli`).
 
 A thin layer over papermill. Each notebook runs in its own process (``python -m papermill``)
 with the notebooks folder as working directory, under one profile, and writes:
@@ -22,26 +23,29 @@ When a batch starts, the ``.done.json`` and claim check of every notebook it is 
 removed, so no verdict outlives the run that made it: a notebook that fails on a rerun is reported
 as failed, never beside its old verdict.
 
-``-p NAME=VALUE`` sets a parameter of the notebooks whose cell tagged ``parameters`` assigns
-``NAME``; the others do not see it. A name no notebook of the batch takes is an error.
+An override (``-p NAME=VALUE``) sets a parameter of the notebooks whose cell tagged
+``parameters`` assigns ``NAME``; the others do not see it. A name no notebook of the batch takes is
+an error.
 
 Ctrl-C (SIGINT) stops the batch: running notebooks are interrupted, no new one starts, the findings
 of what finished are written, and ``cca-reproduce`` exits with status 130. The notebooks that did
 not finish are not marked done, so running the same command again resumes.
 
-At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check.
+At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check
+(:mod:`morcos2018.findings`).
 
 Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
 README shows), to ``figures/extended/`` for the extended profile (the README's second table) and
 to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
 
-``--plan`` lists every network the notebooks of the batch will train (config, cache key, epochs,
-whether the cache holds it, estimated cost) and trains nothing (:mod:`morcos2018.plan`).
-``--cluster ADDRESS`` (a running Dask scheduler) or ``--cluster local[:N]`` (a
-``distributed.LocalCluster`` of N worker processes) first trains the runs of the notebooks about to
-run on the cluster's workers, one task per run, into the shared cache
-(:mod:`morcos2018.sweep`); the notebooks then run here as always and load them. If a run fails
-on the cluster, no notebook runs and the exit status is 1.
+:func:`plan_batch` (``--plan``) lists every network the notebooks of the batch will train (config,
+cache key, epochs, whether the cache holds it, estimated cost) and trains nothing
+(:mod:`morcos2018.plan`). A cluster (``--cluster ADDRESS``, a running Dask scheduler, or
+``--cluster local[:N]``, a ``distributed.LocalCluster`` of N worker processes) first trains the
+runs of the notebooks about to run on the cluster's workers, one task per run, into the shared
+cache (:mod:`morcos2018.sweep`); the notebooks then run here as always and load them. If a run
+fails on the cluster, no notebook runs (:class:`~morcos2018.sweep.SweepError`; ``cca-reproduce``
+exits with status 1).
 
 The notebooks are those the installed package carries (the wheel ships the repository's
 ``notebooks/`` as ``morcos2018/notebooks``), or a clone's ``notebooks/`` when the package runs
@@ -50,8 +54,6 @@ from one; ``--notebooks-dir`` runs another folder of notebooks.
 
 from __future__ import annotations
 
-import argparse
-import errno
 import hashlib
 import json
 import math
@@ -65,15 +67,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from morcos2018.cache import cache_dir
-from morcos2018.config import available_profiles, load_profile, profile_files
+from morcos2018.config import load_profile, profile_files
 from morcos2018.files import write_json
-from morcos2018.plan import PlannedRun, format_plan, plan_records, training_plan
+from morcos2018.findings import findings_markdown
+from morcos2018.plan import PlannedRun, training_plan
 from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
 from morcos2018.provenance import PACKAGE_DIR, files_digest, package_digest
-from morcos2018.report import findings_markdown, result_files, versions
+from morcos2018.report import result_files, versions
 from morcos2018.sweep import SweepError, parse_cluster
 
 REPO_DIR = PACKAGE_DIR.parent
@@ -329,7 +331,7 @@ def write_findings(
 
     A notebook of ``runs`` that failed or was interrupted is listed as such, and no claim check
     of it is reported (one left by an earlier run would be a stale verdict). ``findings.md``
-    links the figures in ``figures_dir`` (see :func:`morcos2018.report.findings_markdown`).
+    links the figures in ``figures_dir`` (see :func:`morcos2018.findings.findings_markdown`).
     """
     failed = [r.name for r in runs if r.status == "failed"]
     interrupted = [r.name for r in runs if r.status == "interrupted"]
@@ -386,15 +388,38 @@ def run_batch(
     morcos2018.sweep.SweepError
         If the cluster cannot be used or a run failed on it (no notebook has run then).
     """
-    load_profile(profile)  # fail early, with the list of profiles, on a bad name
+    _check_batch(profile, jobs, timeout, cluster)
+    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
+    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
+    output, figures_dir = _batch_folders(profile, output, figures_dir)
+    batch = _Batch(output, len(notebooks), timeout, echo)
+    pending = batch.sort_out(notebooks, profile, overrides_of, figures_dir, force)
+    if cluster is not None and pending:
+        _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
+                          {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo)
+    batch.run(pending, jobs)
+    seconds = time.monotonic() - batch.started
+    report = write_findings(output, batch.runs, str(profile), seconds, figures_dir)
+    echo(_summary(batch.runs, report, time.monotonic() - batch.started))
+    return batch.runs
+
+
+def _check_batch(profile: str, jobs: int, timeout: float | None, cluster: str | None) -> None:
+    """Fail before anything is done on a bad profile name (with the list of profiles), number of
+    jobs, timeout or ``local:N`` cluster."""
+    load_profile(profile)
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout}")
     if cluster is not None:
-        parse_cluster(cluster)  # a bad local:N fails before anything is done
-    notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
-    overrides_of = _overrides_by_notebook(notebooks, overrides or {})
+        parse_cluster(cluster)
+
+
+def _batch_folders(profile: str, output: Path | None, figures_dir: Path | None
+                   ) -> tuple[Path, Path]:
+    """The batch's run folder (with its ``results/``) and figures folder, created; see the module
+    docstring for the defaults."""
     output = (output or Path("runs") / Path(str(profile)).name).resolve()
     if figures_dir is None:
         clone = clone_dir()
@@ -402,67 +427,94 @@ def run_batch(
         figures_dir = clone / shown if shown else output / "figures"
     (output / "results").mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    shared_parameters = {
-        "profile": str(profile),
-        "figures_dir": str(figures_dir.resolve()),
-        "results_dir": str((output / "results").resolve()),
-    }
-    started = time.monotonic()
-    total = len(notebooks)
-    runs: list[NotebookRun] = []
-    pending = []
-    shared = package_digest() + ":" + files_digest(profile_files(profile))
-    for notebook in notebooks:
-        parameters = {**shared_parameters, **overrides_of[notebook]}
-        digest = fingerprint(notebook, profile, parameters, shared)
-        if not force and _is_complete(notebook, output, digest):
-            runs.append(NotebookRun(notebook.stem, "skipped", log=output / f"{notebook.stem}.log"))
-            echo(f"[{len(runs)}/{total}] {notebook.stem}: up to date, skipped")
-        else:
-            _forget_result(notebook, output)
-            pending.append((notebook, parameters, digest))
-    if cluster is not None and pending:
-        _train_on_cluster(cluster, profile, [nb.stem for nb, _, _ in pending],
-                          {nb.stem: overrides_of[nb] for nb, _, _ in pending}, echo)
-    processes = _Processes()
+    return output, figures_dir
 
-    def execute(item: tuple[Path, dict[str, Any], str]) -> None:
+
+class _Pending(NamedTuple):
+    """A notebook the batch runs: its parameters and the fingerprint of its inputs."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+    digest: str
+
+
+class _Batch:
+    """The notebooks of one batch: which are up to date, running the others ``jobs`` at a time,
+    and what happened to each (:attr:`runs`, in the order they finished)."""
+
+    def __init__(self, output: Path, total: int, timeout: float | None,
+                 echo: Callable[[str], Any]) -> None:
+        self.output, self.total, self.timeout, self.echo = output, total, timeout, echo
+        self.started = time.monotonic()
+        self.runs: list[NotebookRun] = []
+        self.processes = _Processes()
+
+    def sort_out(self, notebooks: Sequence[Path], profile: str,
+                 overrides_of: dict[Path, dict[str, Any]], figures_dir: Path,
+                 force: bool) -> list[_Pending]:
+        """Skip the notebooks that are up to date; forget the done marker and claim checks of the
+        others (so no verdict outlives the run that made it) and return them, to run."""
+        shared_parameters = {
+            "profile": str(profile),
+            "figures_dir": str(figures_dir.resolve()),
+            "results_dir": str((self.output / "results").resolve()),
+        }
+        shared = package_digest() + ":" + files_digest(profile_files(profile))
+        pending = []
+        for notebook in notebooks:
+            parameters = {**shared_parameters, **overrides_of[notebook]}
+            digest = fingerprint(notebook, profile, parameters, shared)
+            if not force and _is_complete(notebook, self.output, digest):
+                self.runs.append(NotebookRun(notebook.stem, "skipped",
+                                             log=self.output / f"{notebook.stem}.log"))
+                self.echo(f"[{len(self.runs)}/{self.total}] {notebook.stem}: up to date, skipped")
+            else:
+                _forget_result(notebook, self.output)
+                pending.append(_Pending(notebook, parameters, digest))
+        return pending
+
+    def run(self, pending: list[_Pending], jobs: int) -> None:
+        """Run the pending notebooks; Ctrl-C stops them and marks the unfinished interrupted."""
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(self.execute, item) for item in pending]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                self.echo("Interrupted: stopping the running notebooks and starting no new one")
+                self.processes.interrupt()
+                pool.shutdown(cancel_futures=True)
+        finished = {run.name for run in self.runs}
+        self.runs.extend(NotebookRun(item.notebook.stem, "interrupted") for item in pending
+                         if item.notebook.stem not in finished)
+
+    def execute(self, item: _Pending) -> None:
+        """Run one notebook (unless the batch was interrupted), mark it done if it succeeded."""
         notebook, parameters, digest = item
-        if processes.interrupted.is_set():
+        if self.processes.interrupted.is_set():
             return
-        echo(f"[running] {notebook.stem} (elapsed {_clock(time.monotonic() - started)})")
+        self.echo(f"[running] {notebook.stem} (elapsed {self._elapsed()})")
         began = time.monotonic()
-        ok, error = run_notebook(notebook, output, parameters, timeout, processes, echo)
+        ok, error = run_notebook(notebook, self.output, parameters, self.timeout, self.processes,
+                                 self.echo)
         seconds = time.monotonic() - began
         if ok:
             write_json(
-                output / f"{notebook.stem}.done.json",
+                self.output / f"{notebook.stem}.done.json",
                 {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
                 default=str,
             )
-        status = "done" if ok else "interrupted" if processes.interrupted.is_set() else "failed"
-        runs.append(NotebookRun(notebook.stem, status, seconds, output / f"{notebook.stem}.log",
-                                error if status == "failed" else ""))
+        interrupted = self.processes.interrupted.is_set()
+        status = "done" if ok else "interrupted" if interrupted else "failed"
+        self.runs.append(NotebookRun(notebook.stem, status, seconds,
+                                     self.output / f"{notebook.stem}.log",
+                                     error if status == "failed" else ""))
         verdict = f"FAILED ({error})" if status == "failed" else status
-        echo(
-            f"[{len(runs)}/{total}] {notebook.stem}: {verdict} in {_clock(seconds)}"
-            f" (elapsed {_clock(time.monotonic() - started)})"
-        )
+        self.echo(f"[{len(self.runs)}/{self.total}] {notebook.stem}: {verdict} in "
+                  f"{_clock(seconds)} (elapsed {self._elapsed()})")
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(execute, item) for item in pending]
-        try:
-            for future in futures:
-                future.result()
-        except KeyboardInterrupt:
-            echo("Interrupted: stopping the running notebooks and starting no new one")
-            processes.interrupt()
-            pool.shutdown(cancel_futures=True)
-    finished = {run.name for run in runs}
-    runs += [NotebookRun(nb.stem, "interrupted") for nb, _, _ in pending if nb.stem not in finished]
-    report = write_findings(output, runs, str(profile), time.monotonic() - started, figures_dir)
-    echo(_summary(runs, report, time.monotonic() - started))
-    return runs
+    def _elapsed(self) -> str:
+        return _clock(time.monotonic() - self.started)
 
 
 def plan_batch(
@@ -526,149 +578,3 @@ def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
             "(finished notebooks are skipped)."
         ]
     return "\n".join(lines)
-
-
-def _parse_override(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.isidentifier():
-        raise argparse.ArgumentTypeError(f"-p expects NAME=VALUE (e.g. -p seeds=3), got {text!r}")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError(
-            f"expects a positive number of seconds (e.g. --timeout 3600), got {text!r}; "
-            "leave it out for no timeout"
-        )
-    return seconds
-
-
-#: Errors of a folder that cannot take the run's outputs (not writable, read-only, full).
-UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC)
-#: The extra of morcos2018 that installs each optional module the runner imports.
-EXTRAS = {"papermill": "notebooks", "nbformat": "notebooks", "ipykernel": "notebooks",
-          "distributed": "dask", "dask": "dask"}
-
-
-def missing_module_message(module: str | None) -> str:
-    """One line saying what to install for a missing ``module``."""
-    top = (module or "").split(".")[0]
-    if top in EXTRAS:
-        extra = EXTRAS[top]
-        use = "--cluster" if extra == "dask" else "running notebooks"
-        return (f"{use} needs {top}, which is not installed: pip install "
-                f"'morcos2018[{extra}]' (from a clone: pip install ./cca '.[{extra}]')")
-    return (f"the module {top or 'a dependency'} is not installed: reinstall the reproduction "
-            "with its dependencies (from a clone: pip install ./cca '.[notebooks]')")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point of ``cca-reproduce``.
-
-    Exit status: 0 if every notebook finished, 1 if one failed, 2 for bad arguments, 130 if
-    interrupted (Ctrl-C).
-    """
-    parser = argparse.ArgumentParser(
-        prog="cca-reproduce",
-        description="Run the reproduction notebooks with papermill and write a findings report.",
-    )
-    parser.add_argument(
-        "--profile", default="default",
-        help=f"{', '.join(available_profiles())} (see the README), or a folder of profile files",
-    )
-    parser.add_argument(
-        "--only",
-        nargs="+",
-        default=(),
-        metavar="NOTEBOOK",
-        help="run these notebooks (stems or prefixes, e.g. fig3 fig6)",
-    )
-    parser.add_argument("--output", type=Path, help="run folder (default runs/<profile>)")
-    parser.add_argument("--figures-dir", type=Path, help="where the notebooks save figures")
-    parser.add_argument("--notebooks-dir", type=Path, help="folder of notebooks to run")
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        action="append",
-        type=_parse_override,
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a notebook parameter (JSON value)",
-    )
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
-    parser.add_argument("--force", action="store_true", help="rerun even up-to-date notebooks")
-    parser.add_argument(
-        "--timeout", type=_positive_seconds, help="per-cell timeout in seconds (default: none)"
-    )
-    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
-    parser.add_argument(
-        "--plan", nargs="?", const="table", choices=("table", "json"),
-        help="list the networks the notebooks will train (config, cache key, epochs, cost) and "
-        "exit, training nothing; 'json' for every config",
-    )
-    parser.add_argument(
-        "--cluster", metavar="ADDRESS",
-        help="train the networks on a Dask cluster first: a scheduler address "
-        "(tcp://host:8786) or local[:N] (N local worker processes); the cache (CCA_CACHE_DIR) "
-        "must be a folder every worker sees at the same path",
-    )
-    args = parser.parse_args(argv)
-    try:
-        if args.list:
-            for notebook in discover_notebooks(args.notebooks_dir or default_notebooks_dir()):
-                print(notebook.stem)
-            return 0
-        if args.plan:
-            records = plan_records(plan_batch(args.profile, args.only, args.notebooks_dir,
-                                              dict(args.parameter)))
-            if args.plan == "json":
-                print(json.dumps(records, indent=1))
-            else:
-                print(format_plan(records, str(args.profile), cache_dir()))
-            return 0
-        runs = run_batch(
-            profile=args.profile,
-            only=args.only,
-            output=args.output,
-            figures_dir=args.figures_dir,
-            notebooks_dir=args.notebooks_dir,
-            overrides=dict(args.parameter),
-            jobs=args.jobs,
-            force=args.force,
-            timeout=args.timeout,
-            cluster=args.cluster,
-        )
-    except ModuleNotFoundError as error:
-        print(f"cca-reproduce: {missing_module_message(error.name)}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as error:
-        print(f"cca-reproduce: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        if error.errno not in UNWRITABLE:
-            raise
-        print(f"cca-reproduce: cannot write {error.filename or 'the output'} "
-              f"({error.strerror}); pass --output (and --figures-dir) a folder you can write, "
-              "or free some space", file=sys.stderr)
-        return 2
-    except SweepError as error:
-        print(f"cca-reproduce: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cca-reproduce: interrupted", file=sys.stderr)
-        return 130
-    if any(r.status == "interrupted" for r in runs):
-        return 130
-    return 1 if any(r.status == "failed" for r in runs) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from morcos2018 import report
+from morcos2018.findings import findings_markdown, readme_results_table, replace_readme_table
 from morcos2018.runner import PUBLISHED_FIGURES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,12 +37,12 @@ def main(argv: list[str]) -> None:
     folder = REPO / "findings"
     folder.mkdir(exist_ok=True)
     (folder / f"{profile}.json").write_text(json.dumps(findings, indent=2) + "\n", encoding="utf-8")
-    (folder / f"{profile}.md").write_text(report.findings_markdown(findings), encoding="utf-8")
+    (folder / f"{profile}.md").write_text(findings_markdown(findings), encoding="utf-8")
     print(f"wrote findings/{profile}.json and findings/{profile}.md")
     if profile in PUBLISHED_FIGURES:
         readme = REPO / "README.md"
-        table = report.readme_results_table(findings, figures)
-        readme.write_text(report.replace_readme_table(readme.read_text(), table, profile))
+        table = readme_results_table(findings, figures)
+        readme.write_text(replace_readme_table(readme.read_text(), table, profile))
         print(f"regenerated the README's results table of the {profile} profile")
 
 

@@ -100,7 +100,7 @@ def smoke_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cache, the run folder (``runs/smoke``: executed notebooks, logs, claim records) and the
     figures.
     """
-    from morcos2018 import runner
+    from morcos2018 import cli
 
     root = tmp_path_factory.mktemp("smoke")
     cache = root / "cache"
@@ -110,12 +110,12 @@ def smoke_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         patch.chdir(root)
         patch.setenv("CCA_CACHE_DIR", str(cache))
         with contextlib.redirect_stdout(io.StringIO()) as printed:
-            plan_status = runner.main(shlex.split(plan_command)[1:])
+            plan_status = cli.main(shlex.split(plan_command)[1:])
         plan_out = printed.getvalue()
         killer.start()
         try:
             with contextlib.redirect_stdout(io.StringIO()) as printed:
-                sweep_status = runner.main(shlex.split(cluster_command)[1:])
+                sweep_status = cli.main(shlex.split(cluster_command)[1:])
         finally:
             killer.done.set()
     run = root / "runs" / "smoke"

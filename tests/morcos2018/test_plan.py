@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from morcos2018 import plan, runner, sweep
+from morcos2018 import cli, plan, runner, sweep
 from morcos2018.cache import run_key
 from morcos2018.config import load_profile
 from morcos2018.lm_training import lm_config
@@ -111,12 +111,12 @@ def test_cost_follows_the_architecture_and_the_data():
 
 def test_cli_plan_lists_the_runs_and_trains_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path / "cache"))
-    assert runner.main(["--profile", "smoke", "--plan"]) == 0
+    assert cli.main(["--profile", "smoke", "--plan"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("training plan of profile smoke: 12 runs (0 cached, 0 partial, "
                                "12 to train)")
     assert len(table) == 2 + 12
-    assert runner.main(["--profile", "smoke", "--plan", "json", "--only", "fig6"]) == 0
+    assert cli.main(["--profile", "smoke", "--plan", "json", "--only", "fig6"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [r["label"] for r in records] == ["5-layer LSTM seed 0 (width 12)",
                                              "3-layer LSTM seed 0 (width 12)"]
@@ -126,7 +126,7 @@ def test_cli_plan_lists_the_runs_and_trains_nothing(tmp_path, monkeypatch, capsy
 
 @pytest.mark.parametrize("spec", ["local:0", "local:two"])
 def test_a_bad_local_cluster_is_refused_before_anything_runs(tmp_path, capsys, spec):
-    status = runner.main(["--profile", "smoke", "--cluster", spec, "--output", str(tmp_path)])
+    status = cli.main(["--profile", "smoke", "--cluster", spec, "--output", str(tmp_path)])
     assert status == 2
     assert "local:N with N >= 1" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()

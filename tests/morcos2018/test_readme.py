@@ -41,11 +41,11 @@ def test_readme_results_table_is_generated_from_the_committed_findings(profile):
     committed (and its table only then)."""
     import json
 
-    from morcos2018 import report
+    from morcos2018.findings import findings_markdown, readme_results_table, readme_table_markers
     from morcos2018.runner import PUBLISHED_FIGURES
 
     text = README.read_text(encoding="utf-8")
-    first, last = report.readme_table_markers(profile)
+    first, last = readme_table_markers(profile)
     source = FINDINGS / f"{profile}.json"
     if profile != "default" and not source.exists():
         assert first not in text, f"the README shows a {profile} table without {source}"
@@ -54,12 +54,12 @@ def test_readme_results_table_is_generated_from_the_committed_findings(profile):
     start = text.index(first)
     end = text.index(last) + len(last) + 1
     figures = PUBLISHED_FIGURES[profile]
-    assert text[start:end] == report.readme_results_table(findings, figures), (
+    assert text[start:end] == readme_results_table(findings, figures), (
         f"the README's results table differs from findings/{profile}.json: run "
         f"`python scripts/publish_findings.py runs/{profile}` after `make reproduce`"
     )
     markdown = source.with_suffix(".md").read_text(encoding="utf-8")
-    assert markdown == report.findings_markdown(findings)
+    assert markdown == findings_markdown(findings)
     assert findings["profile"] == profile and not findings["failed"]
     assert all(record.get("evidence") for record in findings["findings"]), (
         "every committed claim must carry its evidence"

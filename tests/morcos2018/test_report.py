@@ -1,4 +1,5 @@
-"""Tests of the reporting helpers (figures, claims) and the group statistics."""
+"""Tests of the reporting helpers (figures, claim records, the findings report) and the group
+statistics."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from morcos2018 import plotting, report, stats  # noqa: E402
+from morcos2018 import findings, plotting, report, stats  # noqa: E402
 
 
 @pytest.fixture()
@@ -143,16 +144,16 @@ def test_permutation_test_detects_a_real_difference():
     result = stats.permutation_test(d, range(5), range(5, 10), alternative="less")
     assert result.exact and result.n_permutations == 252
     assert result.statistic < -0.15
-    assert result.p_value <= 2 / 252
+    assert result.pvalue <= 2 / 252
 
 
 def test_permutation_test_does_not_detect_a_null_difference():
-    p_values = [
-        stats.permutation_test(_two_groups(0.0, seed), range(5), range(5, 10)).p_value
+    pvalues = [
+        stats.permutation_test(_two_groups(0.0, seed), range(5), range(5, 10)).pvalue
         for seed in range(20)
     ]
-    assert np.mean(np.array(p_values) < 0.05) <= 0.15
-    assert np.median(p_values) > 0.2
+    assert np.mean(np.array(pvalues) < 0.05) <= 0.15
+    assert np.median(pvalues) > 0.2
 
 
 def test_permutation_test_random_relabelling_uses_plus_one():
@@ -166,7 +167,7 @@ def test_permutation_test_random_relabelling_uses_plus_one():
         n_permutations=199,
     )
     assert not result.exact and result.n_permutations == 199
-    assert result.p_value == pytest.approx(1 / 200)
+    assert result.pvalue == pytest.approx(1 / 200)
 
 
 def test_permutation_test_validates():
@@ -180,9 +181,9 @@ def test_permutation_test_validates():
 def test_pearson():
     x = np.arange(10.0)
     strong = stats.pearson(x, -2 * x + np.sin(x))
-    assert strong.r < -0.95 and strong.p_value < 1e-4 and strong.n == 10
+    assert strong.r < -0.95 and strong.pvalue < 1e-4 and strong.n == 10
     noise = np.random.default_rng(0).standard_normal(10)
-    assert stats.pearson(x, noise).p_value > 0.05
+    assert stats.pearson(x, noise).pvalue > 0.05
     with pytest.raises(ValueError, match="constant"):
         stats.pearson(x, np.ones(10))
     with pytest.raises(ValueError, match="equal length"):
@@ -221,7 +222,7 @@ def _report() -> dict:
 
 def test_findings_open_with_a_summary_table_of_rounded_numbers():
     """Issue 13, item 4: findings.md printed nested dicts with 16 digits."""
-    markdown = report.findings_markdown(_report())
+    markdown = findings.findings_markdown(_report())
     summary = markdown.split("\n## ")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| ")]
     assert rows[0] == "| notebook | claim | key numbers | verdict | figure |"
@@ -238,7 +239,7 @@ def test_findings_open_with_a_summary_table_of_rounded_numbers():
 
 
 def test_findings_give_each_notebook_a_readable_section_with_its_tests():
-    markdown = report.findings_markdown(_report())
+    markdown = findings.findings_markdown(_report())
     sections = dict(s.split("\n", 1) for s in markdown.split("\n## ")[1:])
     assert list(sections) == ["fig2_toy_noise", "fig3_memorization"]
     fig2, fig3 = sections.values()
@@ -285,7 +286,7 @@ def test_record_claim_parts_get_their_own_files_and_sections(tmp_path, capsys):
     assert json.loads((tmp_path / "fig3.a9.json").read_text())["claim"] == "appendix claim"
     assert [p.name for p in report.result_files(tmp_path, "fig3")] == ["fig3.json", "fig3.a9.json"]
     assert "### fig3.a9: DOES NOT HOLD" in capsys.readouterr().out
-    markdown = report.findings_markdown({**_report(), "findings": [main, part]})
+    markdown = findings.findings_markdown({**_report(), "findings": [main, part]})
     assert "[fig3.a9](#fig3a9)" in markdown and "\n## fig3.a9\n" in markdown
 
 
@@ -306,19 +307,19 @@ def _claim(name, holds, part=None, reason=""):
 
 
 def test_readme_results_table_one_row_per_claim_with_tests_and_reasons():
-    findings = {"findings": [_claim("a", True), _claim("a", None, "b", "too few seeds")],
-                "failed": ["c"], "interrupted": []}
-    table = report.readme_results_table(findings)
+    batch = {"findings": [_claim("a", True), _claim("a", None, "b", "too few seeds")],
+             "failed": ["c"], "interrupted": []}
+    table = findings.readme_results_table(batch)
     lines = table.splitlines()
-    assert lines[0] == report.README_TABLE_START and lines[-1] == report.README_TABLE_END
+    assert lines[0] == findings.README_TABLE_START and lines[-1] == findings.README_TABLE_END
     assert lines[3] == ('| <img src="figures/a.png" width="300"> A | a \\| claim | closer: 0.25 vs '
                         '0.5, p = 0.031 (5 seeds) | **holds** |')
     assert lines[4].endswith("| **undecided (closer: too few seeds)** |")
     assert lines[5] == "| c | (the notebook failed in this run) |  | **failed** |"
-    readme = f"intro\n{report.README_TABLE_START}\nold\n{report.README_TABLE_END}\noutro\n"
-    assert report.replace_readme_table(readme, table) == f"intro\n{table}outro\n"
+    readme = f"intro\n{findings.README_TABLE_START}\nold\n{findings.README_TABLE_END}\noutro\n"
+    assert findings.replace_readme_table(readme, table) == f"intro\n{table}outro\n"
     with pytest.raises(ValueError, match="marker lines"):
-        report.replace_readme_table("no table here", table)
+        findings.replace_readme_table("no table here", table)
 
 
 def test_verdict_text_names_what_failed():
@@ -331,10 +332,11 @@ def test_verdict_text_names_what_failed():
 def test_the_run_time_says_which_notebooks_it_timed_when_a_batch_ran_only_some():
     """After ``cca-reproduce --only``, findings.md timed only those notebooks but read as if the
     whole run had taken that long."""
-    partial = report.findings_markdown({**_report(), "ran": ["fig3_memorization"]})
+    partial = findings.findings_markdown({**_report(), "ran": ["fig3_memorization"]})
     assert "in 1.5 min for 1 notebook (fig3_memorization); the other records are from earlier" \
         in partial
-    whole = report.findings_markdown({**_report(), "ran": ["fig2_toy_noise", "fig3_memorization"]})
+    ran = ["fig2_toy_noise", "fig3_memorization"]
+    whole = findings.findings_markdown({**_report(), "ran": ran})
     assert "in 1.5 min; python" in whole
-    assert "up to date" in report.findings_markdown({**_report(), "ran": []})
-    assert "in 1.5 min; python" in report.findings_markdown(_report())  # older reports
+    assert "up to date" in findings.findings_markdown({**_report(), "ran": []})
+    assert "in 1.5 min; python" in findings.findings_markdown(_report())  # older reports

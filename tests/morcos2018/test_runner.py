@@ -1,5 +1,5 @@
-"""The batch runner on tiny notebooks: outputs, resume, failure isolation, findings report,
-stale verdicts, parameter checks, Ctrl-C."""
+"""The batch runner and its command line on tiny notebooks: outputs, resume, failure isolation,
+findings report, stale verdicts, parameter checks, Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from morcos2018 import runner
+from morcos2018 import cli, runner
 
 slow = pytest.mark.slow  # runs notebooks (a few seconds each)
 
@@ -125,7 +125,7 @@ def test_outputs_stored_in_a_notebook_do_not_change_its_identity(workspace):
 def test_a_failing_notebook_does_not_stop_the_others(workspace, capsys):
     write_notebook(workspace["notebooks"], "alpha", body="raise RuntimeError('boom in alpha')")
     write_notebook(workspace["notebooks"], "beta")
-    code = runner.main(
+    code = cli.main(
         [
             "--profile",
             str(workspace["profile"]),
@@ -155,7 +155,7 @@ def test_killed_batch_resumes_without_redoing_finished_notebooks(workspace, tmp_
     command = [
         sys.executable,
         "-m",
-        "morcos2018.runner",
+        "morcos2018.cli",
         "--profile",
         str(workspace["profile"]),
         "--output",
@@ -178,19 +178,19 @@ def test_killed_batch_resumes_without_redoing_finished_notebooks(workspace, tmp_
 def test_bad_arguments_give_a_clear_message(workspace, capsys):
     write_notebook(workspace["notebooks"], "alpha")
     base = ["--output", str(workspace["output"]), "--notebooks-dir", str(workspace["notebooks"])]
-    assert runner.main(["--profile", "no-such-profile", *base]) == 2
+    assert cli.main(["--profile", "no-such-profile", *base]) == 2
     assert "profile 'no-such-profile' not found" in capsys.readouterr().err
-    assert runner.main(["--profile", str(workspace["profile"]), "--only", "gamma", *base]) == 2
+    assert cli.main(["--profile", str(workspace["profile"]), "--only", "gamma", *base]) == 2
     assert "--only gamma: no such notebook; choose from alpha" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        runner.main(["-p", "not a pair", *base])
+        cli.main(["-p", "not a pair", *base])
 
 
 @slow
 def test_list_and_only(workspace, capsys):
     write_notebook(workspace["notebooks"], "fig2_toy")
     write_notebook(workspace["notebooks"], "fig3_memo")
-    assert runner.main(["--list", "--notebooks-dir", str(workspace["notebooks"])]) == 0
+    assert cli.main(["--list", "--notebooks-dir", str(workspace["notebooks"])]) == 0
     assert capsys.readouterr().out.split() == ["fig2_toy", "fig3_memo"]
     assert statuses(batch(workspace, only=["fig3"])) == {"fig3_memo": "done"}
 
@@ -236,7 +236,7 @@ def test_an_unknown_parameter_is_an_error_naming_the_parameters(workspace, capsy
     """Issue 15, item 12: a typo in -p stops the batch before any notebook runs."""
     write_notebook(workspace["notebooks"], "alpha")
     write_notebook(workspace["notebooks"], "beta", extra_parameters="\noffset = 0")
-    code = runner.main(["-p", "scale_typo=2", "-p", "offset=1", *cli_arguments(workspace)])
+    code = cli.main(["-p", "scale_typo=2", "-p", "offset=1", *cli_arguments(workspace)])
     assert code == 2
     error = capsys.readouterr().err
     assert "-p scale_typo: no such parameter in alpha, beta" in error
@@ -259,7 +259,7 @@ def test_a_parameter_reaches_only_the_notebooks_that_take_it(workspace):
 def test_timeout_must_be_a_positive_number(workspace, capsys, timeout):
     """Issue 15, item 12: --timeout -5 was accepted."""
     with pytest.raises(SystemExit) as exit_:
-        runner.main(["--timeout", timeout, *cli_arguments(workspace)])
+        cli.main(["--timeout", timeout, *cli_arguments(workspace)])
     assert exit_.value.code == 2
     assert "--timeout: expects a positive number of seconds" in capsys.readouterr().err
 
@@ -274,7 +274,7 @@ def test_ctrl_c_stops_cleanly_reports_what_finished_and_resumes(workspace, tmp_p
     write_notebook(workspace["notebooks"], "alpha")
     write_notebook(workspace["notebooks"], "beta", hang_flag=str(flag))
     write_notebook(workspace["notebooks"], "gamma")
-    command = [sys.executable, "-m", "morcos2018.runner", *cli_arguments(workspace)]
+    command = [sys.executable, "-m", "morcos2018.cli", *cli_arguments(workspace)]
     # A shell without job control starts background jobs with SIGINT ignored, and a Python that
     # inherits SIG_IGN never raises KeyboardInterrupt: give the batch Ctrl-C's usual handling.
     process = subprocess.Popen(
@@ -342,12 +342,12 @@ def test_progress_lines_of_a_notebook_reach_the_terminal(workspace):
 def test_a_missing_optional_module_is_one_line_naming_the_extra(tmp_path, monkeypatch, capsys):
     """Issue 26, item 4: --cluster without the dask extra printed a ModuleNotFoundError
     traceback."""
-    assert "morcos2018[notebooks]" in runner.missing_module_message("papermill")
-    assert "morcos2018[dask]" in runner.missing_module_message("distributed.deploy")
-    assert "not installed" in runner.missing_module_message("something_else")
+    assert "morcos2018[notebooks]" in cli.missing_module_message("papermill")
+    assert "morcos2018[dask]" in cli.missing_module_message("distributed.deploy")
+    assert "not installed" in cli.missing_module_message("something_else")
     monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path / "cache"))  # empty: the plan has runs
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
-    status = runner.main(["--profile", "smoke", "--only", "fig1_cnn", "--cluster", "local:1",
+    status = cli.main(["--profile", "smoke", "--only", "fig1_cnn", "--cluster", "local:1",
                           "--output", str(tmp_path / "run")])
     error = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(error) == 1, error
@@ -361,8 +361,8 @@ def test_an_unwritable_output_is_one_line(tmp_path, monkeypatch, capsys):
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "run"))
 
-    monkeypatch.setattr(runner, "run_batch", read_only)
-    assert runner.main(["--profile", "smoke", "--output", str(tmp_path / "run")]) == 2
+    monkeypatch.setattr(cli, "run_batch", read_only)
+    assert cli.main(["--profile", "smoke", "--output", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "Read-only file system" in error[0] and "--output" in error[0]
 
@@ -370,7 +370,7 @@ def test_an_unwritable_output_is_one_line(tmp_path, monkeypatch, capsys):
 def test_help_names_every_shipped_profile(capsys):
     """Issue 26, item 6: --help omitted the extended profile."""
     with pytest.raises(SystemExit):
-        runner.main(["--help"])
+        cli.main(["--help"])
     shown = " ".join(capsys.readouterr().out.split())
     for profile in ("smoke", "default", "extended", "paper"):
         assert profile in shown

@@ -21,7 +21,7 @@ import shlex
 import numpy as np
 import pytest
 
-from morcos2018 import runner, sweep
+from morcos2018 import cli, runner, sweep
 from morcos2018.cache import run_key
 from morcos2018.lm_training import train_lm
 from morcos2018.models import cnn_config, train_cnn
@@ -73,7 +73,7 @@ def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_noth
 
     # Planned again, everything is cached: nothing is trained, no cluster is started.
     monkeypatch.setenv("CCA_CACHE_DIR", str(cache))
-    assert runner.main(shlex.split(plan_command)[1:]) == 0
+    assert cli.main(shlex.split(plan_command)[1:]) == 0
     assert "12 runs (12 cached, 0 partial, 0 to train)" in capsys.readouterr().out
     again = sweep.run_plan(plan, "tcp://127.0.0.1:1", echo=lambda _: None)  # nothing listens
     assert len(again.cached) == 12 and not again.finished
