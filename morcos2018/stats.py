@@ -37,7 +37,7 @@ class PermutationResult(NamedTuple):
     """Observed statistic, its p-value and how many labellings the null distribution used."""
 
     statistic: float
-    p_value: float
+    pvalue: float
     n_permutations: int
     exact: bool
 
@@ -46,7 +46,7 @@ class Correlation(NamedTuple):
     """Pearson correlation ``r`` of ``n`` pairs and its two-sided p-value."""
 
     r: float
-    p_value: float
+    pvalue: float
     n: int
 
 
@@ -153,7 +153,7 @@ def permutation_test(
     >>> d = rng.uniform(0.4, 0.6, (10, 10)); d = (d + d.T) / 2
     >>> d[:5, :5] -= 0.3  # group a is tighter
     >>> result = permutation_test(d, range(5), range(5, 10), alternative="less")
-    >>> result.p_value < 0.01, result.exact
+    >>> result.pvalue < 0.01, result.exact
     (True, True)
     """
     matrix = _check_distances(distances)
@@ -192,10 +192,10 @@ def permutation_test(
     else:
         extreme = np.abs(null_values) >= abs(observed) - 1e-12
     if exact:
-        p_value = extreme.sum() / len(null_values)
+        pvalue = extreme.sum() / len(null_values)
     else:
-        p_value = (1 + extreme.sum()) / (1 + len(null_values))
-    return PermutationResult(observed, float(p_value), len(null_values), exact)
+        pvalue = (1 + extreme.sum()) / (1 + len(null_values))
+    return PermutationResult(observed, float(pvalue), len(null_values), exact)
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> Correlation:

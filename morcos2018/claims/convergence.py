@@ -285,7 +285,7 @@ def reference_settled(
             value=worst,
             null=f"pre-declared tolerance {tolerance:g} (size rule, no test of an absence)",
             null_value=tolerance,
-            p_value=None,
+            pvalue=None,
             units=len(values),
             unit="runs",
             effect=worst - tolerance,
@@ -660,11 +660,11 @@ def _layer_relabelling_test(
                        axis=0)
         exact = False
     tie = 1e-12
-    p_value = float(np.mean(null >= observed - tie)) if exact else float(
+    pvalue = float(np.mean(null >= observed - tie)) if exact else float(
         (1 + np.sum(null >= observed - tie)) / (1 + len(null)))
     smallest = float(np.mean(null >= null.max() - tie)) if exact else 1 / (1 + len(null))
     holds, reason = evidence.decide(
-        p_value, smallest, alpha, observed >= threshold,
+        pvalue, smallest, alpha, observed >= threshold,
         f"mean correlation at least {threshold}",
     )
     if len(values) < min_runs:
@@ -681,7 +681,7 @@ def _layer_relabelling_test(
             f"({'all' if exact else 'random'} {len(null)} relabellings)"
         ),
         null_value=float(null.mean()),
-        p_value=p_value,
+        pvalue=pvalue,
         units=len(values),
         unit="runs",
         effect=observed - float(null.mean()),

@@ -189,7 +189,7 @@ def coefficients_lag_performance(
     )
     last = [len(rho) - 1 for rho, _ in networks]
     if any(t == end for t, end in zip(converged, last, strict=True)):
-        test = dataclasses.replace(test, p_value=None, holds=None, reason=(
+        test = dataclasses.replace(test, pvalue=None, holds=None, reason=(
             f"{metric} converges only at the final checkpoint (checkpoints {converged} of "
             f"{last}): there is no checkpoint after convergence to compare"
         ))

@@ -14,7 +14,7 @@ about size, an effect threshold, both parameters of the check):
   minimum. The reason says which.
 
 The record of a verdict (:meth:`Verdict.as_record`) is what notebooks store under ``evidence``:
-a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``p_value``, ``units``
+a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``pvalue``, ``units``
 and ``holds``, plus the effect, its interval and the reason.
 
 The tests here are exact where the number of relabellings is small enough to enumerate, and
@@ -78,7 +78,7 @@ class Evidence:
         The baseline it is compared with and how its distribution was obtained.
     null_value : float or None
         The baseline's value (chance level, value at initialization, null mean).
-    p_value : float or None
+    pvalue : float or None
         One-sided p-value in the claimed direction; None when no test was run.
     units : int
         Number of independent units the test is over.
@@ -99,7 +99,7 @@ class Evidence:
     value: float
     null: str
     null_value: float | None
-    p_value: float | None
+    pvalue: float | None
     units: int
     unit: str
     effect: float | None = None
@@ -115,7 +115,7 @@ class Evidence:
             "value": _plain(self.value),
             "null": self.null,
             "null_value": _plain(self.null_value),
-            "p_value": _plain(self.p_value),
+            "p_value": _plain(self.pvalue),
             "units": int(self.units),
             "unit": self.unit,
             "effect": _plain(self.effect),
@@ -159,7 +159,7 @@ class Verdict:
         """One line per test: name, value vs baseline, p, units, verdict."""
         lines = [f"{self.claim} -> {_word(self.holds)}"]
         for test in self.tests:
-            p = "n/a" if test.p_value is None else f"{test.p_value:.3g}"
+            p = "n/a" if test.pvalue is None else f"{test.pvalue:.3g}"
             base = "" if test.null_value is None else f" vs {test.null_value:.3g}"
             lines.append(
                 f"  - {test.name}: {test.value:.3g}{base} (p = {p}, {test.units} {test.unit}) "
@@ -169,7 +169,7 @@ class Verdict:
 
 
 def decide(
-    p_value: float,
+    pvalue: float,
     smallest_p: float,
     alpha: float = ALPHA,
     effect_ok: bool = True,
@@ -186,8 +186,8 @@ def decide(
             f"too few units: the smallest p-value these units allow is {smallest_p:.3g} > "
             f"alpha = {alpha}"
         )
-    if p_value > alpha:
-        return False, f"p = {p_value:.3g} > alpha = {alpha}"
+    if pvalue > alpha:
+        return False, f"p = {pvalue:.3g} > alpha = {alpha}"
     if not effect_ok:
         return False, f"significant, but the effect fails the pre-declared rule: {effect_rule}"
     return True, ""
@@ -226,7 +226,7 @@ def group_difference(
     smallest = 1 / splits if result.exact else 1 / (1 + n_permutations)
     null_mean = _relabelled_mean(distances, a, b, statistic, seed)
     interval = _bootstrap_groups(distances, a, b, statistic, seed)
-    holds, reason = decide(result.p_value, smallest, alpha)
+    holds, reason = decide(result.pvalue, smallest, alpha)
     return Evidence(
         name=name,
         statistic=statistic_text,
@@ -236,7 +236,7 @@ def group_difference(
             "relabellings)"
         ),
         null_value=null_mean,
-        p_value=result.p_value,
+        pvalue=result.pvalue,
         units=len(a) + len(b),
         unit="networks",
         effect=result.statistic - null_mean,
@@ -276,9 +276,9 @@ def sign_flip(
     observed = float(differences.mean())
     k = len(differences)
     if k == 1:  # two sign flips: the observed one and its mirror
-        p_value, null, exact = (0.5 if sign * observed > 0 else 1.0), np.zeros(2), True
+        pvalue, null, exact = (0.5 if sign * observed > 0 else 1.0), np.zeros(2), True
     else:
-        p_value, null, exact = _permutation(
+        pvalue, null, exact = _permutation(
             (differences,), np.mean, "samples", alternative, n_flips, seed
         )
     smallest = 1 / 2**k if exact else 1 / (1 + len(null))
@@ -288,14 +288,14 @@ def sign_flip(
     )
     effect_ok = threshold is None or sign * observed >= threshold
     rule = "" if threshold is None else f"mean difference beyond {threshold}, claimed direction"
-    holds, reason = decide(p_value, smallest, alpha, effect_ok, rule)
+    holds, reason = decide(pvalue, smallest, alpha, effect_ok, rule)
     return Evidence(
         name=name,
         statistic=statistic_text,
         value=float(values.mean()),
         null=f"{baseline_text}; {text}",
         null_value=float(np.mean(np.broadcast_to(baseline, values.shape))),
-        p_value=p_value,
+        pvalue=pvalue,
         units=k,
         unit=unit,
         effect=observed,
@@ -339,7 +339,7 @@ def rank_trend(
         values = _spearman_rows(np.broadcast_to(x, rows.shape), rows)
         return np.nan_to_num(values).reshape(reordered.shape[:-1])
 
-    p_value, null, exact = _permutation(
+    pvalue, null, exact = _permutation(
         (y,), correlation_with_covariate, "pairings", alternative, n_permutations, seed
     )
     sign = 1.0 if alternative == "greater" else -1.0  # the best ordering, for undecided
@@ -347,7 +347,7 @@ def rank_trend(
         float(np.mean(sign * null >= (sign * null).max() - 1e-12)) if exact else 1 / (1 + len(null))
     )
     text = f"{'all' if exact else 'random'} {len(null)} orderings of the {k} {unit}"
-    holds, reason = decide(p_value, smallest, alpha)
+    holds, reason = decide(pvalue, smallest, alpha)
     rows = np.random.default_rng(seed).integers(0, k, (2000, k))
     boot = _spearman_rows(x[rows], y[rows])
     boot = boot[np.isfinite(boot)]
@@ -360,7 +360,7 @@ def rank_trend(
         value=rho,
         null=f"no monotone trend; {text}",
         null_value=0.0,
-        p_value=p_value,
+        pvalue=pvalue,
         units=k,
         unit=unit,
         effect=rho,
@@ -465,8 +465,8 @@ def against_chance(
     else:
         against = observed <= thresholds + tie
     draws = len(thresholds)
-    p_value = float((1 + against.sum()) / (1 + draws))
-    holds, reason = decide(p_value, 1 / (1 + draws), alpha)
+    pvalue = float((1 + against.sum()) / (1 + draws))
+    holds, reason = decide(pvalue, 1 / (1 + draws), alpha)
     effects = observed - thresholds
     return Evidence(
         name=name,
@@ -477,7 +477,7 @@ def against_chance(
             f"which covers the spread of the chance level, not the variation between {unit}"
         ),
         null_value=float(thresholds.mean()),
-        p_value=p_value,
+        pvalue=pvalue,
         units=draws,
         unit="row permutations",
         effect=float(observed - thresholds.mean()),

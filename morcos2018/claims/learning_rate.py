@@ -70,7 +70,7 @@ def check_figure5(
        learning rates, larger than under relabelling of the networks.
     2. ``"learning rates that form their own cluster"``: the number of rates whose networks are
        closer to each other than to the nearest other rate (module docstring), at least
-       ``min_separated`` by Holm's step-down; ``p_value`` is the Holm-adjusted p of the
+       ``min_separated`` by Holm's step-down; ``pvalue`` is the Holm-adjusted p of the
        ``min_separated``-th most separated rate. The reason lists each rate's p-value.
 
     Parameters
@@ -160,8 +160,8 @@ def _cluster_test(d, codes, relabelled, linkage, alpha, smallest, left_out, name
     _, _, clusters = analysis.cluster_networks(d, n_rates, method=linkage)
     observed = analysis.adjusted_rand_index(clusters, codes)
     null = np.array([analysis.adjusted_rand_index(clusters, order) for order in relabelled])
-    p_value = float((1 + np.sum(null >= observed - 1e-12)) / (1 + len(null)))
-    holds, reason = evidence.decide(p_value, smallest, alpha)
+    pvalue = float((1 + np.sum(null >= observed - 1e-12)) / (1 + len(null)))
+    holds, reason = evidence.decide(pvalue, smallest, alpha)
     low, high = np.quantile(null, [0.025, 0.975])
     # The relabellings' range describes the null, not the effect: it goes in the null's text,
     # and the effect has no interval (Evidence.interval is an interval of the effect).
@@ -172,7 +172,7 @@ def _cluster_test(d, codes, relabelled, linkage, alpha, smallest, left_out, name
         observed,
         f"learning rates permuted over networks ({len(null)} relabellings; 95% of them "
         f"between {low:.3g} and {high:.3g})",
-        float(null.mean()), p_value, len(codes), "networks",
+        float(null.mean()), pvalue, len(codes), "networks",
         effect=observed - float(null.mean()),
         holds=holds, reason=reason,
     )
@@ -183,14 +183,14 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
     n_rates = len(values)
     observed = rate_separation(d, codes, n_rates)
     null = rate_separation(d, relabelled, n_rates)
-    p_values = (1 + np.sum(null >= observed - 1e-12, axis=0)) / (1 + len(null))
-    order = np.argsort(p_values)
-    adjusted = np.maximum.accumulate((n_rates - np.arange(n_rates)) * p_values[order])
+    pvalues = (1 + np.sum(null >= observed - 1e-12, axis=0)) / (1 + len(null))
+    order = np.argsort(pvalues)
+    adjusted = np.maximum.accumulate((n_rates - np.arange(n_rates)) * pvalues[order])
     adjusted = np.minimum(adjusted, 1.0)
     separated = int(np.sum(adjusted <= alpha))
     statistic = (f"number of learning rates closer within than to the nearest other rate "
                  f"(Holm, alpha {alpha:g}); {left_out}")
-    per_rate = ", ".join(f"{values[i]:g}: p = {p_values[i]:.3g}" for i in order)
+    per_rate = ", ".join(f"{values[i]:g}: p = {pvalues[i]:.3g}" for i in order)
     null_text = (f"learning rates permuted over networks ({len(null)} relabellings); at least "
                  f"{min_separated} rates must separate")
     if n_rates < min_separated:
@@ -198,10 +198,10 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
                         "networks", holds=None,
                         reason=f"too few units: {n_rates} learning rates left, fewer than "
                                f"{min_separated}; {per_rate}")
-    p_value = float(adjusted[min_separated - 1])
-    holds, reason = evidence.decide(p_value, smallest, alpha)
+    pvalue = float(adjusted[min_separated - 1])
+    holds, reason = evidence.decide(pvalue, smallest, alpha)
     return Evidence(
-        name, statistic, separated, null_text, None, p_value, len(codes), "networks",
+        name, statistic, separated, null_text, None, pvalue, len(codes), "networks",
         effect=float(np.sort(observed - null.mean(axis=0))[::-1][min_separated - 1]),
         holds=holds, reason="; ".join(filter(None, [reason, f"per rate: {per_rate}"])),
     )

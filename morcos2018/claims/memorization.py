@@ -377,13 +377,13 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
         variance += (len(values) - 1) / len(values) * np.sum((values - values.mean()) ** 2)
     error = float(np.sqrt(variance))
     if error == 0:
-        p_value = 0.0 if abs(ratio - 1) < margin else 1.0
+        pvalue = 0.0 if abs(ratio - 1) < margin else 1.0
     else:
-        p_value = float(max(student_t.sf((ratio - (1 - margin)) / error, df),
+        pvalue = float(max(student_t.sf((ratio - (1 - margin)) / error, df),
                             student_t.sf((1 + margin - ratio) / error, df)))
-    holds, reason = evidence.decide(p_value, 0.0, alpha)
+    holds, reason = evidence.decide(pvalue, 0.0, alpha)
     half = float(student_t.ppf(1 - alpha, df)) * error
-    return Evidence(name, statistic, ratio, null, 1.0, p_value, units, "networks",
+    return Evidence(name, statistic, ratio, null, 1.0, pvalue, units, "networks",
                     effect=ratio - 1, interval=(ratio - 1 - half, ratio - 1 + half),
                     holds=holds, reason=reason)
 

@@ -280,7 +280,7 @@ def distances_with_chance(
     -------
     dict
         ``{layer: {measure: {"steps", "distance", "chance", "chance_low", "chance_high",
-        "p_value", "above_chance"}}}``, arrays over ``steps``: the distance, the null's mean and
+        "pvalue", "above_chance"}}}``, arrays over ``steps``: the distance, the null's mean and
         2.5% and 97.5% quantiles, the one-sided permutation p-value (more similar than chance)
         and the share of the way from chance to identical.
 
@@ -312,7 +312,7 @@ def distances_with_chance(
                 "chance_low": np.array([np.quantile(r.null_distribution, 0.025) for r in nulls]),
                 "chance_high": np.array([np.quantile(r.null_distribution, 0.975)
                                          for r in nulls]),
-                "p_value": np.array([r.pvalue for r in nulls]),
+                "pvalue": np.array([r.pvalue for r in nulls]),
                 "above_chance": np.array([r.above_chance for r in nulls]),
             }
     return result
@@ -328,20 +328,20 @@ def steps_clearly_below_chance(
 
     Examples
     --------
-    >>> band = {"steps": np.array([0, 3, 6]), "p_value": np.array([0.5, 0.01, 0.01]),
+    >>> band = {"steps": np.array([0, 3, 6]), "pvalue": np.array([0.5, 0.01, 0.01]),
     ...         "above_chance": np.array([0.0, 0.05, 0.4])}
     >>> steps_clearly_below_chance(band)
     [6]
     """
     _check_share(min_share)
     return [int(step) for step, p, share in
-            zip(band["steps"], band["p_value"], band["above_chance"], strict=True)
+            zip(band["steps"], band["pvalue"], band["above_chance"], strict=True)
             if _clearly_below(p, share, min_share, alpha)]
 
 
-def _clearly_below(p_value: float, share: float, min_share: float, alpha: float) -> bool:
+def _clearly_below(pvalue: float, share: float, min_share: float, alpha: float) -> bool:
     """A3's and A4's rule: significant and at least ``min_share`` of the way (NaN: no)."""
-    return bool(p_value <= alpha and share >= min_share)
+    return bool(pvalue <= alpha and share >= min_share)
 
 
 def _unless_at_chance(
@@ -385,7 +385,7 @@ def _related_test(
         )
         if holds is False and result.pvalue <= alpha:
             reason = f"{reason} (it is {share:.1%} of the way)"
-        p_value = result.pvalue
+        pvalue = result.pvalue
         name_text = f"{label}: {name} relates step {step} to the last step"
     else:
         holds = not bool(share >= min_share)  # NaN share (chance already best) counts as holding
@@ -394,7 +394,7 @@ def _related_test(
             f"identical ({'below' if holds else 'at or above'} {min_share:.0%}); permutation "
             f"p = {result.pvalue:.3g}"
         )
-        p_value = None
+        pvalue = None
         name_text = f"{label}: {name} does not clearly relate step {step} to the last step"
     return evidence.Evidence(
         name=name_text,
@@ -402,7 +402,7 @@ def _related_test(
         value=result.statistic,
         null=null_text,
         null_value=result.null_mean,
-        p_value=p_value,
+        pvalue=pvalue,
         units=n,
         unit="sequences",
         effect=effect,
@@ -432,9 +432,9 @@ def _swap_test(
     observed = change(np.zeros(n, dtype=bool))
     null = np.array([change(rng.random(n) < 0.5) for _ in range(n_swaps)])
     tie = 1e-9 * max(1.0, abs(observed))
-    p_value = float((1 + np.sum(np.abs(null) >= abs(observed) - tie)) / (1 + n_swaps))
+    pvalue = float((1 + np.sum(np.abs(null) >= abs(observed) - tie)) / (1 + n_swaps))
     holds, reason = evidence.decide(
-        p_value, 1 / (1 + n_swaps), alpha, bool(abs(observed) >= min_change),
+        pvalue, 1 / (1 + n_swaps), alpha, bool(abs(observed) >= min_change),
         f"|change| at least {min_change}",
     )
     low, high = np.quantile(null, [0.025, 0.975])
@@ -450,7 +450,7 @@ def _swap_test(
             f"swaps; null 95% range [{low:.3g}, {high:.3g}]); two-sided"
         ),
         null_value=float(null.mean()),
-        p_value=p_value,
+        pvalue=pvalue,
         units=n,
         unit="sequences",
         effect=observed,

@@ -65,7 +65,7 @@ def test_planted_bottom_up_order_holds_for_every_reference():
         "pwcca_distance bottom-up, reference: 2 checkpoints before the last",
     ]
     last = verdict["pwcca_distance bottom-up, reference: last checkpoint"]
-    assert last.units == 6 and last.unit == "runs" and last.p_value == pytest.approx(1 / 64)
+    assert last.units == 6 and last.unit == "runs" and last.pvalue == pytest.approx(1 / 64)
     assert last.value >= 0.5
     json.dumps(verdict.as_record(), allow_nan=False)
 
@@ -224,7 +224,7 @@ def test_per_depth_order_with_three_seeds_holds_for_a_planted_order():
     verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
     three = verdict["pwcca_distance bottom-up, 3 layers, reference: last checkpoint"]
     five = verdict["pwcca_distance bottom-up, 5 layers, reference: 2 checkpoints before the last"]
-    assert three.holds is True and three.p_value <= 1 / 216 + 1e-12 and three.unit == "runs"
+    assert three.holds is True and three.pvalue <= 1 / 216 + 1e-12 and three.unit == "runs"
     assert "all 216 relabellings" in three.null
     assert five.holds is True and "random" in five.null
     assert verdict.holds is True

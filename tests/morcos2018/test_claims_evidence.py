@@ -33,7 +33,7 @@ def test_group_difference_fails_on_null_and_holds_on_planted_effect():
     planted = evidence.group_difference(
         group_distances(0, gap=0.1), range(5), range(5, 10), statistic=swapped, **kwargs
     )
-    assert planted.holds is True and planted.p_value <= 0.05
+    assert planted.holds is True and planted.pvalue <= 0.05
     assert planted.interval[0] > 0 and planted.units == 10 and planted.unit == "networks"
 
 
@@ -57,7 +57,7 @@ def test_sign_flip_over_seeds():
     planted = evidence.sign_flip(
         rng.normal(1.0, 0.3, 6), name="n", statistic_text="s", baseline_text="b"
     )
-    assert planted.holds is True and planted.p_value == pytest.approx(1 / 64)
+    assert planted.holds is True and planted.pvalue == pytest.approx(1 / 64)
     small = evidence.sign_flip(
         rng.normal(1.0, 0.3, 6), name="n", statistic_text="s", baseline_text="b", threshold=5.0
     )

@@ -33,7 +33,7 @@ def test_planted_learning_holds_per_model():
     verdict = language_model.models_beat_unigram(perplexities, UNIGRAM)
     assert verdict.holds is True
     test = verdict["lstm5 beats the unigram baseline"]
-    assert test.units == 5 and test.unit == "seeds" and test.p_value == pytest.approx(1 / 32)
+    assert test.units == 5 and test.unit == "seeds" and test.pvalue == pytest.approx(1 / 32)
     assert test.null_value == pytest.approx(np.log(1.5))
     assert test.value == pytest.approx(np.mean(np.log(UNIGRAM / perplexities["lstm5"])))
     json.dumps(verdict.as_record(), allow_nan=False)

@@ -45,7 +45,7 @@ def test_figure3_holds_on_planted_effect_and_records_json():
     assert verdict.holds is True
     tighter = verdict["generalizing closer than memorizing"]
     assert tighter.value == pytest.approx(0.63 - 0.35, abs=0.03)
-    assert tighter.units == 10 and tighter.unit == "networks" and tighter.p_value <= 0.05
+    assert tighter.units == 10 and tighter.unit == "networks" and tighter.pvalue <= 0.05
     far = verdict["memorizing pairs as far apart as between-group pairs"]
     assert far.interval[0] > -0.1 and far.interval[1] < 0.1
     json.dumps(verdict.as_record(), allow_nan=False)

@@ -42,7 +42,7 @@ def test_a_distance_barely_below_chance_does_not_hold():
     weak = {"lstm1": rotation_rnn(rng, inputs, readout_noise=3.0)}  # 4-6% of the way
     verdict = sequence.steps_related_to_last(weak, baselines=(), n_permutations=99)
     test = verdict.tests[0]
-    assert test.p_value <= 0.05 and test.holds is False and "of the way" in test.reason
+    assert test.pvalue <= 0.05 and test.holds is False and "of the way" in test.reason
 
 
 def test_planted_relation_that_only_cca_sees_holds():
@@ -52,7 +52,7 @@ def test_planted_relation_that_only_cca_sees_holds():
     verdict = sequence.steps_related_to_last(layers, n_permutations=200)
     assert verdict.holds is True
     pwcca = verdict["lstm1: pwcca_distance relates step 6 to the last step"]
-    assert pwcca.value < pwcca.null_value - 0.1 and pwcca.p_value == pytest.approx(1 / 201)
+    assert pwcca.value < pwcca.null_value - 0.1 and pwcca.pvalue == pytest.approx(1 / 201)
     assert pwcca.units == N and pwcca.unit == "sequences"
     assert len(verdict.tests) == 6
     json.dumps(verdict.as_record(), allow_nan=False)
@@ -118,7 +118,7 @@ def test_planted_perturbation_of_realistic_size_holds():
     )
     test = verdict["lstm1, repeat from step 2"]
     assert verdict.holds is True and 0.02 <= test.value <= 0.15
-    assert test.p_value == pytest.approx(1 / 40) and test.units == N
+    assert test.pvalue == pytest.approx(1 / 40) and test.units == N
     json.dumps(verdict.as_record(), allow_nan=False)
 
 
@@ -150,7 +150,7 @@ def test_chance_band_contains_unrelated_steps_and_not_planted_relations():
     pwcca = curves["related"]["pwcca_distance"]
     assert pwcca["steps"].tolist() == [3, 6, 10]
     assert np.all(pwcca["distance"] < pwcca["chance_low"])  # CCA relates the steps ...
-    assert np.all(pwcca["p_value"] == pytest.approx(1 / 100))
+    assert np.all(pwcca["pvalue"] == pytest.approx(1 / 100))
     cosine = curves["related"]["cosine_distance"]  # ... the unit-by-unit baseline does not
     assert np.all(cosine["above_chance"] < 0.1)
     noise = curves["unrelated"]["pwcca_distance"]

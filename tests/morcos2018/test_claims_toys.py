@@ -29,7 +29,7 @@ def test_noise_sensitivity_holds_on_the_toy():
     verdict = claims.noise_sensitivity(sweep["mean CCA"], sweep["SVCCA"], sweep["PWCCA"])
     assert verdict.holds is True
     for test in verdict.tests:
-        assert test.p_value <= 0.05 and test.units == 8 and test.unit == "draws"
+        assert test.pvalue <= 0.05 and test.units == 8 and test.unit == "draws"
     json.dumps(verdict.as_record(), allow_nan=False)
 
 

@@ -89,7 +89,7 @@ def test_figure4b_holds_on_planted_effect():
     verdict = width.check_figure4b(width_distances(0, TRAINED), WIDTH_OF,
                                    accuracies(0, [0.70, 0.78, 0.82, 0.84, 0.85]))
     assert verdict.holds is True
-    assert verdict["accuracy falls with distance"].p_value <= 0.05
+    assert verdict["accuracy falls with distance"].pvalue <= 0.05
     assert "without width" in verdict["no single width drives it"].reason
 
 
