@@ -637,32 +637,19 @@ def _layer_relabelling_test(
 
     Page's trend test with Spearman scores: under "no depth order" the layers of a run are
     exchangeable, so each run's statistics are permuted among its layers, independently per run
-    (all ``prod(L_r!)`` relabellings when few enough, else random ones).
+    (all ``prod(L_r!)`` relabellings when few enough, else random ones). With runs of one depth
+    this is :func:`scipy.stats.page_trend_test` (exact method; tested); runs of several depths
+    (3- and 5-layer LSTMs) are beyond it, hence the null is built here.
     """
     values = []
     for curves, at in zip(by_reference, per_run_epochs, strict=True):
         index = _length(curves) - 1 - offset
         values.append(np.array(list(convergence_statistics(
             curves[index], at, reference=index, **options).values())))
-    rhos = np.array([evidence.spearman(np.arange(1, len(v) + 1), v) for v in values])
+    rhos, null, exact = depth_trend_null(values, seed)
     observed = float(rhos.mean())
-    per_run = [_relabelled_correlations(v) for v in values]
-    total = math.prod(len(r) for r in per_run)
-    if total <= _EXACT_RELABELLINGS:
-        null = np.zeros(1)
-        for run_null in per_run:
-            null = (null[:, None] + run_null[None, :]).ravel()
-        null /= len(per_run)
-        exact = True
-    else:
-        rng = np.random.default_rng(seed)
-        null = np.mean([r[rng.integers(len(r), size=_RANDOM_RELABELLINGS)] for r in per_run],
-                       axis=0)
-        exact = False
-    tie = 1e-12
-    pvalue = float(np.mean(null >= observed - tie)) if exact else float(
-        (1 + np.sum(null >= observed - tie)) / (1 + len(null)))
-    smallest = float(np.mean(null >= null.max() - tie)) if exact else 1 / (1 + len(null))
+    pvalue = evidence.null_pvalue(observed, null, "greater", exact=exact)
+    smallest = evidence.smallest_pvalue(null, "greater", exact=exact)
     holds, reason = evidence.decide(
         pvalue, smallest, alpha, observed >= threshold,
         f"mean correlation at least {threshold}",
@@ -717,6 +704,36 @@ def _rank_correlations(
             )
         rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
     return rhos
+
+
+def depth_trend_null(
+    values: Sequence[np.ndarray], seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Each run's Spearman(depth, values) and the null of their mean under "no depth order".
+
+    ``values[r]`` holds run r's statistic per layer, bottom layer first (runs may differ in
+    depth). Under the null each run's layers are exchangeable: the null is the mean Spearman
+    correlation over every combination of per-run relabellings (exact, when there are at most
+    ``_EXACT_RELABELLINGS``) or over random ones. Returns (per-run correlations, null, exact).
+    With runs of one depth the one-sided p-value equals :func:`scipy.stats.page_trend_test`'s.
+
+    Examples
+    --------
+    >>> rhos, null, exact = depth_trend_null([np.array([1.0, 2.0, 3.0])] * 2)
+    >>> rhos.tolist(), len(null), exact
+    ([1.0, 1.0], 36, True)
+    """
+    rhos = np.array([evidence.spearman(np.arange(1, len(v) + 1), v) for v in values])
+    per_run = [_relabelled_correlations(v) for v in values]
+    if math.prod(len(r) for r in per_run) <= _EXACT_RELABELLINGS:
+        null = np.zeros(1)
+        for run_null in per_run:
+            null = (null[:, None] + run_null[None, :]).ravel()
+        return rhos, null / len(per_run), True
+    rng = np.random.default_rng(seed)
+    null = np.mean([r[rng.integers(len(r), size=_RANDOM_RELABELLINGS)] for r in per_run],
+                   axis=0)
+    return rhos, null, False
 
 
 def _relabelled_correlations(values: np.ndarray) -> np.ndarray:
@@ -840,3 +857,166 @@ def _reference_label(offset: int) -> str:
     if offset == 0:
         return "last checkpoint"
     return f"{offset} checkpoint{'s' if offset > 1 else ''} before the last"
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers fig6_rnn_convergence.ipynb records beside each verdict (record_claim's
+# ``measured``). ``names`` maps each run's key, ``(model, seed)``, to its name, in run order.
+
+BY_MEASURE = "order per run with the final checkpoint as reference, by measure"
+
+
+def final_reference_orders(names: Mapping[Any, str], curves: Mapping[Any, Any],
+                           epochs: Mapping[Any, Sequence[float]],
+                           measures: Sequence[str]) -> dict:
+    """Per measure and run, Spearman(depth, time-averaged distance to the final checkpoint).
+
+    Parameters
+    ----------
+    names : mapping
+        ``{run key: run name}``.
+    curves : mapping
+        ``{run key: {measure: {layer: distance to the final checkpoint per checkpoint}}}``.
+    epochs : mapping
+        ``{run key: epoch of each checkpoint}``.
+    measures : sequence of str
+        The measures.
+
+    Returns
+    -------
+    dict
+        ``{measure: {run name: rank correlation, rounded to 3 decimals}}``.
+
+    Examples
+    --------
+    >>> curve = {"lstm1": [0.6, 0.1, 0.0], "lstm2": [0.6, 0.4, 0.0]}
+    >>> curves = {"a": {"pwcca_distance": curve}}
+    >>> final_reference_orders({"a": "run a"}, curves, {"a": [0, 1, 2]}, ["pwcca_distance"])
+    {'pwcca_distance': {'run a': 1.0}}
+    """
+    return {measure: {name: round(depth_rank_correlation(curves[key][measure], epochs[key]), 3)
+                      for key, name in names.items()}
+            for measure in measures}
+
+
+def figure6_measured(names: Mapping[Any, str], to_references: Mapping[Any, Any],
+                     curves: Mapping[Any, Any], epochs: Mapping[Any, Sequence[float]],
+                     verdict: Any, threshold: float) -> dict:
+    """Figure 6 a-c: the PWCCA depth order per run and reference checkpoint, how the verdict's
+    tests move with the reference, the order per measure, and the time-averaged distances.
+
+    Parameters
+    ----------
+    names : mapping
+        ``{run key: run name}``.
+    to_references : mapping
+        ``{run key: {measure: {reference checkpoint: {layer: curve}}}}``
+        (:func:`curves_to_references`).
+    curves, epochs : mapping
+        As :func:`final_reference_orders`.
+    verdict : Verdict
+        Figure 6 a-c's part (:func:`figure6_parts`).
+    threshold : float
+        The "converged" distance of the descriptive first epoch within it.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> curve = {"lstm1": [0.6, 0.1, 0.0], "lstm2": [0.6, 0.4, 0.0]}
+    >>> curves = {"a": {"pwcca_distance": curve, "mean_cca_distance": curve}}
+    >>> m = figure6_measured({"a": "run a"}, {"a": {"pwcca_distance": {2: curve}}}, curves,
+    ...                      {"a": [0, 1, 2]}, SimpleNamespace(tests=[]), 0.1)
+    >>> m["PWCCA order per run, Spearman(depth, time-averaged distance), by reference"]
+    {'run a': {'reference epoch 2': 1.0}}
+    """
+    return {
+        "runs": list(names.values()),
+        "PWCCA order per run, Spearman(depth, time-averaged distance), by reference": {
+            name: {
+                f"reference epoch {epochs[key][index]:g}": round(
+                    depth_rank_correlation(by_layer, epochs[key], reference=index), 3)
+                for index, by_layer in to_references[key]["pwcca_distance"].items()
+            }
+            for key, name in names.items()
+        },
+        "how the verdict moves with the reference: each test's mean over runs and verdict":
+            {test.name: {"mean": round(test.value, 3), "holds": test.holds}
+             for test in verdict.tests},
+        BY_MEASURE: final_reference_orders(names, curves, epochs,
+                                           ("pwcca_distance", "mean_cca_distance")),
+        "PWCCA time-averaged distance to the final checkpoint, per run and layer": {
+            name: {layer: round(value, 3) for layer, value in
+                   convergence_statistics(curves[key]["pwcca_distance"], epochs[key]).items()}
+            for key, name in names.items()
+        },
+        f"first epoch within {threshold} of the final checkpoint, PWCCA (descriptive)": {
+            name: convergence_statistics(curves[key]["pwcca_distance"], epochs[key],
+                                         statistic="first_within", threshold=threshold)
+            for key, name in names.items()
+        },
+    }
+
+
+def figure6d_measured(measured: Mapping[str, Any]) -> dict:
+    """Figure 6d: the runs and the depth order per measure, taken from :func:`figure6_measured`.
+
+    Examples
+    --------
+    >>> figure6d_measured({"runs": ["a"], BY_MEASURE: {}, "other": 1})
+    {'runs': ['a'], 'order per run with the final checkpoint as reference, by measure': {}}
+    """
+    return {"runs": measured["runs"], BY_MEASURE: measured[BY_MEASURE]}
+
+
+def reference_settled_measured(names: Mapping[Any, str],
+                               moves: Mapping[Any, Mapping[str, np.ndarray]]) -> dict:
+    """Is the reference converged? Each layer's PWCCA distance between consecutive checkpoints.
+
+    Parameters
+    ----------
+    names : mapping
+        ``{run key: run name}``.
+    moves : mapping
+        ``{run key: {layer: distance from each checkpoint to the next}}``
+        (:func:`adjacent_distances`).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> m = reference_settled_measured({"a": "run a"}, {"a": {"lstm1": np.array([0.3, 0.01])}})
+    >>> m["PWCCA distance between the last two checkpoints, per run and layer"]
+    {'run a': {'lstm1': 0.01}}
+    """
+    return {
+        "runs": list(names.values()),
+        "PWCCA distance between the last two checkpoints, per run and layer":
+            {name: {layer: round(float(series[-1]), 4) for layer, series in moves[key].items()}
+             for key, name in names.items()},
+        "PWCCA distance between consecutive checkpoints, per run and layer":
+            {name: {layer: np.round(series, 3) for layer, series in moves[key].items()}
+             for key, name in names.items()},
+    }
+
+
+def a8_measured(names: Mapping[Any, str], curves: Mapping[Any, Any],
+                epochs: Mapping[Any, Sequence[float]]) -> dict:
+    """Appendix A8: the depth order per run under PWCCA, cosine and Euclidean distance.
+
+    Examples
+    --------
+    >>> curve = {"lstm1": [0.6, 0.1, 0.0], "lstm2": [0.6, 0.4, 0.0]}
+    >>> measures = ("pwcca_distance", "cosine_distance", "euclidean_distance")
+    >>> m = a8_measured({"a": "run a"}, {"a": dict.fromkeys(measures, curve)}, {"a": [0, 1, 2]})
+    >>> m[BY_MEASURE]["cosine_distance"]
+    {'run a': 1.0}
+    """
+    return {"runs": list(names.values()),
+            BY_MEASURE: final_reference_orders(
+                names, curves, epochs, ("pwcca_distance", "cosine_distance", "euclidean_distance"))}

@@ -18,7 +18,12 @@ a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``pvalu
 and ``holds``, plus the effect, its interval and the reason.
 
 The tests here are exact where the number of relabellings is small enough to enumerate, and
-otherwise Monte Carlo with ``p = (1 + #{at least as extreme}) / (1 + draws)``.
+otherwise Monte Carlo with ``p = (1 + #{at least as extreme}) / (1 + draws)``. They are
+:func:`scipy.stats.permutation_test` wherever scipy can draw the null (sign flips, orderings,
+relabellings of two groups, condition swaps); :func:`null_pvalue` reads a p-value off a null
+drawn elsewhere, :func:`smallest_pvalue` is the p of the most extreme outcome (below which a
+test cannot go: :func:`decide` calls a claim undecided when that is above ``alpha``),
+:func:`holm` adjusts several p-values, :func:`undecided` records a test the data cannot decide.
 
 A distance against its chance level (:func:`permutation_null`, :func:`against_chance`). The
 chance level of a measure is its value on unrelated representations of the same shape:
@@ -193,6 +198,96 @@ def decide(
     return True, ""
 
 
+def null_pvalue(
+    observed: float, null: np.ndarray, alternative: str, *, exact: bool, tie: float = 1e-12
+) -> float:
+    """One-sided p of ``observed`` against a null distribution drawn outside scipy.stats.
+
+    Every test whose null scipy can draw goes through :func:`scipy.stats.permutation_test` (see
+    :func:`_permutation`). This is for the rest: the row permutations :func:`cca.permutation_test`
+    already ran (:func:`against_chance` with one unit), relabellings shared by two statistics
+    (Figure 5's cluster and separation tests), and per-run layer relabellings of runs of unequal
+    depth (Figure 6; with equal depths the test equals :func:`scipy.stats.page_trend_test`). The
+    p-value is scipy's: with ``exact`` (``null`` is every relabelling, the observed one included)
+    the share of the null at least as extreme; otherwise Monte Carlo,
+    ``(1 + #{at least as extreme}) / (1 + draws)`` (Phipson & Smyth 2010). Values within ``tie``
+    of ``observed`` count as at least as extreme.
+
+    Examples
+    --------
+    >>> null_pvalue(2.0, np.array([0.0, 1.0, 2.0, 3.0]), "greater", exact=True)
+    0.5
+    >>> round(null_pvalue(2.0, np.array([0.0, 1.0, 3.0]), "greater", exact=False), 3)
+    0.5
+    """
+    _check_alternative(alternative)
+    null = np.asarray(null, dtype=float)
+    sign = 1.0 if alternative == "greater" else -1.0
+    extreme = np.sum(sign * null >= sign * observed - tie, axis=0)
+    if exact:
+        return extreme / len(null) if null.ndim > 1 else float(extreme / len(null))
+    pvalue = (1 + extreme) / (1 + len(null))
+    return pvalue if null.ndim > 1 else float(pvalue)
+
+
+def smallest_pvalue(null: np.ndarray, alternative: str, *, exact: bool, tie: float = 1e-12
+                    ) -> float:
+    """The smallest p a test could give with these units: the p of the most extreme outcome.
+
+    Exact: the share of relabellings that tie with the null's most extreme value (e.g.
+    ``1 / C(10, 5)`` for 5 networks against 5, ``1 / 2**k`` for k sign flips); Monte Carlo:
+    ``1 / (1 + draws)``. Above ``alpha`` no outcome could hold and :func:`decide` says
+    undecided.
+
+    Examples
+    --------
+    >>> smallest_pvalue(np.array([-1.0, 0.0, 1.0, 1.0]), "greater", exact=True)
+    0.5
+    """
+    _check_alternative(alternative)
+    null = np.asarray(null, dtype=float)
+    if not exact:
+        return 1 / (1 + len(null))
+    sign = 1.0 if alternative == "greater" else -1.0
+    return float(np.mean(sign * null >= (sign * null).max() - tie))
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of several p-values (family-wise error), in their order.
+
+    The j-th smallest (from 0) of m p-values is multiplied by ``m - j``, made non-decreasing
+    and capped at 1. scipy.stats has Benjamini-Hochberg (``false_discovery_control``), not Holm.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    pvalues = np.asarray(pvalues, dtype=float)
+    order = np.argsort(pvalues, kind="stable")
+    steps = (len(pvalues) - np.arange(len(pvalues))) * pvalues[order]
+    adjusted = np.empty_like(pvalues)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted
+
+
+def undecided(
+    name: str, statistic: str, value: float, null: str, units: int, unit: str, reason: str,
+    **fields: Any,
+) -> Evidence:
+    """A test the data cannot decide (``holds=None``, no p-value), with the reason why.
+
+    Examples
+    --------
+    >>> undecided("trend", "Spearman rho", 0.5, "no trend", 2, "widths",
+    ...           "too few units: a trend needs 3 widths").holds is None
+    True
+    """
+    fields.setdefault("null_value", None)
+    return Evidence(name, statistic, value, null, units=units, unit=unit, pvalue=None,
+                    holds=None, reason=reason, **fields)
+
+
 def group_difference(
     distances: np.ndarray,
     group_a: Sequence[int],
@@ -275,13 +370,15 @@ def sign_flip(
     sign = 1.0 if alternative == "greater" else -1.0
     observed = float(differences.mean())
     k = len(differences)
-    if k == 1:  # two sign flips: the observed one and its mirror
-        pvalue, null, exact = (0.5 if sign * observed > 0 else 1.0), np.zeros(2), True
+    if k == 1:  # scipy needs two units; the two sign flips are the observed one and its mirror
+        null, exact = np.array([observed, -observed]), True
+        pvalue = null_pvalue(observed, null, alternative, exact=True)
     else:
         pvalue, null, exact = _permutation(
             (differences,), np.mean, "samples", alternative, n_flips, seed
         )
-    smallest = 1 / 2**k if exact else 1 / (1 + len(null))
+    # the units' smallest p (all k differences on the claimed side), whatever ties the data hold
+    smallest = 1 / 2**k if exact else smallest_pvalue(null, alternative, exact=False)
     text = (
         f"{'all' if exact else 'random'} {len(null)} sign flips of the {k} per-{unit[:-1]} "
         "differences"
@@ -342,10 +439,7 @@ def rank_trend(
     pvalue, null, exact = _permutation(
         (y,), correlation_with_covariate, "pairings", alternative, n_permutations, seed
     )
-    sign = 1.0 if alternative == "greater" else -1.0  # the best ordering, for undecided
-    smallest = (
-        float(np.mean(sign * null >= (sign * null).max() - 1e-12)) if exact else 1 / (1 + len(null))
-    )
+    smallest = smallest_pvalue(null, alternative, exact=exact)
     text = f"{'all' if exact else 'random'} {len(null)} orderings of the {k} {unit}"
     holds, reason = decide(pvalue, smallest, alpha)
     rows = np.random.default_rng(seed).integers(0, k, (2000, k))
@@ -459,14 +553,9 @@ def against_chance(
     (result,) = results
     thresholds = factor * np.asarray(result.null_distribution, dtype=float)
     observed = float(result.statistic)
-    tie = 1e-12
-    if alternative == "less":
-        against = observed >= thresholds - tie
-    else:
-        against = observed <= thresholds + tie
     draws = len(thresholds)
-    pvalue = float((1 + against.sum()) / (1 + draws))
-    holds, reason = decide(pvalue, 1 / (1 + draws), alpha)
+    pvalue = null_pvalue(observed, thresholds, alternative, exact=False)
+    holds, reason = decide(pvalue, smallest_pvalue(thresholds, alternative, exact=False), alpha)
     effects = observed - thresholds
     return Evidence(
         name=name,

@@ -116,8 +116,7 @@ def check_figure5(
         reason = (f"too few units: {len(values)} learning rate(s) with 2 or more trained "
                   f"networks; {left_out}")
         return Verdict(claim, tuple(
-            Evidence(name, "", float("nan"), "", None, None, int(kept.sum()), "networks",
-                     holds=None, reason=reason)
+            evidence.undecided(name, "", float("nan"), "", int(kept.sum()), "networks", reason)
             for name in (cluster_name, separate_name)))
     codes = np.searchsorted(values, labels)
     rng = np.random.default_rng(seed)
@@ -160,7 +159,7 @@ def _cluster_test(d, codes, relabelled, linkage, alpha, smallest, left_out, name
     _, _, clusters = analysis.cluster_networks(d, n_rates, method=linkage)
     observed = analysis.adjusted_rand_index(clusters, codes)
     null = np.array([analysis.adjusted_rand_index(clusters, order) for order in relabelled])
-    pvalue = float((1 + np.sum(null >= observed - 1e-12)) / (1 + len(null)))
+    pvalue = evidence.null_pvalue(observed, null, "greater", exact=False)
     holds, reason = evidence.decide(pvalue, smallest, alpha)
     low, high = np.quantile(null, [0.025, 0.975])
     # The relabellings' range describes the null, not the effect: it goes in the null's text,
@@ -183,10 +182,9 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
     n_rates = len(values)
     observed = rate_separation(d, codes, n_rates)
     null = rate_separation(d, relabelled, n_rates)
-    pvalues = (1 + np.sum(null >= observed - 1e-12, axis=0)) / (1 + len(null))
+    pvalues = evidence.null_pvalue(observed, null, "greater", exact=False)
     order = np.argsort(pvalues)
-    adjusted = np.maximum.accumulate((n_rates - np.arange(n_rates)) * pvalues[order])
-    adjusted = np.minimum(adjusted, 1.0)
+    adjusted = evidence.holm(pvalues)[order]
     separated = int(np.sum(adjusted <= alpha))
     statistic = (f"number of learning rates closer within than to the nearest other rate "
                  f"(Holm, alpha {alpha:g}); {left_out}")
@@ -194,10 +192,10 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
     null_text = (f"learning rates permuted over networks ({len(null)} relabellings); at least "
                  f"{min_separated} rates must separate")
     if n_rates < min_separated:
-        return Evidence(name, statistic, separated, null_text, None, None, len(codes),
-                        "networks", holds=None,
-                        reason=f"too few units: {n_rates} learning rates left, fewer than "
-                               f"{min_separated}; {per_rate}")
+        return evidence.undecided(
+            name, statistic, separated, null_text, len(codes), "networks",
+            f"too few units: {n_rates} learning rates left, fewer than {min_separated}; "
+            f"{per_rate}")
     pvalue = float(adjusted[min_separated - 1])
     holds, reason = evidence.decide(pvalue, smallest, alpha)
     return Evidence(
@@ -235,8 +233,7 @@ def _smallest_separation_p(codes: np.ndarray, n_permutations: int, min_separated
     sizes = np.bincount(codes)
     each = np.sort([max(1 / (1 + n_permutations), 1 / math.comb(len(codes), int(n)))
                     for n in sizes])
-    steps = (len(sizes) - np.arange(len(sizes))) * each
-    return float(np.maximum.accumulate(steps)[min(min_separated, len(sizes)) - 1])
+    return float(np.sort(evidence.holm(each))[min(min_separated, len(sizes)) - 1])
 
 
 def _left_out_text(rates, scores, trained, kept, floor) -> str:
@@ -268,3 +265,97 @@ def _check(distances, rate_of, accuracy, min_separated):
     if isinstance(min_separated, bool) or not isinstance(min_separated, int) or min_separated < 1:
         raise ValueError(f"min_separated must be a positive int; found {min_separated!r}.")
     return matrix - np.diag(np.diag(matrix)), rates, scores
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers fig5_learning_rate.ipynb records beside its verdict (record_claim's ``measured``).
+
+
+def rate_distances(distances: np.ndarray, rate_of: np.ndarray,
+                   learning_rates: Sequence[float]) -> np.ndarray:
+    """Mean distance between the networks of two learning rates; on the diagonal, between
+    distinct networks of one rate.
+
+    Parameters
+    ----------
+    distances : ndarray, shape (networks, networks)
+        Pairwise distances.
+    rate_of : ndarray, shape (networks,)
+        Each network's learning rate.
+    learning_rates : sequence of float
+        The rates, in the order of the rows and columns.
+
+    Returns
+    -------
+    ndarray, shape (rates, rates)
+
+    Examples
+    --------
+    >>> d = np.array([[0, 1, 4, 4], [1, 0, 4, 4], [4, 4, 0, 2], [4, 4, 2, 0]], dtype=float)
+    >>> rate_distances(d, np.array([0.1, 0.1, 0.2, 0.2]), [0.1, 0.2]).tolist()
+    [[1.0, 4.0], [4.0, 2.0]]
+    """
+    return np.array([[
+        distances[np.ix_(rate_of == a, rate_of == b)][~np.eye(np.sum(rate_of == a), dtype=bool)]
+        .mean() if a == b else distances[np.ix_(rate_of == a, rate_of == b)].mean()
+        for b in learning_rates] for a in learning_rates])
+
+
+def figure5_measured(layer: str, learning_rates: Sequence[float], distances: np.ndarray,
+                     rate_of: np.ndarray, clusters: np.ndarray, rate_distance: np.ndarray,
+                     test_accuracy: np.ndarray, train_accuracy: np.ndarray,
+                     stopped_at: np.ndarray) -> dict:
+    """Figure 5: how well the clusters recover the learning rates, per cluster and per rate,
+    and every network's outcome.
+
+    Parameters
+    ----------
+    layer : str
+        The layer compared.
+    learning_rates : sequence of float
+        The rates.
+    distances : ndarray, shape (networks, networks)
+        Pairwise PWCCA distances.
+    rate_of, clusters : ndarray, shape (networks,)
+        Each network's learning rate and cluster (0-based).
+    rate_distance : ndarray
+        :func:`rate_distances`.
+    test_accuracy, train_accuracy, stopped_at : ndarray, shape (networks,)
+        Each network's final accuracies and epochs trained.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> d = np.array([[0, 0.1, 0.9, 0.9], [0.1, 0, 0.9, 0.9], [0.9, 0.9, 0, 0.1],
+    ...               [0.9, 0.9, 0.1, 0]])
+    >>> rates, clusters = np.array([0.1, 0.1, 0.01, 0.01]), np.array([0, 0, 1, 1])
+    >>> acc = np.array([0.5, 0.6, 0.7, 0.8])
+    >>> m = figure5_measured("conv2", [0.1, 0.01], d, rates, clusters,
+    ...                      rate_distances(d, rates, [0.1, 0.01]), acc, acc, np.array([1] * 4))
+    >>> m["adjusted Rand index (every network)"], m["clusters"]["cluster 2"]["learning rates"]
+    (1.0, [0.01])
+    """
+    codes = np.array([learning_rates.index(rate) for rate in rate_of])
+    separation = rate_separation(distances, codes, len(learning_rates))
+    by_cluster = {f"cluster {c + 1}": {
+        "learning rates": sorted({float(r) for r in rate_of[clusters == c]}),
+        "networks": int(np.sum(clusters == c)),
+        "test accuracy": float(test_accuracy[clusters == c].mean())}
+        for c in range(len(learning_rates))}
+    return {"layer": layer, "learning rates": learning_rates,
+            "adjusted Rand index (every network)": analysis.adjusted_rand_index(clusters, rate_of),
+            "separation per learning rate (every network)": {
+                f"{rate:g}": value
+                for rate, value in zip(learning_rates, separation, strict=True)},
+            "clusters": by_cluster,
+            "test accuracy per learning rate": [float(test_accuracy[rate_of == r].mean())
+                                                for r in learning_rates],
+            "mean distance between learning rates (rows, within on the diagonal)":
+                rate_distance.round(4).tolist(),
+            "test accuracy per network": test_accuracy.tolist(),
+            "train accuracy per network": train_accuracy.tolist(),
+            "epochs trained per network": stopped_at.tolist(),
+            "learning rate per network": rate_of.tolist()}

@@ -366,10 +366,10 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
             f"of freedom; interval: {100 * (1 - 2 * alpha):g}% (the equivalence interval)")
     units = len(gen) + len(mem)
     if min(len(gen), len(mem)) < min_networks:
-        return Evidence(name, statistic, ratio, null, 1.0, None, units, "networks",
-                        effect=ratio - 1, holds=None,
-                        reason=(f"too few units: the jackknife needs {min_networks} networks per "
-                                f"group; found {len(gen)} generalizing and {len(mem)} memorizing"))
+        return evidence.undecided(
+            name, statistic, ratio, null, units, "networks",
+            f"too few units: the jackknife needs {min_networks} networks per group; found "
+            f"{len(gen)} generalizing and {len(mem)} memorizing", null_value=1.0, effect=ratio - 1)
     variance = 0.0
     for left_out in [[_ratio(matrix, np.delete(gen, i), mem) for i in range(len(gen))],
                      [_ratio(matrix, gen, np.delete(mem, i)) for i in range(len(mem))]]:
@@ -461,3 +461,127 @@ def _check_groups(matrix, generalizing, memorizing) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"each group needs at least 2 networks (a pair); found {len(gen)} "
                          f"generalizing and {len(mem)} memorizing.")
     return gen, mem
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers fig3_memorization.ipynb records beside each verdict (record_claim's ``measured``).
+
+
+def figure3_measured(late: Sequence[str], late_distances: Mapping[str, Mapping[str, float]],
+                     pwcca: object, final: Mapping[str, object],
+                     epochs_trained: Mapping[str, object],
+                     criterion: float | None, class_share: Mapping[str, Mapping[str, object]],
+                     control: Verdict) -> dict:
+    """Figure 3: late-layer and per-layer PWCCA distances, training outcome, and the class-mean
+    control's distances and verdict.
+
+    Parameters
+    ----------
+    late : sequence of str
+        The claim's late layers.
+    late_distances : mapping
+        ``{"<split> <measure>": {"within generalizing", "within memorizing", "between",
+        "relative gap"}}`` over the late layers.
+    pwcca : GroupProfile
+        Per-layer PWCCA profile on training data (:func:`morcos2018.analysis.group_profile`).
+    final : mapping
+        ``{group: {"train accuracy": [...], "test accuracy": [...]}}``.
+    epochs_trained : mapping
+        ``{group: epochs of each network}``.
+    criterion : float or None
+        The training-accuracy criterion, if any.
+    class_share : mapping
+        ``{layer: {group: class-mean share of each network}}``.
+    control : Verdict
+        :func:`check_figure3` with the class means removed.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> profile = SimpleNamespace(layers=["conv1"], within_a=[0.1], within_b=[0.2], between=[0.3])
+    >>> control = SimpleNamespace(holds=None, tests=[])
+    >>> late = {"train PWCCA": {}, "train PWCCA without class means": {}}
+    >>> share = {"conv1": {"generalizing": [0.5, 0.7]}}
+    >>> m = figure3_measured(["conv1"], late, profile, {}, {}, None, share, control)
+    >>> m["class-mean share of variance"]
+    {'conv1': {'generalizing': 0.6}}
+    """
+    return {"late layers": late,
+            "late-layer PWCCA distance, training data": late_distances["train PWCCA"],
+            "per-layer PWCCA distance, training data": {
+                "layers": pwcca.layers, "within generalizing": pwcca.within_a,
+                "within memorizing": pwcca.within_b, "between": pwcca.between},
+            "final accuracy": final,
+            "epochs trained": epochs_trained,
+            "training-accuracy criterion": criterion,
+            "class-mean share of variance": {
+                layer: {name: float(np.mean(v)) for name, v in shares.items()}
+                for layer, shares in class_share.items()},
+            "control, class means removed": {
+                "late-layer PWCCA distance, training data":
+                    late_distances["train PWCCA without class means"],
+                "holds": control.holds,
+                "tests": {test.name: {"value": test.value, "pvalue": test.pvalue,
+                                      "holds": test.holds} for test in control.tests}}}
+
+
+def a10_measured(test_pwcca: object, final: Mapping[str, Mapping[str, object]]) -> dict:
+    """Appendix A10: the softmax layer's PWCCA distances on test data and the test accuracies.
+
+    Parameters
+    ----------
+    test_pwcca : GroupProfile
+        Per-layer PWCCA profile on the test probe; must have a ``"softmax"`` layer.
+    final : mapping
+        ``{group: {"test accuracy": [...], ...}}``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> p = SimpleNamespace(layers=["conv1", "softmax"], within_a=[0, 0.1], within_b=[0, 0.5],
+    ...                     between=[0, 0.6])
+    >>> a10_measured(p, {"generalizing": {"test accuracy": [0.7]}})["final test accuracy"]
+    {'generalizing': [0.7]}
+    """
+    softmax = test_pwcca.layers.index("softmax")
+    return {"softmax PWCCA distance, test data": {
+                "within generalizing": test_pwcca.within_a[softmax],
+                "within memorizing": test_pwcca.within_b[softmax],
+                "between": test_pwcca.between[softmax]},
+            "final test accuracy":
+                {name: values["test accuracy"] for name, values in final.items()}}
+
+
+def late_layers_measured(late: Sequence[str], late_distances: Mapping[str, object],
+                         names: Sequence[str]) -> dict:
+    """Appendices A9 and A5: the late-layer distances on training data of the measures compared.
+
+    Parameters
+    ----------
+    late : sequence of str
+        The claim's late layers.
+    late_distances : mapping
+        As :func:`figure3_measured`.
+    names : sequence of str
+        The measures compared, e.g. ``("PWCCA", "cosine", "Euclidean")``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> late_layers_measured(["conv2"], {"train PWCCA": {"between": 0.4}}, ["PWCCA"])
+    {'late layers': ['conv2'], 'late-layer distance, training data': {'PWCCA': {'between': 0.4}}}
+    """
+    return {"late layers": late,
+            "late-layer distance, training data": {
+                name: late_distances[f"train {name}"] for name in names}}

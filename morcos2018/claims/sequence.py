@@ -50,6 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 import cca
 from morcos2018.claims import evidence
@@ -417,27 +418,40 @@ def _swap_test(
     measure: str, rng: np.random.Generator, n_swaps: int, alpha: float, min_change: float,
     name: str,
 ) -> evidence.Evidence:
-    """Change of ``distance(step, last)`` from plain to repeated, against condition swaps."""
-    plain_pair = (plain[:, step, :], plain[:, -1, :])
-    repeated_pair = (repeated[:, step, :], repeated[:, -1, :])
+    """Change of ``distance(step, last)`` from plain to repeated, against condition swaps.
 
-    def change(swap: np.ndarray) -> float:
-        mixed_repeated = [np.where(swap[:, None], p, r) for p, r in
-                          zip(plain_pair, repeated_pair, strict=True)]
-        mixed_plain = [np.where(swap[:, None], r, p) for p, r in
-                       zip(plain_pair, repeated_pair, strict=True)]
-        return distance(*mixed_repeated) - distance(*mixed_plain)
-
+    :func:`scipy.stats.permutation_test` with ``permutation_type="samples"``: the units are the
+    sequences, and a swap exchanges a sequence's plain and repeated versions (both steps
+    together). Two-sided: the statistic compared with the null is ``|change|``.
+    """
     n = len(plain)
-    observed = change(np.zeros(n, dtype=bool))
-    null = np.array([change(rng.random(n) < 0.5) for _ in range(n_swaps)])
+    at_step = np.concatenate([plain[:, step, :], repeated[:, step, :]])
+    at_last = np.concatenate([plain[:, -1, :], repeated[:, -1, :]])
+
+    def change(repeated_rows: np.ndarray, plain_rows: np.ndarray) -> float:
+        repeated_rows, plain_rows = repeated_rows.astype(int), plain_rows.astype(int)
+        return (distance(at_step[repeated_rows], at_last[repeated_rows])
+                - distance(at_step[plain_rows], at_last[plain_rows]))
+
+    rows = (np.arange(n) + n, np.arange(n))  # row i + n: sequence i repeated; row i: plain
+    observed = change(*rows)
     tie = 1e-9 * max(1.0, abs(observed))
-    pvalue = float((1 + np.sum(np.abs(null) >= abs(observed) - tie)) / (1 + n_swaps))
-    holds, reason = evidence.decide(
-        pvalue, 1 / (1 + n_swaps), alpha, bool(abs(observed) >= min_change),
-        f"|change| at least {min_change}",
+
+    def size(repeated_rows: np.ndarray, plain_rows: np.ndarray) -> float:
+        value = abs(change(repeated_rows, plain_rows))
+        return abs(observed) if abs(value - abs(observed)) <= tie else value  # ties count
+
+    result = scipy_stats.permutation_test(
+        rows, size, permutation_type="samples", alternative="greater", n_resamples=n_swaps,
+        vectorized=False, rng=rng,
     )
-    low, high = np.quantile(null, [0.025, 0.975])
+    null = result.null_distribution
+    pvalue = float(result.pvalue)
+    holds, reason = evidence.decide(
+        pvalue, evidence.smallest_pvalue(null, "greater", exact=False), alpha,
+        bool(abs(observed) >= min_change), f"|change| at least {min_change}",
+    )
+    high = float(np.quantile(null, 0.95))
     return evidence.Evidence(
         name=name,
         statistic=(
@@ -447,7 +461,7 @@ def _swap_test(
         value=observed,
         null=(
             f"plain and repeated versions of random halves of the sequences swapped ({n_swaps} "
-            f"swaps; null 95% range [{low:.3g}, {high:.3g}]); two-sided"
+            f"swaps; 95% of the null's |change| below {high:.3g}); two-sided"
         ),
         null_value=float(null.mean()),
         pvalue=pvalue,
@@ -506,3 +520,100 @@ def _check_step(step: int, steps: int) -> int:
             f"(0 .. {steps - 2}); for a repeat, start + repeat_length - 1 must be."
         )
     return step
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers figA3_A4_sequence.ipynb records beside each verdict (record_claim's ``measured``).
+
+
+def steps_related_measured(related: evidence.Verdict, plain: Mapping[str, Mapping[str, Any]],
+                           below: Mapping[str, Any], step: int, layers: Sequence[str],
+                           measures: Sequence[str]) -> dict:
+    """Appendix A3: each layer's distance to the last step at ``step`` under every measure,
+    PWCCA's chance level there, and how far each test's statistic lies from chance.
+
+    Parameters
+    ----------
+    related : Verdict
+        :func:`steps_related_to_last` at ``step``; its tests with a p-value are the PWCCA tests,
+        one per layer in the order of ``layers``.
+    plain : mapping
+        ``{layer: {measure: distance to the last step per step}}``.
+    below : mapping
+        ``{layer: steps clearly below chance}`` (:func:`steps_clearly_below_chance`).
+    step : int
+        The step compared with the last step.
+    layers, measures : sequence of str
+        The layers and measures.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as T
+    >>> related = T(tests=[T(name="lstm1", value=0.2, null_value=0.8, pvalue=0.01)])
+    >>> m = steps_related_measured(related, {"lstm1": {"pwcca_distance": [0.5, 0.2, 0.0]}},
+    ...                            {"lstm1": [1]}, 1, ["lstm1"], ["pwcca_distance"])
+    >>> m["share of the way from chance to identical, per test"]
+    {'lstm1': 0.75}
+    """
+    chance = dict(zip(layers, (test.null_value for test in related.tests
+                               if test.pvalue is not None), strict=True))
+    return {
+        "step compared with the last step": step,
+        "distance to the last step at that step, per layer and measure":
+            {layer: {m: round(float(plain[layer][m][step]), 3) for m in measures}
+             for layer in layers},
+        "chance level of the PWCCA distance at that step, per layer":
+            {layer: round(float(chance[layer]), 3) for layer in layers},
+        "steps clearly below chance under PWCCA (p <= 0.05, >= 10% of the way), per layer": below,
+        "share of the way from chance to identical, per test":
+            {test.name: round(1 - test.value / test.null_value, 3) + 0.0  # no -0.0
+             for test in related.tests},
+    }
+
+
+def repeated_input_measured(perturbs: evidence.Verdict,
+                            plain: Mapping[str, Mapping[str, np.ndarray]],
+                            repeated: Mapping[int, Mapping[str, np.ndarray]],
+                            repeat_length: int) -> dict:
+    """Appendix A4: each test's change of the PWCCA distance to the last step, and the largest
+    signed change during each repetition (descriptive).
+
+    Parameters
+    ----------
+    perturbs : Verdict
+        :func:`repeated_input_perturbs`.
+    plain : mapping
+        ``{layer: {"pwcca_distance": distance per step}}`` without repetition.
+    repeated : mapping
+        ``{start: {layer: PWCCA distance per step}}`` with the input repeated from ``start``.
+    repeat_length : int
+        Steps the input is repeated for.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as T
+    >>> plain = {"lstm1": {"pwcca_distance": np.array([0.5, 0.4, 0.0])}}
+    >>> m = repeated_input_measured(T(tests=[]), plain, {0: {"lstm1": np.array([0.5, 0.7, 0.0])}},
+    ...                             2)
+    >>> m["largest signed change during the repetition (descriptive)"]
+    {'lstm1, repeat from step 0': 0.3}
+    """
+    largest = {}
+    for start, by_layer in repeated.items():
+        for layer, curve in by_layer.items():
+            during = (curve - plain[layer]["pwcca_distance"])[start:start + repeat_length]
+            largest[f"{layer}, repeat from step {start}"] = round(
+                float(during[np.argmax(np.abs(during))]), 3)
+    return {"repeat length": repeat_length,
+            "repeat starts": list(repeated),
+            "change of the PWCCA distance to the last step at the last repeated step, per test":
+                {test.name: round(test.value, 3) for test in perturbs.tests},
+            "largest signed change during the repetition (descriptive)": largest}

@@ -291,9 +291,9 @@ def check_a6_cosine_euclidean(
 def _trend(covariate, values, *, name, statistic_text, **options) -> Evidence:
     """:func:`.evidence.rank_trend` over widths; undecided (not an error) below 3 widths."""
     if len(values) < 3:
-        return Evidence(name, statistic_text, float("nan"), "no monotone trend", 0.0, None,
-                        len(values), "widths", holds=None,
-                        reason=f"too few units: a trend needs 3 widths, found {len(values)}")
+        return evidence.undecided(
+            name, statistic_text, float("nan"), "no monotone trend", len(values), "widths",
+            f"too few units: a trend needs 3 widths, found {len(values)}", null_value=0.0)
     return evidence.rank_trend(covariate, values, name=name, statistic_text=statistic_text,
                                unit="widths", **options)
 
@@ -304,10 +304,10 @@ def _leave_one_width_out(widths, within, mean_accuracy, robust_rho) -> Evidence:
                  "over the widths with one width left out")
     null = f"pre-declared bound {robust_rho:g} for every leave-one-width-out correlation"
     if len(widths) < 4:
-        return Evidence(name, statistic, float("nan"), null, robust_rho, None, len(widths),
-                        "widths", holds=None,
-                        reason=f"too few units: leaving one width out needs 4, found "
-                               f"{len(widths)}")
+        return evidence.undecided(
+            name, statistic, float("nan"), null, len(widths), "widths",
+            f"too few units: leaving one width out needs 4, found {len(widths)}",
+            null_value=robust_rho)
     left_out = np.array([evidence.spearman(np.delete(within, i), np.delete(mean_accuracy, i))
                          for i in range(len(widths))])
     weakest = int(np.argmax(left_out))
@@ -334,3 +334,123 @@ def _check(distances, width_of, name) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"every width needs at least 2 networks (a pair); found counts "
                          f"{counts.tolist()}.")
     return matrix - np.diag(np.diag(matrix)), labels
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers fig4_width.ipynb records beside each verdict (record_claim's ``measured``).
+
+
+def figure4_measured(widths: Sequence[float], layer: str, filters: int, n_seeds: int,
+                     per_width: Mapping[tuple[str, str], Sequence[object]],
+                     width_of: np.ndarray, test_accuracy: np.ndarray,
+                     train_accuracy: np.ndarray, stopped_at: np.ndarray,
+                     slopes: Mapping[str, float], r: float) -> dict:
+    """Figure 4 (and A7): within-width PWCCA distances, accuracy and training per width, the
+    descriptive slopes and the correlation over networks.
+
+    Parameters
+    ----------
+    widths : sequence of float
+        The width multipliers.
+    layer : str
+        The layer compared.
+    filters : int
+        Random filters compared per network.
+    n_seeds : int
+        Networks per width.
+    per_width : mapping
+        ``{(stage, measure): per width, a result with ``mean``}`` (stage ``"trained"`` or
+        ``"initialization"``).
+    width_of, test_accuracy, train_accuracy, stopped_at : ndarray, shape (networks,)
+        Each network's width, final accuracies and epochs trained.
+    slopes : mapping
+        ``{stage: PWCCA distance per doubling of the width}``.
+    r : float
+        Pearson r over networks between test accuracy and distance to width-mates.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as W
+    >>> per_width = {(s, "PWCCA"): [W(mean=0.5)] for s in ("trained", "initialization")}
+    >>> one = np.array([0.5])
+    >>> m = figure4_measured([1.0], "conv2", 8, 1, per_width, np.array([1.0]), one, one,
+    ...                      np.array([3]), {}, 0.0)
+    >>> m["epochs trained per width"]
+    {'1': [3]}
+    """
+    return {"widths": widths, "layer": layer, "filters": filters, "networks per width": n_seeds,
+            "mean PWCCA distance within each width, trained":
+                [v.mean for v in per_width["trained", "PWCCA"]],
+            "mean PWCCA distance within each width, at initialization":
+                [v.mean for v in per_width["initialization", "PWCCA"]],
+            "test accuracy per width":
+                [float(test_accuracy[width_of == w].mean()) for w in widths],
+            "training accuracy per width":
+                [float(train_accuracy[width_of == w].mean()) for w in widths],
+            "epochs trained per width":
+                {f"{w:g}": stopped_at[width_of == w].tolist() for w in widths},
+            "PWCCA distance per doubling of the width (least-squares slope), trained and at "
+            "initialization": slopes,
+            "Pearson r over networks (test accuracy, distance to width-mates)": r}
+
+
+def a6_measured(widths: Sequence[float], per_width: Mapping[tuple[str, str], Sequence[object]],
+                names: Sequence[str]) -> dict:
+    """Appendix A6: the mean distance within each width of the trained networks, per measure.
+
+    Parameters
+    ----------
+    widths : sequence of float
+        The width multipliers.
+    per_width : mapping
+        As :func:`figure4_measured`.
+    names : sequence of str
+        The measures, e.g. ``["PWCCA", "cosine", "Euclidean"]``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as W
+    >>> a6_measured([1.0], {("trained", "cosine"): [W(mean=0.2)]}, ["cosine"])
+    {'widths': [1.0], 'mean distance within each width, trained': {'cosine': [0.2]}}
+    """
+    return {"widths": widths,
+            "mean distance within each width, trained": {
+                name: [v.mean for v in per_width["trained", name]] for name in names}}
+
+
+def width_slopes(widths: Sequence[float], per_width: Mapping[tuple[str, str], Sequence[object]]
+                 ) -> dict[str, float]:
+    """The paper's contrast, descriptive: the least-squares slope of the within-width PWCCA
+    distance against log2(width), per doubling, trained and at initialization (the tests are
+    rank tests over widths).
+
+    Parameters
+    ----------
+    widths : sequence of float
+        The width multipliers.
+    per_width : mapping
+        As :func:`figure4_measured`.
+
+    Returns
+    -------
+    dict
+        ``{"trained": slope, "initialization": slope}``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as W
+    >>> per_width = {(s, "PWCCA"): [W(mean=0.6), W(mean=0.4)]
+    ...              for s in ("trained", "initialization")}
+    >>> round(width_slopes([1.0, 2.0], per_width)["trained"], 3)
+    -0.2
+    """
+    return {stage: float(np.polyfit(np.log2(widths), [v.mean for v in per_width[stage, "PWCCA"]],
+                                    1)[0]) for stage in ("trained", "initialization")}

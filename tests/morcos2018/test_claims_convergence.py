@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from morcos2018.claims import convergence
+from morcos2018.claims import convergence, evidence
 
 EPOCHS = np.arange(25) / 4  # the default profile: 6 epochs, a checkpoint every quarter
 
@@ -283,3 +283,16 @@ def test_reference_settled_fails_on_moving_layers_and_holds_on_settled_ones():
     json.dumps(verdict.as_record(), allow_nan=False)
     with pytest.raises(ValueError, match="at least 2"):
         convergence.reference_settled([{"lstm1": [0.1]}])
+
+
+def test_depth_trend_null_is_pages_trend_test_for_runs_of_one_depth():
+    from scipy.stats import page_trend_test
+
+    rng = np.random.default_rng(11)
+    for depth, runs in ((3, 6), (4, 3), (5, 2)):
+        values = [rng.permutation(depth) + 0.3 * rng.normal(size=depth) for _ in range(runs)]
+        rhos, null, exact = convergence.depth_trend_null(values)
+        assert exact
+        ours = evidence.null_pvalue(float(rhos.mean()), null, "greater", exact=True)
+        page = page_trend_test(np.array(values), method="exact").pvalue
+        assert ours == pytest.approx(page, rel=1e-9)
