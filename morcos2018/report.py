@@ -255,7 +255,7 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
     Examples
     --------
     >>> test = {"name": "closer", "statistic": "gap", "value": 0.123456, "null": "perms",
-    ...         "null_value": 0.0, "p_value": 0.004, "units": 12, "unit": "networks",
+    ...         "null_value": 0.0, "pvalue": 0.004, "units": 12, "unit": "networks",
     ...         "effect": 0.12, "interval": [0.05, 0.2], "holds": True}
     >>> print("\\n".join(evidence_table([test])))  # doctest: +NORMALIZE_WHITESPACE
     | test | statistic | value | baseline | p | units | effect [interval] | verdict |
@@ -283,7 +283,7 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
             f"| {markdown_cell(test.get('name', ''))} | "
             f"{markdown_cell(test.get('statistic', ''))} | "
             f"{format_number(test.get('value'))} | {baseline} | "
-            f"{format_number(test.get('p_value'), digits=2)} | {units} | {effect.strip()} | "
+            f"{format_number(test.get('pvalue'), digits=2)} | {units} | {effect.strip()} | "
             f"{verdict} |"
         )
     return lines
@@ -294,8 +294,8 @@ def evidence_text(test: Mapping[str, Any], units: bool = False) -> str:
     text = f"{markdown_cell(test.get('name', ''))}: {format_number(test.get('value'))}"
     if test.get("null_value") is not None:
         text += f" vs {format_number(test['null_value'])}"
-    if test.get("p_value") is not None:
-        text += f", p = {format_number(test['p_value'], digits=2)}"
+    if test.get("pvalue") is not None:
+        text += f", p = {format_number(test['pvalue'], digits=2)}"
     if units and test.get("units"):
         text += f" ({test['units']} {test['unit']})"
     return text

@@ -120,7 +120,7 @@ class Evidence:
             "value": _plain(self.value),
             "null": self.null,
             "null_value": _plain(self.null_value),
-            "p_value": _plain(self.pvalue),
+            "pvalue": _plain(self.pvalue),
             "units": int(self.units),
             "unit": self.unit,
             "effect": _plain(self.effect),

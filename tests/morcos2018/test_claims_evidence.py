@@ -91,7 +91,7 @@ def test_verdict_aggregates_and_records_as_json():
     assert evidence.Verdict("claim", (yes, undecided)).holds is None
     assert evidence.Verdict("claim", (yes, undecided, no)).holds is False
     record = evidence.Verdict("claim", (yes, no)).as_record()
-    assert {"name", "statistic", "value", "null", "p_value", "units", "holds"} <= set(record[0])
+    assert {"name", "statistic", "value", "null", "pvalue", "units", "holds"} <= set(record[0])
     json.dumps(record, allow_nan=False)
     assert evidence.Verdict("claim", (yes,))["a"] is yes
     assert "holds" in evidence.Verdict("claim", (yes,)).summary()

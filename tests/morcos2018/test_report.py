@@ -193,10 +193,10 @@ def test_pearson():
 EVIDENCE = [
     {"name": "generalizing closer", "statistic": "within-memorizing minus within-generalizing",
      "value": 0.1123456789, "null": "network-label permutations", "null_value": 0.0,
-     "p_value": 0.0041234, "units": 8, "unit": "networks", "effect": 0.1123456789,
+     "pvalue": 0.0041234, "units": 8, "unit": "networks", "effect": 0.1123456789,
      "interval": [0.05123, 0.1712], "holds": True, "reason": ""},
     {"name": "as far apart", "statistic": "TOST", "value": 0.2, "null": "margin 10%",
-     "null_value": None, "p_value": None, "units": 3, "unit": "networks", "effect": None,
+     "null_value": None, "pvalue": None, "units": 3, "unit": "networks", "effect": None,
      "interval": None, "holds": None, "reason": "fewer than 4 networks per group"},
 ]
 
@@ -298,7 +298,7 @@ def test_record_claim_rejects_bad_part_names(tmp_path, part):
 
 def _claim(name, holds, part=None, reason=""):
     evidence = [{"name": "closer", "statistic": "gap", "value": 0.25, "null": "chance",
-                 "null_value": 0.5, "p_value": 0.03125, "units": 5, "unit": "seeds",
+                 "null_value": 0.5, "pvalue": 0.03125, "units": 5, "unit": "seeds",
                  "effect": -0.25, "interval": [-0.3, -0.2], "holds": holds, "reason": reason}]
     return {"notebook": name, **({"part": part} if part else {}), "figure": name.upper(),
             "claim": f"{name} | claim", "measured": {}, "holds": holds,
