@@ -174,6 +174,41 @@ def _evidence_records(evidence: Any) -> Any:
         )
     return evidence
 
+def record_verdict(
+    notebook: str,
+    verdict: Any,
+    measured: Mapping[str, Any],
+    figures: Iterable[str | os.PathLike[str]],
+    results_dir: str | os.PathLike[str],
+    profile: str,
+    *,
+    notes: str = "",
+    figure: str = "",
+    part: str | None = None,
+) -> dict[str, Any]:
+    """:func:`record_claim` of a claim check's :class:`~morcos2018.claims.evidence.Verdict`: its
+    claim, its outcome and its tests come from the verdict, so a notebook cannot pair a claim
+    with another check's outcome.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from morcos2018.claims.evidence import Evidence, Verdict
+    >>> test = Evidence("closer", "mean distance", 0.2, "chance", 0.5, 0.01, 6, "seeds",
+    ...                 holds=True)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     record = record_verdict("fig0", Verdict("A claim (Fig 0)", (test,)), {"d": 0.2}, [],
+    ...                             folder, "smoke", figure="Fig 0")  # doctest: +ELLIPSIS
+    ### ...
+    >>> record["holds"], record["evidence"][0]["pvalue"]
+    (True, 0.01)
+    """
+    return record_claim(
+        notebook, verdict.claim, measured, verdict.holds, figures, results_dir, profile,
+        notes=notes, evidence=verdict, figure=figure, part=part,
+    )
+
+
 def record_name(record: Mapping[str, Any]) -> str:
     """A record's name: its notebook, plus ``.<part>`` for a notebook's further claims."""
     part = record.get("part")
