@@ -472,16 +472,7 @@ def bottom_up_convergence(
     >>> verdict.holds, verdict.tests[0].value
     (True, 1.0)
     """
-    if not runs:
-        raise ValueError("runs is empty: give one {measure: curves} mapping per training run.")
-    per_run_epochs = _epochs_per_run(epochs, len(runs))
-    by_reference = [_by_reference(run, measure, i) for i, run in enumerate(runs)]
-    for position, (curves, at) in enumerate(zip(by_reference, per_run_epochs, strict=True)):
-        if _length(curves) != len(at):
-            raise ValueError(
-                f"run {position} has curves over {_length(curves)} checkpoints but its epochs "
-                f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
-            )
+    per_run_epochs, by_reference = _checked_runs(runs, epochs, measure)
     offsets = _common_offsets(by_reference, measure)
     options = dict(statistic=statistic, threshold=threshold, start=start)
     about = _statistic_text(statistic, threshold, start)
@@ -501,29 +492,14 @@ def bottom_up_convergence(
             )
         )
     if by_depth:
-        depths = [len(next(iter(curves.values()))) for curves in by_reference]
-        for depth in sorted(set(depths)):
-            members = [i for i, d in enumerate(depths) if d == depth]
-            for offset in offsets:
-                tests.append(_layer_relabelling_test(
-                    [by_reference[i] for i in members], [per_run_epochs[i] for i in members],
-                    offset, options,
-                    name=f"{measure} bottom-up, {depth} layers, reference: "
-                         f"{_reference_label(offset)}",
-                    statistic_text=(
-                        f"mean over the {depth}-layer runs of Spearman(depth, {about}) under "
-                        f"{measure}"
-                    ),
-                    threshold=min_rank_correlation, min_runs=min_runs, alpha=alpha, seed=seed,
-                ))
+        tests += _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
+                                  min_rank_correlation, min_runs, alpha, seed)
     last = min(offsets)
     for other in contrasts:
-        if other == measure or not all(other in run for run in runs):
-            continue
-        others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
-        theirs = _rank_correlations(others, per_run_epochs, last, options, (other, measure))
-        tests.append(
-            evidence.sign_flip(
+        if other != measure and all(other in run for run in runs):
+            others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
+            theirs = _rank_correlations(others, per_run_epochs, last, options, (other, measure))
+            tests.append(evidence.sign_flip(
                 [own - other_rho for own, other_rho in zip(rhos_at[last], theirs, strict=True)],
                 name=_contrast_name(other, measure),
                 statistic_text=(
@@ -533,9 +509,45 @@ def bottom_up_convergence(
                 baseline_text="both measures show the order equally (difference 0)",
                 threshold=min_contrast,
                 **over_runs,
-            )
-        )
+            ))
     return evidence.Verdict(CLAIM, tuple(tests))
+
+
+def _checked_runs(runs, epochs, measure: str) -> tuple[list[np.ndarray], list[dict[int, Curves]]]:
+    """Each run's epochs and ``{reference index: curves}`` of ``measure``, their lengths checked."""
+    if not runs:
+        raise ValueError("runs is empty: give one {measure: curves} mapping per training run.")
+    per_run_epochs = _epochs_per_run(epochs, len(runs))
+    by_reference = [_by_reference(run, measure, i) for i, run in enumerate(runs)]
+    for position, (curves, at) in enumerate(zip(by_reference, per_run_epochs, strict=True)):
+        if _length(curves) != len(at):
+            raise ValueError(
+                f"run {position} has curves over {_length(curves)} checkpoints but its epochs "
+                f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
+            )
+    return per_run_epochs, by_reference
+
+
+def _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
+                     min_rank_correlation, min_runs, alpha, seed) -> list[evidence.Evidence]:
+    """The order per depth (number of layers), against the layer-relabelling null."""
+    depths = [len(next(iter(curves.values()))) for curves in by_reference]
+    tests = []
+    for depth in sorted(set(depths)):
+        members = [i for i, d in enumerate(depths) if d == depth]
+        for offset in offsets:
+            tests.append(_layer_relabelling_test(
+                [by_reference[i] for i in members], [per_run_epochs[i] for i in members],
+                offset, options,
+                name=f"{measure} bottom-up, {depth} layers, reference: "
+                     f"{_reference_label(offset)}",
+                statistic_text=(
+                    f"mean over the {depth}-layer runs of Spearman(depth, {about}) under "
+                    f"{measure}"
+                ),
+                threshold=min_rank_correlation, min_runs=min_runs, alpha=alpha, seed=seed,
+            ))
+    return tests
 
 
 def figure6_and_a8(
