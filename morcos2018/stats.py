@@ -34,8 +34,10 @@ class PairStats(NamedTuple):
     n_pairs: int
 
 
-class PermutationResult(NamedTuple):
-    """Observed statistic, its p-value and how many labellings the null distribution used."""
+class RelabellingResult(NamedTuple):
+    """A network-relabelling test (:func:`permutation_test`): the observed statistic, its p-value
+    and how many labellings the null used (not :class:`cca.PermutationResult`, whose units are
+    datapoints)."""
 
     statistic: float
     pvalue: float
@@ -119,7 +121,7 @@ def permutation_test(
     alternative: str = "two-sided",
     n_permutations: int = 10_000,
     seed: int | None = 0,
-) -> PermutationResult:
+) -> RelabellingResult:
     """Permutation test of a difference between two groups of networks.
 
     The null hypothesis is that the group labels are exchangeable. Network labels are shuffled
@@ -192,7 +194,7 @@ def permutation_test(
         n_resamples=n_permutations, vectorized=False, rng=np.random.default_rng(seed),
     )
     exact = math.comb(len(pooled), len(a)) <= n_permutations
-    return PermutationResult(observed, float(result.pvalue), len(result.null_distribution), exact)
+    return RelabellingResult(observed, float(result.pvalue), len(result.null_distribution), exact)
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> Correlation:
