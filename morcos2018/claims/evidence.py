@@ -3,8 +3,9 @@
 A claim check returns a :class:`Verdict`: the claim and a list of :class:`Evidence`, one per
 test. Each test compares a statistic with a baseline by a test over **independent units**
 (networks or seeds): pairs of networks share networks and are never treated as independent.
-``holds`` is decided by rules fixed before the data are seen (``alpha`` and, where a claim is
-about size, an effect threshold, both parameters of the check):
+``holds`` is decided by rules declared as parameters of the check (``alpha`` and, where a claim
+is about size, an effect threshold; when each was declared, and after which published result, is
+in claims/register.toml):
 
 - ``True``: the statistic is on the claimed side of the baseline with ``p <= alpha``
   (and the effect passes its threshold, if the claim has one);

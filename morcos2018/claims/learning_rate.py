@@ -12,7 +12,8 @@ undertrained smallest rate) stands apart while the others mix; and networks that
 at all, which differ from every trained network for a reason that has nothing to do with their
 learning rate's solution.
 
-Pre-declared rules (module defaults, fixed before any result was seen):
+Declared rules (module defaults): declared in commit d0cd1d7 (2026-11-29), after the pilot run
+of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 
 - networks whose test accuracy is below ``accuracy_floor = 0.2`` (twice chance for 10 classes)
   did not train and are left out, and named in every test's statistic; a rate left with fewer

@@ -18,7 +18,8 @@ whose chosen ``layers`` are averaged (the notebook averages the last conv layers
 of network indices. The units of every test are networks: group labels are permuted over
 networks, or networks are left out one at a time (a pair's distance is never a unit).
 
-Pre-declared rules (module defaults, fixed before any result was seen):
+Declared rules (module defaults): declared in commit ffb9058 (2026-11-29), after the pilot run
+of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 
 - ``alpha = 0.05``, one-sided in the claimed direction;
 - "as far apart" is an equivalence test: the ratio of the mean within-memorizing distance to the

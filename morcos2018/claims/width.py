@@ -22,7 +22,8 @@ undecided. A permutation of network labels across widths would treat a width's n
 exchangeable with other widths' and, when widths differ in ways unrelated to their order, would
 call a chance ordering of five groups significant.
 
-Pre-declared rules (module defaults, fixed before any result was seen):
+Declared rules (module defaults): declared in commit 1a936d2 (2026-11-29), after the pilot run
+of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 
 - ``alpha = 0.05``, one-sided in the claimed direction;
 - A7 is an interaction: the per-width within-width distance after training minus the same at
