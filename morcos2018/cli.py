@@ -6,11 +6,16 @@ checks and its exit status, over the batch runner :mod:`morcos2018.runner`.
 parameter of the notebooks that take it, ``--list`` names the notebooks and ``--plan`` lists the
 networks they will train, training nothing (:mod:`morcos2018.plan`). ``--cluster ADDRESS`` (a
 running Dask scheduler) or ``--cluster local[:N]`` first trains those networks on the cluster's
-workers (:mod:`morcos2018.sweep`).
+workers (:mod:`morcos2018.sweep`). ``--compare FILE`` sets the run's findings beside published
+ones (e.g. ``findings/default.json``) once the batch is done, and writes ``<run>/compare.json``
+(:mod:`morcos2018.compare`); with every notebook up to date it only compares. ``--verbose`` shows
+TensorFlow's C++ log, which batch runs keep off.
 
 Exit status: 0 if every notebook finished, 1 if one failed (or a run failed on the cluster), 2
 for bad arguments (an unknown profile, notebook or parameter, a missing optional module, an output
-folder that cannot be written), 130 if interrupted (Ctrl-C). Each error is one line on stderr.
+folder that cannot be written, a ``--compare`` file that is not findings), 130 if interrupted
+(Ctrl-C). Each error is one line on stderr. What ``--compare`` finds does not change the exit
+status: a comparison is information, not a failure.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from morcos2018.cache import cache_dir
+from morcos2018.compare import compare_findings, comparison_lines, comparison_summary
 from morcos2018.config import available_profiles
+from morcos2018.files import write_json
 from morcos2018.plan import format_plan, plan_records
 from morcos2018.runner import (
     NotebookRun,
@@ -33,6 +40,7 @@ from morcos2018.runner import (
     discover_notebooks,
     plan_batch,
     run_batch,
+    run_folder,
 )
 from morcos2018.sweep import SweepError
 
@@ -58,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.plan:
             _print_plan(args)
             return 0
+        published = read_findings(args.compare) if args.compare else None
         runs = _run(args)
+        if published is not None:
+            _compare(args, published)
     except ModuleNotFoundError as error:
         print(f"cca-reproduce: {missing_module_message(error.name)}", file=sys.stderr)
         return 2
@@ -129,7 +140,44 @@ def argument_parser() -> argparse.ArgumentParser:
         "(tcp://host:8786) or local[:N] (N local worker processes); the cache (CCA_CACHE_DIR) "
         "must be a folder every worker sees at the same path",
     )
+    parser.add_argument(
+        "--compare", type=Path, metavar="FINDINGS",
+        help="after the run, compare its findings with published ones (e.g. "
+        "findings/default.json): which outcomes reproduced, how far each number moved; writes "
+        "<output>/compare.json; does not change the exit status",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="show TensorFlow's C++ log (oneDNN, CUDA notices and errors), off otherwise",
+    )
     return parser
+
+
+def read_findings(path: Path) -> dict[str, Any]:
+    """The findings report at ``path`` (a ``findings.json``), or a ``ValueError`` or
+    ``FileNotFoundError`` saying what is wrong with it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"--compare {path}: no such file; pass a findings.json, e.g. "
+                                "findings/default.json")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"--compare {path}: not JSON ({error})") from error
+    if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
+        raise ValueError(f"--compare {path}: no 'findings' list of claim records; pass a "
+                         "findings.json that cca-reproduce wrote")
+    return report
+
+
+def _compare(args: argparse.Namespace, published: dict[str, Any]) -> None:
+    """Compare the run's findings with ``published``; print the result, write compare.json."""
+    folder = run_folder(args.profile, args.output)
+    comparison = compare_findings(published, read_findings(folder / "findings.json"))
+    write_json(folder / "compare.json",
+               {"published": str(args.compare), "run": str(folder / "findings.json"),
+                **comparison}, default=str)
+    print(comparison_summary(comparison, str(args.compare)))
+    print("\n".join([*comparison_lines(comparison), f"comparison: {folder / 'compare.json'}"]))
 
 
 def _print_plan(args: argparse.Namespace) -> None:
@@ -153,6 +201,7 @@ def _run(args: argparse.Namespace) -> list[NotebookRun]:
         force=args.force,
         timeout=args.timeout,
         cluster=args.cluster,
+        verbose=args.verbose,
     )
 
 

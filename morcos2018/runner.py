@@ -32,7 +32,13 @@ of what finished are written, and ``cca-reproduce`` exits with status 130. The n
 not finish are not marked done, so running the same command again resumes.
 
 At the end, ``<output>/findings.md`` and ``<output>/findings.json`` collect every claim check
-(:mod:`morcos2018.findings`).
+(:mod:`morcos2018.findings`); ``cca-reproduce --compare FILE`` then sets them beside published
+findings (:mod:`morcos2018.compare`).
+
+TensorFlow's C++ log is off in the notebooks' kernels (``TF_CPP_MIN_LOG_LEVEL=3``, which hides
+the "failed call to cuInit" error of a machine without a GPU) and in a cluster's training
+processes, unless ``verbose`` (``--verbose``: level 2, errors shown, as before) or the user's
+environment sets ``TF_CPP_MIN_LOG_LEVEL`` (see :func:`morcos2018.sweep.tensorflow_log_level`).
 
 Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
 README shows), to ``figures/extended/`` for the extended profile (the README's second table) and
@@ -76,7 +82,7 @@ from morcos2018.plan import PlannedRun, training_plan
 from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
 from morcos2018.provenance import PACKAGE_DIR, files_digest, package_digest
 from morcos2018.report import result_files, versions
-from morcos2018.sweep import SweepError, parse_cluster
+from morcos2018.sweep import SweepError, parse_cluster, tensorflow_log_level
 
 REPO_DIR = PACKAGE_DIR.parent
 #: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
@@ -275,12 +281,14 @@ def run_notebook(
     timeout: float | None = None,
     processes: _Processes | None = None,
     echo: Callable[[str], Any] | None = None,
+    verbose: bool = False,
 ) -> tuple[bool, str]:
     """Execute one notebook with papermill in a child process; return (succeeded, error line).
 
     ``processes`` is the batch's set of running processes, through which Ctrl-C stops them.
     Everything the notebook prints goes to its log; ``echo`` gets its progress lines (which
-    network trains, epoch e of E, time left; which was loaded from the cache).
+    network trains, epoch e of E, time left; which was loaded from the cache). The kernel's
+    environment is :func:`kernel_environment`.
     """
     executed = output / f"{notebook.stem}.ipynb"
     log = output / f"{notebook.stem}.log"
@@ -301,14 +309,10 @@ def run_notebook(
     ]
     if timeout is not None:
         command += ["--execution-timeout", str(math.ceil(timeout))]
-    # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
-    # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
-    # Training in the kernel writes its progress as marked lines (progress.PROGRESS_ENV).
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
     relay = progress_relay(notebook.stem, echo or (lambda _: None))
     with log.open("w", encoding="utf-8") as handle:
-        status = (processes or _Processes()).run(command, handle, relay, env=env)
+        status = (processes or _Processes()).run(command, handle, relay,
+                                                 env=kernel_environment(verbose))
     if status is None:
         return False, "interrupted before it started"
     if status == 0:
@@ -318,6 +322,18 @@ def run_notebook(
     ]
     errors = [ln for ln in lines if "Error" in ln or "Exception" in ln]
     return False, (errors or lines or ["papermill failed with no output"])[-1][:300]
+
+
+def kernel_environment(verbose: bool = False) -> dict[str, str]:
+    """The environment of a notebook's papermill process and kernel: this one's, with
+    TensorFlow's C++ log off (:func:`morcos2018.sweep.tensorflow_log_level`; ``verbose``: its
+    errors shown), unbuffered output, inline figures and progress as marked lines."""
+    # The kernel draws inline, so the executed notebook carries its figures (as in JupyterLab);
+    # a user's MPLBACKEND (e.g. a GUI backend) must not leak into a batch run.
+    # Training in the kernel writes its progress as marked lines (progress.PROGRESS_ENV).
+    return {**os.environ, "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": tensorflow_log_level(verbose),
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
 
 
 def write_findings(
@@ -375,8 +391,12 @@ def run_batch(
     timeout: float | None = None,
     echo: Callable[[str], Any] = print,
     cluster: str | None = None,
+    verbose: bool = False,
 ) -> list[NotebookRun]:
     """Run notebooks under a profile; see the module docstring for what it writes.
+
+    ``verbose`` shows TensorFlow's C++ log (its errors) in the notebooks' logs and the
+    cluster's output, which is off otherwise.
 
     Ctrl-C stops the batch and returns normally, after writing the findings: the notebooks that
     did not finish have status ``"interrupted"``. With ``cluster`` (a scheduler address or
@@ -392,11 +412,12 @@ def run_batch(
     notebooks = discover_notebooks(notebooks_dir or default_notebooks_dir(), only)
     overrides_of = _overrides_by_notebook(notebooks, overrides or {})
     output, figures_dir = _batch_folders(profile, output, figures_dir)
-    batch = _Batch(output, len(notebooks), timeout, echo)
+    batch = _Batch(output, len(notebooks), timeout, echo, verbose)
     pending = batch.sort_out(notebooks, profile, overrides_of, figures_dir, force)
     if cluster is not None and pending:
         _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
-                          {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo)
+                          {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo,
+                          verbose)
     batch.run(pending, jobs)
     seconds = time.monotonic() - batch.started
     report = write_findings(output, batch.runs, str(profile), seconds, figures_dir)
@@ -416,11 +437,16 @@ def _check_batch(profile: str, jobs: int, timeout: float | None, cluster: str | 
         parse_cluster(cluster)
 
 
+def run_folder(profile: str, output: Path | None = None) -> Path:
+    """A batch's run folder: ``output``, or ``runs/<profile's name>``, absolute."""
+    return (output or Path("runs") / Path(str(profile)).name).resolve()
+
+
 def _batch_folders(profile: str, output: Path | None, figures_dir: Path | None
                    ) -> tuple[Path, Path]:
     """The batch's run folder (with its ``results/``) and figures folder, created; see the module
     docstring for the defaults."""
-    output = (output or Path("runs") / Path(str(profile)).name).resolve()
+    output = run_folder(profile, output)
     if figures_dir is None:
         clone = clone_dir()
         shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
@@ -443,8 +469,9 @@ class _Batch:
     and what happened to each (:attr:`runs`, in the order they finished)."""
 
     def __init__(self, output: Path, total: int, timeout: float | None,
-                 echo: Callable[[str], Any]) -> None:
+                 echo: Callable[[str], Any], verbose: bool = False) -> None:
         self.output, self.total, self.timeout, self.echo = output, total, timeout, echo
+        self.verbose = verbose
         self.started = time.monotonic()
         self.runs: list[NotebookRun] = []
         self.processes = _Processes()
@@ -496,7 +523,7 @@ class _Batch:
         self.echo(f"[running] {notebook.stem} (elapsed {self._elapsed()})")
         began = time.monotonic()
         ok, error = run_notebook(notebook, self.output, parameters, self.timeout, self.processes,
-                                 self.echo)
+                                 self.echo, self.verbose)
         seconds = time.monotonic() - began
         if ok:
             write_json(
@@ -532,13 +559,14 @@ def plan_batch(
 
 
 def _train_on_cluster(cluster: str, profile: str, notebooks: list[str],
-                      parameters: dict[str, dict[str, Any]], echo: Callable[[str], Any]) -> None:
+                      parameters: dict[str, dict[str, Any]], echo: Callable[[str], Any],
+                      verbose: bool = False) -> None:
     from morcos2018.sweep import run_plan
 
     plan = training_plan(profile, notebooks, parameters)
     if not plan:
         return
-    report = run_plan(plan, cluster, echo=echo)
+    report = run_plan(plan, cluster, echo=echo, verbose=verbose)
     if report.failed:
         lines = [f"{len(report.failed)} of {len(plan)} runs failed on the cluster; no notebook "
                  "ran. Fix the cause and run the same command again (finished runs are cached), "

@@ -43,6 +43,16 @@ Nothing here pins a device: TensorFlow takes the GPUs a worker process sees. Run
 each seeing its own: dask-cuda's ``LocalCUDACluster`` or ``dask cuda worker`` set
 ``CUDA_VISIBLE_DEVICES`` per worker, or start workers by hand with ``CUDA_VISIBLE_DEVICES=i dask
 worker ... --nthreads 1``.
+
+Quiet runs
+----------
+TensorFlow's C++ log (oneDNN notices, "Could not find cuda drivers", "failed call to cuInit" on a
+machine without a GPU) is off in the processes of a batch (:func:`tensorflow_log_level`): the
+local cluster's workers and each run's training process get ``TF_CPP_MIN_LOG_LEVEL=3``, and the
+lines TensorFlow writes before its log level applies (absl's "All log messages before
+absl::InitializeLog() is called ..." and the INFO lines after it) are not copied to the worker's
+stderr (:func:`tensorflow_preamble`). ``cca-reproduce --verbose`` keeps them; a
+``TF_CPP_MIN_LOG_LEVEL`` of the user's (the client's, or a remote worker's own) wins.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -68,6 +79,14 @@ from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
 _ONE_RUN_AT_A_TIME = threading.Lock()
 #: Modules whose code decides what a run trains to; a worker must run the client's.
 TRAINING_MODULES = ("training", "models", "data", "lm_training", "lm_model", "text")
+#: ``TF_CPP_MIN_LOG_LEVEL`` of a quiet batch (its errors hidden too) and of a ``--verbose`` one
+#: (its errors shown, as before ``--verbose`` existed).
+QUIET_TF_LOG_LEVEL, VERBOSE_TF_LOG_LEVEL = "3", "2"
+#: What TensorFlow (2.16 on) writes through absl before its log level applies, which no
+#: environment variable silences: absl's notice, then INFO lines such as
+#: ``I0000 00:00:1796409018.714575    4422 port.cc:153] oneDNN custom operations are on ...``.
+_PREAMBLE = re.compile(r"WARNING: All log messages before absl::InitializeLog\(\)|"
+                       r"I\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] ")
 
 
 class SweepError(RuntimeError):
@@ -117,11 +136,43 @@ def default_local_workers() -> int:
     return max(2, (os.cpu_count() or 1) // 4)
 
 
+def tensorflow_log_level(verbose: bool = False) -> str:
+    """``TF_CPP_MIN_LOG_LEVEL`` for the processes a batch starts: the user's own, if set; else
+    :data:`QUIET_TF_LOG_LEVEL` (3: nothing) or, ``verbose``, :data:`VERBOSE_TF_LOG_LEVEL` (2:
+    errors).
+
+    Examples
+    --------
+    >>> tensorflow_log_level() == os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
+    True
+    """
+    return os.environ.get("TF_CPP_MIN_LOG_LEVEL") or (
+        VERBOSE_TF_LOG_LEVEL if verbose else QUIET_TF_LOG_LEVEL)
+
+
+def tensorflow_preamble(line: str) -> bool:
+    """Whether ``line`` is one TensorFlow writes before its log level applies (absl's notice
+    or an INFO line in absl's format), which a quiet run does not show.
+
+    Examples
+    --------
+    >>> tensorflow_preamble("WARNING: All log messages before absl::InitializeLog() is called "
+    ...                     "are written to STDERR")
+    True
+    >>> tensorflow_preamble("I0000 00:00:1796409018.714889    4422 cudart_stub.cc:31] Could not "
+    ...                     "find cuda drivers on your machine, GPU will not be used.")
+    True
+    >>> tensorflow_preamble("Traceback (most recent call last):")
+    False
+    """
+    return _PREAMBLE.match(line) is not None
+
+
 @contextlib.contextmanager
-def connect(spec: str, timeout: float = 30.0) -> Iterator[Any]:
+def connect(spec: str, timeout: float = 30.0, verbose: bool = False) -> Iterator[Any]:
     """A :class:`distributed.Client` of a running scheduler (an address) or of a new
-    :class:`distributed.LocalCluster` (``local[:N]``: N worker processes of one thread), closed
-    (and the local cluster stopped) on exit."""
+    :class:`distributed.LocalCluster` (``local[:N]``: N worker processes of one thread, with
+    :func:`tensorflow_log_level`), closed (and the local cluster stopped) on exit."""
     from distributed import Client, LocalCluster
 
     kind, workers = parse_cluster(spec)
@@ -135,7 +186,8 @@ def connect(spec: str, timeout: float = 30.0) -> Iterator[Any]:
             yield client
         return
     with LocalCluster(n_workers=workers or default_local_workers(), threads_per_worker=1,
-                      processes=True, env={"TF_CPP_MIN_LOG_LEVEL": "2"}) as cluster, \
+                      processes=True,
+                      env={"TF_CPP_MIN_LOG_LEVEL": tensorflow_log_level(verbose)}) as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -177,12 +229,14 @@ def check_workers(client: Any, echo: Callable[[str], Any]) -> None:
 # --------------------------------------------------------------------------- the task
 
 
-def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = None
-              ) -> dict[str, Any]:
+def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = None,
+              log_level: str | None = None) -> dict[str, Any]:
     """Train (or resume, or load) one run of the plan into ``cache_root``: the task a worker
     runs. The training itself runs in a new Python process (``python -m
     morcos2018.sweep``), as a local run does, and its progress lines go to the client under
-    ``topic`` (a Dask event).
+    ``topic`` (a Dask event). Its other lines go to the worker's stderr, but for TensorFlow's
+    preamble (:func:`tensorflow_preamble`) when ``log_level`` (TensorFlow's in that process,
+    unless the worker sets its own; ``None``: the worker's) hides INFO lines.
 
     Returns
     -------
@@ -203,11 +257,13 @@ def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = No
         _emit(topic, {"event": "start", "key": run.key, "worker": worker,
                       "cached_epochs": before})
         messages: list[str] = []
+        env = _training_environment(log_level)
+        quiet = log_level is not None and env.get("TF_CPP_MIN_LOG_LEVEL", "0") != "0"
         output: list[str] = []
         command = [sys.executable, "-m", "morcos2018.sweep", json.dumps(run.config),
                    cache_root]
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, env=_training_environment()) as child:
+                              text=True, env=env) as child:
             for line in child.stdout:
                 _, mark, message = line.partition(PROGRESS_MARK)
                 if mark and message.strip():
@@ -216,7 +272,8 @@ def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = No
                                   "line": message.strip()})
                 else:
                     output.append(line)
-                    sys.stderr.write(line)
+                    if not (quiet and tensorflow_preamble(line)):
+                        sys.stderr.write(line)
         if child.returncode != 0:
             raise RuntimeError(f"training {run.label} ({run.key}) failed on worker {worker} "
                                f"(exit status {child.returncode}):\n{''.join(output[-20:])}")
@@ -233,10 +290,13 @@ def train_run(config: Mapping[str, Any], cache_root: str, topic: str | None = No
 _NOT_INHERITED = ("MALLOC_TRIM_THRESHOLD_",)
 
 
-def _training_environment() -> dict[str, str]:
+def _training_environment(log_level: str | None = None) -> dict[str, str]:
     """The environment of a run's training process: the worker's, as a process started here
-    would have it (without :data:`_NOT_INHERITED`), with progress reported line by line."""
+    would have it (without :data:`_NOT_INHERITED`), with progress reported line by line and
+    ``TF_CPP_MIN_LOG_LEVEL`` ``log_level`` unless the worker sets its own."""
     env = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
+    if log_level is not None:
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", log_level)
     return {**env, PROGRESS_ENV: "lines"}
 
 
@@ -293,12 +353,15 @@ def train_plan(
     cache_root: str | Path | None = None,
     echo: Callable[[str], Any] = print,
     retries: int = 1,
+    log_level: str | None = None,
 ) -> SweepReport:
     """Train every run of ``plan`` that the cache lacks on the workers of ``client``.
 
     Runs complete in the cache are not submitted. Progress (runs done, running and left, the
     time left, and each worker's epoch lines) goes to ``echo``. Ctrl-C cancels what has not
     started; a run a worker is training goes on to its end there (it is cached all the same).
+    ``log_level`` is TensorFlow's in the training processes (:func:`train_run`; ``None``: the
+    workers' own).
 
     Raises
     ------
@@ -319,8 +382,9 @@ def train_plan(
     topic = f"cca-sweep-{uuid.uuid4().hex[:12]}"
     client.subscribe_topic(topic, progress.event)
     futures = {
-        client.submit(train_run, run.config, root, topic, key=f"cca-train-{run.key}-{topic[-8:]}",
-                      priority=len(pending) - rank, retries=retries, pure=False): run
+        client.submit(train_run, run.config, root, topic, log_level,
+                      key=f"cca-train-{run.key}-{topic[-8:]}", priority=len(pending) - rank,
+                      retries=retries, pure=False): run
         for rank, (run, _) in enumerate(pending)
     }
     try:
@@ -350,16 +414,19 @@ def run_plan(
     cluster: str,
     cache_root: str | Path | None = None,
     echo: Callable[[str], Any] = print,
+    verbose: bool = False,
 ) -> SweepReport:
     """:func:`train_plan` on the cluster ``cluster`` names (:func:`connect`), which is
-    contacted only if the cache lacks a run of the plan."""
+    contacted only if the cache lacks a run of the plan. Unless ``verbose``, TensorFlow's log is
+    off in the workers' training processes (see "Quiet runs" above)."""
     root = cache_dir(cache_root).resolve()
     report, pending = _in_cache(plan, str(root))
     if not pending:
         echo(f"[sweep] all {len(plan)} runs are in the cache {root}: nothing to train")
         return report
-    with connect(cluster) as client:
-        return train_plan(plan, client, root, echo)
+    with connect(cluster, verbose=verbose) as client:
+        return train_plan(plan, client, root, echo,
+                          log_level=None if verbose else tensorflow_log_level())
 
 
 def _in_cache(plan: Sequence[PlannedRun], root: str

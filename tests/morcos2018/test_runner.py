@@ -374,3 +374,29 @@ def test_help_names_every_shipped_profile(capsys):
     shown = " ".join(capsys.readouterr().out.split())
     for profile in ("smoke", "default", "extended", "paper"):
         assert profile in shown
+
+
+def test_kernels_run_with_tensorflow_log_off_unless_verbose(monkeypatch, tmp_path):
+    """Issue 26, item 2: TensorFlow's C++ log (oneDNN, CUDA notices, cuInit errors) is off in the
+    kernels; --verbose shows its errors, as before; the user's own level wins."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert runner.kernel_environment()["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert runner.kernel_environment(verbose=True)["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert runner.kernel_environment()["TF_CPP_MIN_LOG_LEVEL"] == "0"
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL")
+
+    given = []
+    monkeypatch.setattr(runner._Processes, "run",
+                        lambda self, command, log, on_line, env: given.append(env) or 0)
+    notebook = write_notebook(tmp_path, "alpha")
+    for verbose in (False, True):
+        assert runner.run_notebook(notebook, tmp_path, {}, verbose=verbose) == (True, "")
+    assert [env["TF_CPP_MIN_LOG_LEVEL"] for env in given] == ["3", "2"]
+
+
+def test_verbose_reaches_the_batch(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli, "run_batch", lambda **options: calls.append(options) or [])
+    assert cli.main([]) == 0 and cli.main(["--verbose"]) == 0
+    assert [call["verbose"] for call in calls] == [False, True]

@@ -10,10 +10,14 @@ processes.
   cluster.
 - Two workers racing on one run: one trains it, the other waits for the run's lock and loads it.
 - Workers whose training code differs from the client's are refused.
+- Quiet runs (issue 26, item 2; no training, not slow): TensorFlow's log level in the local
+  cluster's workers and the training processes, and its preamble kept off the worker's stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shlex
@@ -27,7 +31,7 @@ from morcos2018.lm_training import train_lm
 from morcos2018.models import cnn_config, train_cnn
 from morcos2018.plan import training_plan
 
-pytestmark = pytest.mark.slow  # trains networks on worker processes
+slow = pytest.mark.slow  # trains networks on worker processes
 
 
 def _same_weights(a, b) -> bool:
@@ -40,6 +44,7 @@ def _same_weights(a, b) -> bool:
     return True
 
 
+@slow
 def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_nothing(
         smoke_batch, tmp_path, monkeypatch, capsys):
     plan_command, cluster_command = smoke_batch["commands"]
@@ -93,6 +98,7 @@ def _tiny_cnn() -> dict:
     return cnn_config(images, seed=0)
 
 
+@slow
 def test_two_workers_racing_on_one_run_train_it_once_and_foreign_code_is_refused(
         tmp_path, monkeypatch):
     from distributed import LocalCluster
@@ -124,3 +130,74 @@ def test_two_workers_racing_on_one_run_train_it_once_and_foreign_code_is_refused
         ".lock", "config.json", "epoch_0000.npz", "epoch_0001.npz", "epoch_0002.npz",
         "manifest.json", "optimizer_0002.npz"]
     assert json.loads((entry / "manifest.json").read_text())["epochs_done"] == 2
+
+
+# --------------------------------------------------------------------------- quiet runs
+
+PREAMBLE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+    "I0000 00:00:1796409018.714889    4422 cudart_stub.cc:31] Could not find cuda drivers on "
+    "your machine, GPU will not be used.\n",
+]
+
+
+def test_tensorflow_log_level_is_quiet_unless_verbose_and_the_users_wins(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert (sweep.tensorflow_log_level(), sweep.tensorflow_log_level(verbose=True)) == ("3", "2")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    assert (sweep.tensorflow_log_level(), sweep.tensorflow_log_level(verbose=True)) == ("1", "1")
+
+
+def test_the_training_process_gets_the_level_unless_the_worker_sets_its_own(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert sweep._training_environment("3")["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert "TF_CPP_MIN_LOG_LEVEL" not in sweep._training_environment()  # verbose: as before
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert sweep._training_environment("3")["TF_CPP_MIN_LOG_LEVEL"] == "0"
+
+
+@pytest.mark.parametrize(("verbose", "level"), [(False, "3"), (True, "2")])
+def test_the_local_cluster_workers_get_the_level(monkeypatch, verbose, level):
+    import distributed
+
+    made = {}
+
+    @contextlib.contextmanager
+    def local_cluster(**options):
+        made.update(options)
+        yield "cluster"
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
+    monkeypatch.setattr(distributed, "Client", lambda cluster: contextlib.nullcontext(cluster))
+    with sweep.connect("local:1", verbose=verbose) as client:
+        assert client == "cluster"
+    assert made["env"] == {"TF_CPP_MIN_LOG_LEVEL": level}
+
+
+@pytest.mark.parametrize(("log_level", "shown"), [("3", False), (None, True), ("0", True)])
+def test_tensorflow_preamble_stays_off_the_workers_stderr_when_quiet(monkeypatch, tmp_path,
+                                                                      log_level, shown):
+    """The training process (faked: it prints the preamble, a progress line and a warning)."""
+    started = {}
+
+    class Training:
+        returncode = 0
+
+        def __init__(self, command, **options):
+            started["env"] = options["env"]
+            self.stdout = [*PREAMBLE, f"{sweep.PROGRESS_MARK}training x\n", "a warning\n"]
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_):
+            return False
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(sweep.subprocess, "Popen", Training)
+    with contextlib.redirect_stderr(io.StringIO()) as stderr:
+        result = sweep.train_run(_tiny_cnn(), str(tmp_path), log_level=log_level)
+    assert result["trained"]
+    assert started["env"].get("TF_CPP_MIN_LOG_LEVEL") == log_level
+    assert stderr.getvalue() == "".join(PREAMBLE * shown) + "a warning\n"
