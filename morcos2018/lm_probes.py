@@ -106,3 +106,30 @@ def probe_representations(
             steps = acts[name][:, context:, :]
             result[name].append(steps.reshape(-1, steps.shape[-1]))
     return result
+
+
+def repeated_input_activations(network, windows: np.ndarray, starts: Sequence[int], length: int,
+                               layers: Sequence[str]) -> dict[int, dict[str, np.ndarray]]:
+    """Appendix A4's input: for each start, every layer read on ``windows`` with the token at
+    ``start`` repeated for ``length`` steps (:func:`repeat_token`).
+
+    Parameters
+    ----------
+    network : keras.Model
+        A loaded language model (:func:`morcos2018.lm_training.load_lm`).
+    windows : ndarray, shape (sequences, steps)
+        Token ids.
+    starts : sequence of int
+        First step of each repetition.
+    length : int
+        Steps the token is repeated for.
+    layers : sequence of str
+        Layers to read.
+
+    Returns
+    -------
+    dict
+        ``{start: {layer: activations, shape (sequences, steps, units)}}``.
+    """
+    return {start: layer_activations(network, repeat_token(windows, start, length), layers)
+            for start in starts}

@@ -65,6 +65,113 @@ CORPUS_TOKENS = {"ptb": (929_589, 73_760), "wikitext2": (2_088_628, 217_646),
 _STRIDES = (1, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1)
 
 
+# --------------------------------------------------------------------------- seed rules
+# The rules that give each network its seed, shared by the plan below and by the notebooks, so a
+# notebook and ``cca-reproduce --plan`` cannot disagree on which networks a figure trains.
+
+
+def network_seeds(seeds: Sequence[int] | None, networks: int) -> list[int]:
+    """The seeds of a group of networks: ``seeds`` as given, else ``0, 1, ..., networks - 1``.
+
+    Parameters
+    ----------
+    seeds : sequence of int or None
+        A notebook's ``seeds`` parameter.
+    networks : int
+        How many networks when ``seeds`` is ``None``.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> network_seeds(None, 3), network_seeds((5, 7), 3)
+    ([0, 1, 2], [5, 7])
+    """
+    return list(seeds) if seeds is not None else list(range(networks))
+
+
+def memorizing_seeds(profile: Mapping[str, Any], seeds: Sequence[int]) -> list[int]:
+    """Figure 3's memorizing networks: the generalizing seeds offset by
+    ``cnn.fig3.memorizing_seed_offset``, so no pair of the two groups shares an initialization.
+
+    Parameters
+    ----------
+    profile : mapping
+        A loaded profile (:func:`morcos2018.config.load_profile`).
+    seeds : sequence of int
+        The generalizing networks' seeds.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> memorizing_seeds(load_profile("smoke"), [0, 1])
+    [1000, 1001]
+    """
+    offset = profile["cnn"]["fig3"]["memorizing_seed_offset"]
+    return [seed + offset for seed in seeds]
+
+
+def learning_rate_seeds(profile: Mapping[str, Any], learning_rates: Sequence[float],
+                        seeds: Sequence[int]) -> dict[float, list[int]]:
+    """Figure 5's seeds per learning rate: the base rate of Figure 5's table keeps ``seeds``,
+    the ``i``-th rate offsets them by ``(i + 1) x cnn.fig5.seed_offset``.
+
+    Parameters
+    ----------
+    profile : mapping
+        A loaded profile (:func:`morcos2018.config.load_profile`).
+    learning_rates : sequence of float
+        The learning rates, in the notebook's order.
+    seeds : sequence of int
+        The seeds of the networks of one learning rate.
+
+    Returns
+    -------
+    dict
+        ``{learning rate: its seeds}``.
+
+    Examples
+    --------
+    >>> profile = load_profile("smoke")
+    >>> base = family_table(profile["images"], "learning_rates")["learning_rate"]
+    >>> learning_rate_seeds(profile, [base], [0, 1])[base]
+    [0, 1]
+    """
+    offset = profile["cnn"]["fig5"]["seed_offset"]
+    base = family_table(profile["images"], "learning_rates")["learning_rate"]
+    return {rate: seeds if rate == base else [seed + offset * (i + 1) for seed in seeds]
+            for i, rate in enumerate(learning_rates)}
+
+
+def lm_dynamics_units(model: str, seed: int, models: Sequence[str],
+                      seeds: Sequence[int]) -> list[tuple[str, int]]:
+    """Figure 1 b, e's networks: the panels' ``(model, seed)`` first, then every model and seed
+    of the convergence runs, each once.
+
+    Parameters
+    ----------
+    model, seed
+        The network shown in the panels.
+    models, seeds
+        The convergence runs, the units of the checks.
+
+    Returns
+    -------
+    list of (str, int)
+
+    Examples
+    --------
+    >>> lm_dynamics_units("lstm3", 0, ["lstm3", "lstm5"], [0, 1])
+    [('lstm3', 0), ('lstm3', 1), ('lstm5', 0), ('lstm5', 1)]
+    """
+    return list(dict.fromkeys([(model, seed), *((m, s) for m in models for s in seeds)]))
+
+
 # --------------------------------------------------------------------------- per notebook
 # Each function resolves the notebook's parameters exactly as its parameters and set-up cells do
 # (``None`` takes the profile's value), and returns the configs its training cells pass to
@@ -76,7 +183,7 @@ def fig1_cnn_dynamics(profile: Mapping[str, Any], seeds: Sequence[int] | None = 
     """Figure 1 a, d: networks of the base ``images`` table with per-epoch checkpoints
     (``[dynamics]``: ``networks``, ``epochs``)."""
     images = profile["images"]
-    seeds = list(seeds) if seeds is not None else list(range(images["dynamics"]["networks"]))
+    seeds = network_seeds(seeds, images["dynamics"]["networks"])
     epochs = epochs or images["dynamics"]["epochs"]
     return [cnn_config(images, seed=int(seed), epochs=epochs) for seed in seeds]
 
@@ -85,15 +192,13 @@ def fig3_memorization(profile: Mapping[str, Any], networks: int | None = None,
                       seeds: Sequence[int] | None = None) -> list[Config]:
     """Figure 3: generalizing and memorizing groups on Figure 3's own table (``[groups]``);
     the memorizing seeds are offset by ``cnn.fig3.memorizing_seed_offset``."""
-    images, settings = profile["images"], profile["cnn"]["fig3"]
+    images = profile["images"]
     fig3 = family_table(images, "groups")
-    networks = networks or images["groups"]["networks"]
-    seeds = list(seeds) if seeds is not None else list(range(networks))
-    memorizing_seeds = [seed + settings["memorizing_seed_offset"] for seed in seeds]
+    seeds = network_seeds(seeds, networks or images["groups"]["networks"])
     return ([cnn_config(fig3, seed=int(s), epochs=images["groups"]["epochs"]) for s in seeds]
             + [cnn_config(fig3, seed=int(s), random_labels=True,
                           epochs=images["groups"]["memorizing_epochs"])
-               for s in memorizing_seeds])
+               for s in memorizing_seeds(profile, seeds)])
 
 
 def fig4_width(profile: Mapping[str, Any], widths: Sequence[float] | None = None,
@@ -104,8 +209,7 @@ def fig4_width(profile: Mapping[str, Any], widths: Sequence[float] | None = None
     table = images["widths"]
     fig4 = family_table(images, "widths")
     widths = [float(w) for w in (widths or table["multipliers"])]
-    networks = networks or table["networks"]
-    seeds = list(seeds) if seeds is not None else list(range(networks))
+    seeds = network_seeds(seeds, networks or table["networks"])
     return [cnn_config(fig4, seed=int(s), width=w, epochs=table["epochs"])
             for w in widths for s in seeds]
 
@@ -115,15 +219,12 @@ def fig5_learning_rate(profile: Mapping[str, Any], learning_rates: Sequence[floa
                        seeds: Sequence[int] | None = None) -> list[Config]:
     """Figure 5: networks per learning rate on Figure 5's own table (``[learning_rates]``); the
     base rate keeps the seeds, rate ``i`` offsets them by ``(i + 1) x cnn.fig5.seed_offset``."""
-    images, settings = profile["images"], profile["cnn"]["fig5"]
+    images = profile["images"]
     table = images["learning_rates"]
     fig5 = family_table(images, "learning_rates")
     learning_rates = [float(v) for v in (learning_rates or table["values"])]
-    networks = networks or table["networks"]
-    seeds = list(seeds) if seeds is not None else list(range(networks))
-    seeds_of = {rate: seeds if rate == fig5["learning_rate"]
-                else [seed + settings["seed_offset"] * (i + 1) for seed in seeds]
-                for i, rate in enumerate(learning_rates)}
+    seeds = network_seeds(seeds, networks or table["networks"])
+    seeds_of = learning_rate_seeds(profile, learning_rates, seeds)
     return [cnn_config(fig5, seed=int(s), learning_rate=rate, epochs=table["epochs"])
             for rate in learning_rates for s in seeds_of[rate]]
 
@@ -139,8 +240,7 @@ def fig1_lm_dynamics(profile: Mapping[str, Any], model: str | None = None,
     seed = dynamics["seed"] if seed is None else seed
     models = models or convergence["models"]
     seeds = convergence["seeds"] if seeds is None else seeds
-    units = dict.fromkeys([(model, seed), *((m, s) for m in models for s in seeds)])
-    return [lm_config(settings, m, s) for m, s in units]
+    return [lm_config(settings, m, s) for m, s in lm_dynamics_units(model, seed, models, seeds)]
 
 
 def fig6_rnn_convergence(profile: Mapping[str, Any], models: Sequence[str] | None = None,

@@ -316,3 +316,36 @@ def relative_euclidean_distance(x: np.ndarray, y: np.ndarray) -> float:
 def _check_positive_int(value: int, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def rnn_trajectories(sizes: dict, betas: dict[str, float], seed: int,
+                     n_seeds: int) -> dict[str, list[np.ndarray]]:
+    """Appendix A2's trajectories: for each toy RNN, one per seed ``seed, seed + 1, ...,
+    seed + n_seeds - 1`` (the first is plotted; all are the claim check's units).
+
+    Parameters
+    ----------
+    sizes : dict
+        :func:`rnn_trajectory`'s ``n_neurons``, ``n_datapoints``, ``n_steps``, ``init_scale``.
+    betas : dict
+        ``{RNN name: weight of its nonlinear term}``.
+    seed : int
+        The first seed.
+    n_seeds : int
+        Trajectories per RNN.
+
+    Returns
+    -------
+    dict
+        ``{RNN name: list of trajectories}``.
+
+    Examples
+    --------
+    >>> sizes = dict(n_neurons=4, n_datapoints=10, n_steps=3, init_scale=1.0)
+    >>> runs = rnn_trajectories(sizes, {"rotation": 0.0}, seed=0, n_seeds=2)
+    >>> len(runs["rotation"])
+    2
+    """
+    seeds = range(seed, seed + n_seeds)
+    return {name: [rnn_trajectory(**sizes, beta=weight, seed=s) for s in seeds]
+            for name, weight in betas.items()}
