@@ -272,3 +272,363 @@ def _check_curves(curves, epochs, measures) -> None:
                         f"run {run!r}, {measure}, {layer}: {len(curve)} distances for "
                         f"{len(epochs[run])} epochs; give one distance per checkpoint."
                     )
+
+
+def plot_coefficients_by_epoch(ax: Any, correlations: Sequence[np.ndarray], shown: Sequence[int],
+                               title: str) -> None:
+    """Figure 1a: the sorted canonical correlations of a layer at several epochs with its final
+    state, one line per epoch shown (viridis, earliest darkest).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    correlations : sequence of ndarray
+        Sorted correlations of each epoch with the final epoch
+        (:func:`morcos2018.analysis.sorted_correlations`), indexed by epoch.
+    shown : sequence of int
+        The epochs to draw.
+    title : str
+        The panel's title.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> plot_coefficients_by_epoch(ax, [np.array([0.9, 0.5]), np.ones(2)], [0, 1], "1a")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['epoch 0', 'epoch 1']
+    """
+    import matplotlib.pyplot as plt
+
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(shown)))
+    for colour, epoch in zip(colours, shown, strict=True):
+        ax.plot(np.arange(1, len(correlations[epoch]) + 1), correlations[epoch],
+                color=colour, label=f"epoch {epoch}")
+    ax.set_xlabel("CCA coefficient index (sorted)")
+    ax.set_ylabel("CCA coefficient")
+    ax.set_title(title)
+    ax.legend()
+
+
+def plot_direction_stability(ax: Any, tracked: Sequence[Mapping[str, np.ndarray]],
+                             n_directions: int, early: int, mid: int) -> None:
+    """Figure 1d: distance of the stable (top) and unstable (bottom) CCA directions of epochs
+    ``early`` and ``mid`` to the layer at every epoch, mean +- std over networks.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    tracked : sequence of mapping
+        Per network, :func:`morcos2018.analysis.direction_stability`'s ``{"top": distance per
+        epoch, "bottom": ...}``.
+    n_directions : int
+        Directions per set, for the legend.
+    early, mid : int
+        The epochs the directions come from (dotted lines).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> tracked = [{"top": np.zeros(3), "bottom": np.ones(3)}] * 2
+    >>> plot_direction_stability(ax, tracked, 4, 0, 1)
+    >>> ax.get_legend_handles_labels()[1]
+    ['top 4 (stable)', 'bottom 4 (unstable)']
+    """
+    epochs = len(tracked[0]["top"]) - 1
+    for key, style, label in (("top", "-o", "stable"), ("bottom", "-s", "unstable")):
+        values = np.array([t[key] for t in tracked])
+        ax.errorbar(range(epochs + 1), values.mean(axis=0), yerr=values.std(axis=0), fmt=style,
+                    capsize=3, label=f"{key} {n_directions} ({label})")
+    for epoch in (early, mid):
+        ax.axvline(epoch, color="grey", linestyle=":")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("CCA distance")
+    ax.set_title(f"Figure 1d: directions of epochs {early} vs {mid}\n"
+                 f"(mean +- std over {len(tracked)} networks)")
+    ax.legend()
+
+
+def plot_accuracy_over_training(ax: Any, train: Sequence[Sequence[float]],
+                                test: Sequence[Sequence[float]]) -> None:
+    """Appendix A1 (CNN): training and test accuracy over training, mean +- std over networks.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    train : array-like, shape (networks, epochs)
+        Training accuracy of epochs 1 .. epochs (none is measured at epoch 0).
+    test : array-like, shape (networks, epochs + 1)
+        Test accuracy of epochs 0 .. epochs.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> plot_accuracy_over_training(ax, [[0.5, 0.7]], [[0.1, 0.4, 0.6]])
+    >>> ax.get_legend_handles_labels()[1]
+    ['train', 'test']
+    """
+    for values, style, first, label in ((train, "-o", 1, "train"), (test, "-s", 0, "test")):
+        values = np.array(values)
+        ax.errorbar(range(first, first + values.shape[1]), values.mean(axis=0),
+                    yerr=values.std(axis=0), fmt=style, capsize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Appendix A1: accuracy over training\n(mean +- std over {len(train)} networks)")
+    ax.legend()
+
+
+#: Line format of the distance within a width, for trained networks and at initialization.
+STAGE_STYLES = {"trained": "-o", "initialization": "--s"}
+
+
+def plot_width_distances(ax: Any, widths: Sequence[float], by_stage: Mapping[str, Sequence[Any]],
+                         ylabel: str, title: str, labels: Mapping[str, str] | None = None) -> None:
+    """Figure 4a (and Appendices A6, A7): the distance within each width, mean +- std, trained
+    and at initialization, against the width multiplier (log 2 axis). Draws no legend.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    widths : sequence of float
+        The width multipliers.
+    by_stage : mapping of str to sequence
+        ``{"trained": ..., "initialization": ...}``: per width, a result with ``mean`` and
+        ``std`` (:func:`morcos2018.stats.within_group`).
+    ylabel, title : str
+        The y axis and the panel's title.
+    labels : mapping of str to str, optional
+        Legend label of each stage (default: the stage's name).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from types import SimpleNamespace as Within
+    >>> fig, ax = plt.subplots()
+    >>> values = [Within(mean=0.5, std=0.1), Within(mean=0.3, std=0.1)]
+    >>> plot_width_distances(ax, [1, 2], {"trained": values}, "PWCCA distance", "4a")
+    >>> ax.get_xscale(), ax.get_legend_handles_labels()[1]
+    ('log', ['trained'])
+    """
+    labels = labels or {}
+    for stage, values in by_stage.items():
+        ax.errorbar(widths, [v.mean for v in values], yerr=[v.std for v in values],
+                    fmt=STAGE_STYLES[stage], capsize=3, label=labels.get(stage, stage))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(widths, [f"{w:g}" for w in widths])
+    ax.set_xlabel("width multiplier")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
+def plot_accuracy_against_distance(ax: Any, widths: Sequence[float], width_of: np.ndarray,
+                                   own_distance: np.ndarray, test_accuracy: np.ndarray,
+                                   width_means: Sequence[float], r: float) -> None:
+    """Figure 4b: each network's test accuracy against its mean distance to the other networks
+    of its width, one colour per width, and each width's mean (the test's units) as a cross.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    widths : sequence of float
+        The width multipliers.
+    width_of, own_distance, test_accuracy : ndarray, shape (networks,)
+        Each network's width, distance to its width-mates and test accuracy.
+    width_means : sequence of float
+        Mean within-width distance of each width.
+    r : float
+        Pearson correlation over networks, for the title.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> w, d, a = np.array([1.0, 1.0, 2.0]), np.array([0.4, 0.5, 0.2]), np.array([0.6, 0.5, 0.8])
+    >>> plot_accuracy_against_distance(ax, [1.0, 2.0], w, d, a, [0.45, 0.2], -0.9)
+    >>> ax.get_title()
+    'Figure 4b: r = -0.90 over networks'
+    """
+    for i, width in enumerate(widths):
+        chosen = width_of == width
+        ax.scatter(own_distance[chosen], test_accuracy[chosen], color=COLOURS[i % len(COLOURS)],
+                   label=f"width {width:g}")
+    ax.scatter(width_means, [test_accuracy[width_of == w].mean() for w in widths], marker="x",
+               s=80, color="black", label="width mean (the test's units)")
+    ax.set_xlabel("mean PWCCA distance to the other networks of its width")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"Figure 4b: r = {r:.2f} over networks")
+    ax.legend(loc="lower left")
+
+
+def plot_learning_rate_clusters(linkage: np.ndarray, distances: np.ndarray, order: Sequence[int],
+                                rate_of: np.ndarray, clusters: np.ndarray,
+                                test_accuracy: np.ndarray, learning_rates: Sequence[float]) -> Any:
+    """Figure 5: (a) the distance matrix ordered by hierarchical clustering, under its
+    dendrogram; (b) each network's test accuracy by cluster, coloured by learning rate.
+
+    Parameters
+    ----------
+    linkage : ndarray
+        The clustering's linkage matrix (:func:`morcos2018.analysis.cluster_networks`).
+    distances : ndarray, shape (networks, networks)
+        Pairwise PWCCA distances.
+    order : sequence of int
+        The networks in the dendrogram's order.
+    rate_of, clusters, test_accuracy : ndarray, shape (networks,)
+        Each network's learning rate, cluster (0-based) and test accuracy.
+    learning_rates : sequence of float
+        The learning rates, in the order of their colours.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from morcos2018.analysis import cluster_networks
+    >>> d = np.array([[0, 0.1, 0.9, 0.9], [0.1, 0, 0.9, 0.9], [0.9, 0.9, 0, 0.1],
+    ...               [0.9, 0.9, 0.1, 0]])
+    >>> linkage, order, clusters = cluster_networks(d, 2)
+    >>> rates = np.array([0.1, 0.1, 0.01, 0.01])
+    >>> fig = plot_learning_rate_clusters(linkage, d, order, rates, clusters,
+    ...                                   np.array([0.5, 0.6, 0.7, 0.8]), [0.1, 0.01])
+    >>> len(fig.axes)
+    4
+    """
+    import matplotlib.pyplot as plt
+    from scipy.cluster import hierarchy
+
+    rate_index = {rate: i for i, rate in enumerate(learning_rates)}
+    fig = plt.figure(figsize=(12, 5))
+    top = fig.add_axes([0.06, 0.8, 0.36, 0.15])
+    matrix_ax = fig.add_axes([0.06, 0.1, 0.36, 0.68])
+    scatter_ax = fig.add_axes([0.56, 0.1, 0.4, 0.8])
+    hierarchy.dendrogram(linkage, ax=top, no_labels=True, color_threshold=0,
+                         above_threshold_color="grey")
+    top.set_axis_off()
+    top.set_title("Figure 5a: PWCCA distance, networks ordered by clustering")
+    image = matrix_ax.imshow(distances[np.ix_(order, order)], cmap="viridis")
+    labels = [f"{rate_of[i]:g}" for i in order]
+    matrix_ax.set_xticks(range(len(order)), labels, rotation=90, fontsize=7)
+    matrix_ax.set_yticks(range(len(order)), labels, fontsize=7)
+    matrix_ax.set_xlabel("network (learning rate)")
+    matrix_ax.set_ylabel("network (learning rate)")
+    matrix_ax.grid(False)
+    fig.colorbar(image, ax=matrix_ax, fraction=0.046, pad=0.04, label="PWCCA distance")
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(rate_of))
+    for rate in learning_rates:
+        chosen = rate_of == rate
+        scatter_ax.scatter(clusters[chosen] + jitter[chosen], test_accuracy[chosen],
+                           color=COLOURS[rate_index[rate] % len(COLOURS)], label=f"lr {rate:g}")
+    scatter_ax.set_xticks(range(len(learning_rates)),
+                          [f"cluster {c + 1}" for c in range(len(learning_rates))])
+    scatter_ax.set_xlabel("cluster (Figure 5a)")
+    scatter_ax.set_ylabel("test accuracy")
+    scatter_ax.set_title("Figure 5b: clusters against generalization")
+    scatter_ax.legend()
+    return fig
+
+
+def plot_steps_to_last(plain: Mapping[str, Mapping[str, np.ndarray]],
+                       bands: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+                       layers: Sequence[str], measures: Sequence[str]) -> Any:
+    """Appendix A3: each step's distance to the last step of the sequence, one panel per
+    measure, one colour per layer, each curve over its shaded chance band.
+
+    Parameters
+    ----------
+    plain : mapping
+        ``{layer: {measure: distance per step}}``
+        (:func:`morcos2018.analysis.distances_to_last_step`).
+    bands : mapping
+        ``{layer: {measure: {"steps", "chance_low", "chance_high", ...}}}``
+        (:func:`morcos2018.claims.sequence.distances_with_chance`).
+    layers, measures : sequence of str
+        The layers (colours) and the measures (panels), in order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> band = {"steps": [0, 1], "chance_low": [0.8, 0.8], "chance_high": [0.9, 0.9]}
+    >>> fig = plot_steps_to_last({"lstm1": {"pwcca_distance": [0.5, 0.2, 0.0]}},
+    ...                          {"lstm1": {"pwcca_distance": band}}, ["lstm1"],
+    ...                          ["pwcca_distance", "pwcca_distance"])
+    >>> fig.axes[0].get_title()
+    'PWCCA distance'
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.2))
+    for ax, measure in zip(axes, measures, strict=True):
+        for i, layer in enumerate(layers):
+            band = bands[layer][measure]
+            ax.fill_between(band["steps"], band["chance_low"], band["chance_high"],
+                            color=COLOURS[i], alpha=0.2, lw=0)
+            ax.plot(plain[layer][measure], color=COLOURS[i], label=layer)
+        ax.set(title=LABELS[measure], xlabel="step j", ylabel="distance to last step")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_repeated_input(plain: Mapping[str, Mapping[str, np.ndarray]],
+                        bands: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+                        repeated: Mapping[int, Mapping[str, np.ndarray]], layers: Sequence[str],
+                        repeat_length: int) -> Any:
+    """Appendix A4: PWCCA distance to the last step with one input repeated, one row per start
+    of the repetition (grey span), one column per layer; dashed, the curve without repetition
+    over its chance band.
+
+    Parameters
+    ----------
+    plain, bands : mapping
+        As :func:`plot_steps_to_last` (their ``"pwcca_distance"`` entries are drawn).
+    repeated : mapping of int to mapping
+        ``{start: {layer: PWCCA distance per step}}`` with the input repeated from ``start``.
+    layers : sequence of str
+        The layers, one column each.
+    repeat_length : int
+        Steps the input is repeated for.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> band = {"steps": [0, 1], "chance_low": [0.8, 0.8], "chance_high": [0.9, 0.9]}
+    >>> fig = plot_repeated_input({"lstm1": {"pwcca_distance": [0.5, 0.2, 0.0]}},
+    ...                           {"lstm1": {"pwcca_distance": band}},
+    ...                           {0: {"lstm1": [0.6, 0.3, 0.0]}}, ["lstm1"], 2)
+    >>> fig.axes[0].get_title()
+    'lstm1, repeat from step 0'
+    """
+    import matplotlib.pyplot as plt
+
+    starts = list(repeated)
+    fig, axes = plt.subplots(len(starts), len(layers), sharex=True, sharey=True,
+                             figsize=(3.4 * len(layers), 2.2 * len(starts)), squeeze=False)
+    for row, start in zip(axes, starts, strict=True):
+        for ax, (i, layer) in zip(row, enumerate(layers), strict=True):
+            ax.axvspan(start, start + repeat_length - 1, color="0.9", zorder=0)
+            band = bands[layer]["pwcca_distance"]
+            ax.fill_between(band["steps"], band["chance_low"], band["chance_high"],
+                            color="lightsteelblue", alpha=0.5, lw=0)
+            ax.plot(plain[layer]["pwcca_distance"], "--", color="0.5", lw=1)
+            ax.plot(repeated[start][layer], color=COLOURS[i])
+            ax.set_title(f"{layer}, repeat from step {start}", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("step j")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("PWCCA to last step")
+    fig.tight_layout()
+    return fig
