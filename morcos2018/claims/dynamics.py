@@ -362,3 +362,161 @@ def _checkpoints(**layers) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
             f"per network of one length; found {counts}."
         )
     return list(zip(*layers.values(), strict=True))
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers each Figure 1 notebook records beside its verdict (record_claim's ``measured``).
+
+
+def cnn_coefficients_measured(layer: str, seeds: Sequence[int],
+                              correlations: Sequence[Sequence[np.ndarray]],
+                              accuracy: Sequence[Sequence[float]]) -> dict:
+    """Figure 1a (CNN): what :func:`coefficients_lag_performance` was given, summarised.
+
+    Parameters
+    ----------
+    layer : str
+        The layer analysed.
+    seeds : sequence of int
+        The networks' seeds.
+    correlations : sequence of sequence of ndarray
+        Per network, per epoch, the sorted canonical correlations with the final epoch.
+    accuracy : sequence of sequence of float
+        Per network, the training accuracy per epoch.
+
+    Returns
+    -------
+    dict
+        The layer, the seeds, the epoch each network's accuracy converged
+        (:func:`converged_checkpoint`), the final accuracies and the mean coefficient per epoch
+        (mean over networks).
+
+    Examples
+    --------
+    >>> rho = [[np.array([0.5, 0.1]), np.array([1.0, 1.0])]]
+    >>> m = cnn_coefficients_measured("conv2", [0], rho, [[0.1, 0.9]])
+    >>> m["final train accuracy, per network"]
+    [0.9]
+    """
+    return {"layer": layer, "seeds": seeds,
+            "epoch accuracy converged, per network":
+                [converged_checkpoint(values) for values in accuracy],
+            "final train accuracy, per network": [values[-1] for values in accuracy],
+            "mean coefficient vs final per epoch, mean over networks":
+                np.mean([[c.mean() for c in network] for network in correlations], axis=0)}
+
+
+def cnn_directions_measured(layer: str, seeds: Sequence[int], early: int, mid: int,
+                            n_directions: int,
+                            tracked: Sequence[dict[str, np.ndarray]]) -> dict:
+    """Figure 1d (CNN): the stable and unstable directions' distance per epoch.
+
+    Parameters
+    ----------
+    layer : str
+        The layer analysed.
+    seeds : sequence of int
+        The networks' seeds.
+    early, mid : int
+        The epochs the directions come from.
+    n_directions : int
+        Directions per set.
+    tracked : sequence of dict
+        Per network, :func:`morcos2018.analysis.direction_stability`'s ``{"top", "bottom"}``.
+
+    Returns
+    -------
+    dict
+        The layer, seeds, epochs, set size, and both sets' distance per epoch, mean over
+        networks.
+
+    Examples
+    --------
+    >>> tracked = [{"top": np.array([0.2, 0.0]), "bottom": np.array([0.9, 0.8])}] * 2
+    >>> cnn_directions_measured("conv2", [0, 1], 0, 1, 3, tracked)["directions per set"]
+    3
+    """
+    return {"layer": layer, "seeds": seeds, "epochs of the directions": [early, mid],
+            "directions per set": n_directions,
+            "top directions distance per epoch, mean over networks":
+                np.mean([t["top"] for t in tracked], axis=0),
+            "bottom directions distance per epoch, mean over networks":
+                np.mean([t["bottom"] for t in tracked], axis=0)}
+
+
+def lm_dynamics_measured(layer: str, perplexity: dict[str, np.ndarray],
+                         states: dict[str, Sequence[np.ndarray]],
+                         correlations: dict[str, Sequence[np.ndarray]], early: int, mid: int,
+                         n_directions: int, shown: str, stability: dict[str, np.ndarray],
+                         noise_level: np.ndarray) -> dict:
+    """Figure 1 b, e (language models): per network, when perplexity converged, the fraction of
+    unconverged coefficients then and at the end, and the two direction sets' final distance;
+    for the network shown, the panels' curves.
+
+    Parameters
+    ----------
+    layer : str
+        The layer analysed.
+    perplexity : dict
+        ``{network name: validation perplexity per epoch}``.
+    states : dict
+        ``{network name: the layer on the probe, per epoch}``.
+    correlations : dict
+        ``{network name: sorted correlations of each epoch with the final one}``.
+    early, mid : int
+        The epochs the directions come from.
+    n_directions : int
+        Directions per set.
+    shown : str
+        Name of the network of the panels.
+    stability : dict
+        Its :func:`morcos2018.analysis.direction_stability` curves.
+    noise_level : ndarray
+        Its random-subspace distance per epoch.
+
+    Returns
+    -------
+    dict
+        Keys and values as printed and recorded by ``fig1_lm_dynamics.ipynb``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> series = [rng.normal(size=(40, 4)) for _ in range(3)]
+    >>> rho = [np.array([1.0, 0.5]), np.array([1.0, 0.95]), np.ones(2)]
+    >>> m = lm_dynamics_measured("lstm1", {"a": np.array([9.0, 5.0, 5.0])}, {"a": series},
+    ...                          {"a": rho}, 0, 1, 1, "a", {"top": np.zeros(3),
+    ...                          "bottom": np.ones(3)}, np.ones(3))
+    >>> m["epoch perplexity converged, per network"]
+    {'a': 1}
+    """
+    from morcos2018 import analysis
+
+    names = list(perplexity)
+    converged = {name: converged_checkpoint(values, metric="perplexity")
+                 for name, values in perplexity.items()}
+    below = UNCONVERGED_BELOW
+    final_distances = {
+        name: analysis.direction_stability(series[early], series[mid], [series[-1]],
+                                           n_directions)
+        for name, series in states.items()
+    }
+    return {
+        "layer": layer,
+        "networks": names,
+        "validation perplexity by epoch, per network":
+            {name: np.round(values, 1) for name, values in perplexity.items()},
+        "epoch perplexity converged, per network": converged,
+        f"fraction of coefficients below {below} at that epoch, per network":
+            {name: round(float(np.mean(correlations[name][t] < below)), 3)
+             for name, t in converged.items()},
+        f"fraction of coefficients below {below} at the final epoch, per network":
+            {name: round(float(np.mean(rho[-1] < below)), 3) for name, rho in correlations.items()},
+        "stable / unstable set's distance to the final layer, per network":
+            {name: {"stable": round(float(d["top"][0]), 3),
+                    "unstable": round(float(d["bottom"][0]), 3)}
+             for name, d in final_distances.items()},
+        f"{shown}: stable distance by epoch": np.round(stability["top"], 3),
+        f"{shown}: unstable distance by epoch": np.round(stability["bottom"], 3),
+        f"{shown}: random-subspace distance by epoch": np.round(noise_level, 3),
+    }

@@ -136,3 +136,34 @@ def _check_inputs(
                 f"perplexities[{model!r}] holds values below 1, impossible for a perplexity "
                 f"(exp of a cross-entropy): {values.tolist()}. Pass exp(loss), not the loss."
             )
+
+
+def models_beat_unigram_measured(final_perplexity: Mapping[str, Sequence[float]],
+                                 unigram: float) -> dict:
+    """Appendix A1 (language models): the numbers :func:`models_beat_unigram` was given.
+
+    Parameters
+    ----------
+    final_perplexity : mapping
+        ``{model: final validation perplexity per seed}``.
+    unigram : float
+        The unigram baseline's validation perplexity.
+
+    Returns
+    -------
+    dict
+        The baseline, the final perplexities and their ratios to the baseline, rounded.
+
+    Examples
+    --------
+    >>> m = models_beat_unigram_measured({"lstm3": [100.0]}, 400.0)
+    >>> m["unigram / final perplexity, per model and seed"]
+    {'lstm3': [4.0]}
+    """
+    return {"unigram validation perplexity": round(unigram, 1),
+            "final validation perplexity, per model and seed":
+                {model: [round(p, 1) for p in values]
+                 for model, values in final_perplexity.items()},
+            "unigram / final perplexity, per model and seed":
+                {model: [round(unigram / p, 2) for p in values]
+                 for model, values in final_perplexity.items()}}

@@ -267,3 +267,70 @@ def _trajectories(trajectories: np.ndarray | Sequence[np.ndarray]) -> list[np.nd
             f"the trajectories must share one shape; found {[run.shape for run in runs]}."
         )
     return runs
+
+
+# --------------------------------------------------------------------------- measured numbers
+# The numbers each toy notebook records beside its verdict (record_claim's ``measured``).
+
+
+def noise_sensitivity_measured(sweep: dict[str, np.ndarray], ratios: np.ndarray) -> dict:
+    """Figure 2: every measure's distance at the signal ratio nearest 0.5 and over the sweep.
+
+    Parameters
+    ----------
+    sweep : dict
+        ``{measure label: distances, shape (repeats, ratios)}``
+        (:func:`morcos2018.toys.signal_noise_sweep`).
+    ratios : ndarray
+        The signal ratios of the sweep's columns.
+
+    Returns
+    -------
+    dict
+        ``ratio_shown``, ``at_that_ratio`` (mean over repeats), ``mean_over_sweep`` and ``draws``
+        (cells of the sweep).
+
+    Examples
+    --------
+    >>> m = noise_sensitivity_measured({"PWCCA": np.array([[0.1, 0.3], [0.1, 0.5]])},
+    ...                                np.array([0.25, 0.5]))
+    >>> float(m["ratio_shown"]), float(m["at_that_ratio"]["PWCCA"]), m["draws"]
+    (0.5, 0.4, 4)
+    """
+    half = int(np.argmin(np.abs(ratios - 0.5)))
+    return {
+        "ratio_shown": ratios[half],
+        "at_that_ratio": {label: values.mean(axis=0)[half] for label, values in sweep.items()},
+        "mean_over_sweep": {label: values.mean() for label, values in sweep.items()},
+        "draws": next(iter(sweep.values())).size,
+    }
+
+
+def rotation_measured(n_seeds: int, beta: float, result: dict[str, np.ndarray]) -> dict:
+    """Appendix A2: one toy RNN's distances to the final step, for its plotted seed.
+
+    Parameters
+    ----------
+    n_seeds : int
+        Trajectories (seeds) the test used.
+    beta : float
+        Weight of the RNN's nonlinear term.
+    result : dict
+        ``{measure label: distance of each step to the final step}`` of the plotted seed.
+
+    Returns
+    -------
+    dict
+        ``seeds``, ``beta``, each measure's maximum over steps and its value at step 0.
+
+    Examples
+    --------
+    >>> rotation_measured(3, 0.0, {"PWCCA": np.array([0.2, 0.1, 0.0])})["max_over_steps_seed_0"]
+    {'PWCCA': np.float64(0.2)}
+    """
+    return {
+        "seeds": n_seeds,
+        "beta": beta,
+        "max_over_steps_seed_0": {label: v.max() for label, v in result.items()},
+        "first_step_seed_0": {label: v[0] for label, v in result.items()},
+    }
