@@ -3,9 +3,9 @@
 The README's numbers must come from the committed findings, never be typed by hand. This copies
 ``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at the
 repository's figures/, or figures/extended/ for the extended profile), writes the matching
-``findings/<profile>.md`` and, for those two profiles, regenerates the README's results table of
-that profile from it. ``tests/morcos2018/test_readme.py`` fails when
-the README, the two files and each other disagree.
+``findings/<profile>.md`` and, for those two profiles, regenerates the README's results of that
+profile from it (the tally and one row per claim). ``tests/morcos2018/test_readme.py`` fails
+when the README, the two files and each other disagree.
 
 Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
 """
