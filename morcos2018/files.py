@@ -61,3 +61,41 @@ def write_json(path: str | os.PathLike[str], data: Any, **options: Any) -> None:
     """Write ``data`` as indented JSON (plus a final newline) atomically; ``options`` go to
     :func:`json.dumps` (e.g. ``default=str``, ``allow_nan=False``)."""
     atomic_write(path, json.dumps(data, indent=2, **options) + "\n")
+
+
+def repository_root() -> Path | None:
+    """The clone the package runs from (an editable install or a source checkout), else None."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return None
+
+
+def notebook_outputs(
+    profile: str,
+    figures_dir: str | os.PathLike[str] | None = None,
+    results_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Path, Path]:
+    """The folders a notebook writes its figures and claim records to, created.
+
+    The batch runner passes both (``cca-reproduce``). A notebook run by hand (JupyterLab, Binder,
+    papermill without parameters) gets ``runs/<profile>/figures`` and ``runs/<profile>/results``
+    under the clone it runs from (under the working folder for an installed package), whatever
+    its working folder: only publishing (``make publish``) writes ``figures/`` and ``findings/``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> figures, results = notebook_outputs("smoke", folder / "f", folder / "r")
+    >>> figures.name, results.name, figures.is_dir()
+    ('f', 'r', True)
+    >>> notebook_outputs("smoke")[0].parts[-3:]
+    ('runs', 'smoke', 'figures')
+    """
+    base = (repository_root() or Path.cwd()) / "runs" / Path(str(profile)).name
+    folders = (Path(figures_dir) if figures_dir is not None else base / "figures",
+               Path(results_dir) if results_dir is not None else base / "results")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders

@@ -82,3 +82,17 @@ def test_the_seed_pattern_finds_seed_rules(line):
 ])
 def test_the_seed_pattern_spares_plain_uses(line):
     assert not is_seed_rule(line)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_notebook_run_by_hand_cannot_overwrite_the_published_figures(notebook):
+    """Run outside the batch runner (JupyterLab, Binder), a notebook writes under
+    runs/<profile>/ (morcos2018.files.notebook_outputs), never into figures/ or findings/."""
+    cells = code_cells(notebook)
+    parameters = source(cells[0])
+    assert re.search(r"^figures_dir = None\b", parameters, re.M), parameters
+    assert re.search(r"^results_dir = None\b", parameters, re.M), parameters
+    assert "figures_dir, results_dir = notebook_outputs(profile, figures_dir, results_dir)" in (
+        source(cells[1]))
+    assert not any("../figures" in source(cell) or "../findings" in source(cell)
+                   for cell in cells)
