@@ -20,7 +20,7 @@ checkpoint) is summarised by a statistic of the whole curve *before* the referen
 Per training run (a model and seed: the independent unit), the bottom-up order is the Spearman
 correlation between depth (1 = next to the input) and that statistic; +1 is a perfect bottom-up
 order. Over runs, a sign-flip test (:func:`.evidence.sign_flip`) asks whether the mean correlation
-is above 0, and the pre-declared rule also asks it to reach ``min_rank_correlation``.
+is above 0, and the declared rule also asks it to reach ``min_rank_correlation``.
 
 The choice of reference. The reference is one checkpoint, and which one moves the verdict. The
 check takes curves computed against several references (:func:`curves_to_references`: by default
@@ -44,12 +44,12 @@ then also tested against the null that a run's layers are exchangeable: each run
 shuffled among its layers, independently per run, and the mean Spearman correlation recomputed
 (Page's trend test, with Spearman's correlation as the per-run score). The runs are still the
 units: the null shuffles within each independent training and never pools layers of different
-runs, and a depth with fewer than ``min_runs`` runs (pre-declared 3) is undecided.
+runs, and a depth with fewer than ``min_runs`` runs (declared 3) is undecided.
 
 Is the reference converged? The reference stands for "the final representation" only if the last
 checkpoints have stopped moving. :func:`adjacent_distances` gives each layer's distance between
 consecutive checkpoints, and :func:`reference_settled` checks, as a size rule, that at the end
-every layer of every run moves less than ``tolerance`` (pre-declared half the ``"first_within"``
+every layer of every run moves less than ``tolerance`` (declared half the ``"first_within"``
 threshold) from one checkpoint to the next.
 """
 
@@ -71,22 +71,22 @@ MEASURE = "pwcca_distance"
 CONTRASTS = ("mean_cca_distance", "cosine_distance", "euclidean_distance")
 #: The contrasts of Appendix A8; the others (mean CCA) belong to Figure 6 (6d).
 A8_MEASURES = ("cosine_distance", "euclidean_distance")
-#: Pre-declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
+#: Declared: references are the last three checkpoints (offsets 0, 1, 2 from the end).
 REFERENCES = (-1, -2, -3)
 STATISTICS = ("area", "first_within")
-#: Pre-declared: distance counted as "converged" by the ``"first_within"`` statistic.
+#: Declared: distance counted as "converged" by the ``"first_within"`` statistic.
 THRESHOLD = 0.1
-#: Pre-declared: checkpoint 0 (initialisation) is left out of the statistic.
+#: Declared: checkpoint 0 (initialisation) is left out of the statistic.
 START = 1
-#: Pre-declared: the mean per-run Spearman correlation of depth and the statistic must reach it.
+#: Declared: the mean per-run Spearman correlation of depth and the statistic must reach it.
 MIN_RANK_CORRELATION = 0.5
-#: Pre-declared: PWCCA's mean correlation must exceed another measure's by this much.
+#: Declared: PWCCA's mean correlation must exceed another measure's by this much.
 MIN_CONTRAST = 0.25
-#: Pre-declared: with ``by_depth``, a depth needs this many runs (seeds) to be decided.
+#: Declared: with ``by_depth``, a depth needs this many runs (seeds) to be decided.
 MIN_RUNS = 3
-#: Pre-declared: a layer has settled when consecutive checkpoints at the end are this close.
+#: Declared: a layer has settled when consecutive checkpoints at the end are this close.
 SETTLED = THRESHOLD / 2
-#: Pre-declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
+#: Declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
 SETTLED_STEPS = 2
 # Layer relabellings of the per-depth null: enumerated up to this many, else drawn at random.
 _EXACT_RELABELLINGS = 1_000_000
@@ -237,7 +237,7 @@ def reference_settled(
     runs : sequence of mapping
         One per training run: ``{layer: consecutive distances}`` from :func:`adjacent_distances`.
     tolerance : float
-        Pre-declared largest move of a settled layer (default half the ``"first_within"``
+        Declared largest move of a settled layer (default half the ``"first_within"``
         threshold, 0.05 in distance units).
     steps : int
         How many final moves are averaged (default 2).
@@ -283,7 +283,7 @@ def reference_settled(
                 f"checkpoints, last {steps} moves"
             ),
             value=worst,
-            null=f"pre-declared tolerance {tolerance:g} (size rule, no test of an absence)",
+            null=f"declared tolerance {tolerance:g} (size rule, no test of an absence)",
             null_value=tolerance,
             pvalue=None,
             units=len(values),
@@ -442,12 +442,12 @@ def bottom_up_convergence(
     contrasts : sequence of str
         Measures claimed to show it less clearly; those absent from the runs are skipped.
     statistic, threshold, start
-        The convergence statistic (:func:`convergence_statistics`); pre-declared defaults
+        The convergence statistic (:func:`convergence_statistics`); declared defaults
         ``"area"``, 0.1 (used by ``"first_within"`` only), 1.
     min_rank_correlation : float
-        Pre-declared size of the order: mean per-run Spearman correlation (default 0.5).
+        Declared size of the order: mean per-run Spearman correlation (default 0.5).
     min_contrast : float
-        Pre-declared size of the contrast: mean per-run difference of correlations (default 0.25).
+        Declared size of the contrast: mean per-run difference of correlations (default 0.25).
     alpha : float
         Significance level of each one-sided test.
     seed : int
@@ -455,7 +455,7 @@ def bottom_up_convergence(
     by_depth : bool
         Also test the order per depth (number of layers) with the layer-relabelling null.
     min_runs : int
-        Pre-declared number of runs a depth needs to be decided (``by_depth`` only).
+        Declared number of runs a depth needs to be decided (``by_depth`` only).
 
     Returns
     -------
@@ -668,7 +668,7 @@ def _layer_relabelling_test(
     )
     if len(values) < min_runs:
         holds, reason = None, (
-            f"too few units: {len(values)} run(s) of this depth, the pre-declared minimum is "
+            f"too few units: {len(values)} run(s) of this depth, the declared minimum is "
             f"{min_runs}"
         )
     return evidence.Evidence(

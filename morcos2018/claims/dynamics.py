@@ -3,7 +3,7 @@
 Figure 1 a-c, :func:`coefficients_lag_performance`
     Sorted canonical correlations of a layer at checkpoint t with the same layer at the end
     (:func:`morcos2018.analysis.sorted_correlations`): the paper's claim is that many are
-    still unconverged when accuracy (CNN) or perplexity (LSTM) has converged. Pre-declared:
+    still unconverged when accuracy (CNN) or perplexity (LSTM) has converged. Declared:
     performance has converged at the first checkpoint from which every later one is within
     :data:`TOLERANCES` of the final value; a coefficient is unconverged below
     :data:`UNCONVERGED_BELOW`; "many" is at least :data:`MIN_FRACTION` of them. The baseline is
@@ -34,16 +34,16 @@ import numpy as np
 import cca
 from morcos2018.claims import evidence
 
-#: Pre-declared: performance has converged at the first checkpoint from which every later
+#: Declared: performance has converged at the first checkpoint from which every later
 #: checkpoint is within this of the final value: (kind, tolerance); "absolute" for accuracy,
 #: "relative" (a share of the final value) for perplexity.
 TOLERANCES = {"accuracy": ("absolute", 0.01), "perplexity": ("relative", 0.05)}
-#: Pre-declared: a canonical correlation with the final layer below this is unconverged.
+#: Declared: a canonical correlation with the final layer below this is unconverged.
 UNCONVERGED_BELOW = 0.9
-#: Pre-declared: "many" coefficients is at least this share of them (mean over networks).
+#: Declared: "many" coefficients is at least this share of them (mean over networks).
 MIN_FRACTION = 0.25
 
-#: Pre-declared: stable directions end at a distance closing at least this share of the gap from
+#: Declared: stable directions end at a distance closing at least this share of the gap from
 #: the chance level to 0 (distance <= 0.5 x chance) ...
 STABLE_SHARE = 0.5
 #: ... and unstable ones close at most this share (distance >= 0.8 x chance: at the noise level).
@@ -118,7 +118,7 @@ def coefficients_lag_performance(
     Per network: ``t*`` = :func:`converged_checkpoint` of its performance; the statistic is the
     fraction of its canonical correlations with the final layer below ``unconverged_below`` at
     ``t*``, the baseline the same fraction at the final checkpoint. A sign-flip test over networks
-    (:func:`.evidence.sign_flip`, "greater") with the pre-declared effect threshold: the mean
+    (:func:`.evidence.sign_flip`, "greater") with the declared effect threshold: the mean
     excess must reach ``min_fraction``. With fewer than 5 networks the test is undecided (no
     outcome reaches p <= 0.05), and the reason says so; the fraction is still reported. When a
     network's performance converges only at its final checkpoint there is nothing to compare,
@@ -135,11 +135,11 @@ def coefficients_lag_performance(
     metric : {"accuracy", "perplexity"}
         How convergence is judged (:data:`TOLERANCES`).
     tolerance : float, optional
-        Overrides the metric's pre-declared tolerance.
+        Overrides the metric's declared tolerance.
     unconverged_below : float
-        Pre-declared: a coefficient below this is unconverged (default 0.9).
+        Declared: a coefficient below this is unconverged (default 0.9).
     min_fraction : float
-        Pre-declared: "many" is at least this share of the coefficients (default 0.25).
+        Declared: "many" is at least this share of the coefficients (default 0.25).
     alpha : float
         Significance level of the one-sided test.
     seed : int
@@ -239,7 +239,7 @@ def directions_against_noise(
     n_directions : int
         Size of each set; at most half the canonical correlations of ``early`` with ``mid``.
     stable_share, noise_share : float
-        Pre-declared shares of the gap from chance to 0 (defaults 0.5 and 0.2).
+        Declared shares of the gap from chance to 0 (defaults 0.5 and 0.2).
     n_permutations : int
         Row permutations per chance level (default 200; the smallest p-value with one network
         is 1 / 201).

@@ -181,7 +181,7 @@ def decide(
     effect_ok: bool = True,
     effect_rule: str = "",
 ) -> tuple[bool | None, str]:
-    """The pre-declared rule: (holds, reason) from a one-sided p-value.
+    """The declared rule: (holds, reason) from a one-sided p-value.
 
     None when even the most extreme outcome could not reach ``alpha`` (``smallest_p > alpha``);
     True when ``p <= alpha`` and the effect passes its threshold; False otherwise.
@@ -195,7 +195,7 @@ def decide(
     if pvalue > alpha:
         return False, f"p = {pvalue:.3g} > alpha = {alpha}"
     if not effect_ok:
-        return False, f"significant, but the effect fails the pre-declared rule: {effect_rule}"
+        return False, f"significant, but the effect fails the declared rule: {effect_rule}"
     return True, ""
 
 
@@ -506,7 +506,7 @@ def against_chance(
     results : sequence of cca.PermutationResult
         One per unit, each from :func:`permutation_null` of a distance.
     share : float
-        Pre-declared share of the gap from chance to identical, in (0, 1).
+        Declared share of the gap from chance to identical, in (0, 1).
     alternative : {"less", "greater"}
         "less": the claim is ``d <= (1 - share) * chance`` (close); "greater": the claim is
         ``d >= (1 - share) * chance`` (far).

@@ -8,7 +8,7 @@ validation perplexity a model that ignores context reaches at best.
 The check, per model, with seeds (independent trainings) as units: each seed's
 ``log(unigram / validation perplexity)`` is compared with ``log(min_ratio)`` by a sign-flip test
 over seeds, so the claim holds when the models beat the unigram baseline by at least the
-pre-declared factor, significantly over seeds. Logarithms make the ratio symmetric (half the
+declared factor, significantly over seeds. Logarithms make the ratio symmetric (half the
 perplexity counts as much as double).
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from morcos2018.claims import evidence
 
-#: Pre-declared: a model "learns" when the unigram perplexity is at least this many times its own.
+#: Declared: a model "learns" when the unigram perplexity is at least this many times its own.
 MIN_RATIO = 1.5
 
 CLAIM = (
@@ -57,7 +57,7 @@ def models_beat_unigram(
     unigram_perplexity : float
         Validation perplexity of the unigram model of the training text.
     min_ratio : float
-        Pre-declared factor by which the models must beat the baseline (default 1.5).
+        Declared factor by which the models must beat the baseline (default 1.5).
     alpha : float
         Significance level of the one-sided test.
     seed : int
@@ -91,7 +91,7 @@ def models_beat_unigram(
                     f"mean over seeds of log(unigram perplexity {unigram_perplexity:.4g} / "
                     f"final validation perplexity of {model})"
                 ),
-                baseline_text=f"log({min_ratio}): the pre-declared factor over the baseline",
+                baseline_text=f"log({min_ratio}): the declared factor over the baseline",
                 unit="seeds",
                 alternative="greater",
                 alpha=alpha,

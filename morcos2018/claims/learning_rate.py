@@ -83,7 +83,7 @@ def check_figure5(
     accuracy
         Test accuracy of each network; networks below ``accuracy_floor`` are left out.
     accuracy_floor, min_separated, alpha
-        The pre-declared rules (module docstring).
+        The declared rules (module docstring).
     linkage
         Linkage method of :func:`morcos2018.analysis.cluster_networks`.
     n_permutations, seed

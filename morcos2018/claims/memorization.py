@@ -90,7 +90,7 @@ def check_figure3(
     layers
         Layers to average when ``distances`` is a mapping (the notebook: the last conv layers).
     alpha, margin, min_networks
-        The pre-declared rules (module docstring).
+        The declared rules (module docstring).
     n_permutations, seed
         Size of the permutation test and its seed.
 
@@ -229,7 +229,7 @@ def check_a5_cosine_euclidean(
 ) -> Verdict:
     """Appendix A5: cosine and Euclidean distance do not show Figure 3's effect clearly.
 
-    "Not clearly" is pre-declared as: the control separates the groups less than the reference,
+    "Not clearly" is declared as: the control separates the groups less than the reference,
     measured by the scale-free relative gap ``(within memorizing - within generalizing) /
     between``; one test per control, ``"<control>: smaller relative gap than <reference>"``,
     A control that shows no separation at all passes

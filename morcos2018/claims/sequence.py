@@ -11,7 +11,7 @@ For CCA measures at n not far above the widths this is far from 0 (600 sequences
 units: PWCCA distance about 0.60), so a raw comparison such as "PWCCA below cosine" says nothing:
 it holds for unrelated layers too.
 
-A3 rules (pre-declared), per layer (and per seed, when several are given; all must hold):
+A3 rules (declared), per layer (and per seed, when several are given; all must hold):
 
 - the measure (PWCCA distance) relates step j to the last step: permutation ``p <= alpha``
   **and** the distance is at least ``min_above_chance`` of the way from chance to identical
@@ -21,7 +21,7 @@ A3 rules (pre-declared), per layer (and per seed, when several are given; all mu
   (an absence cannot be shown by a small p-value); the baseline's permutation p-value is reported
   in the test's ``reason``.
 
-A4 rule (pre-declared), per layer and repeat start: the change of the distance to the last step
+A4 rule (declared), per layer and repeat start: the change of the distance to the last step
 at the last repeated step, ``d(repeated) - d(plain)``, is tested against a **condition-swap
 null**: for random halves of the sequences, the plain and repeated versions are exchanged, and the
 change recomputed. Under "the repeat changes nothing about how that step relates to the last" the
@@ -58,16 +58,16 @@ from morcos2018.claims import evidence
 #: The measure claimed to relate the steps, and the baselines claimed not to (Appendix A3).
 MEASURE = "pwcca_distance"
 BASELINES = ("cosine_distance", "euclidean_distance")
-#: Pre-declared: share of the way from chance to identical that counts as "clearly related".
+#: Declared: share of the way from chance to identical that counts as "clearly related".
 MIN_ABOVE_CHANCE = 0.1
-#: Pre-declared: row permutations of the chance level (smallest p = 1 / 1001).
+#: Declared: row permutations of the chance level (smallest p = 1 / 1001).
 N_PERMUTATIONS = 1000
-#: Pre-declared: smallest change of the distance to the last step that counts as a perturbation.
+#: Declared: smallest change of the distance to the last step that counts as a perturbation.
 MIN_CHANGE = 0.02
 #: Row permutations per step of the chance band of :func:`distances_with_chance` (a band, not a
 #: test: 200 give its 2.5-97.5% range to about +-0.01 for PWCCA at 600 x 128).
 N_CURVE_PERMUTATIONS = 200
-#: Pre-declared: condition swaps of the A4 null (smallest p = 1 / 101). Each swap computes the
+#: Declared: condition swaps of the A4 null (smallest p = 1 / 101). Each swap computes the
 #: measure twice (about 2 x 16 ms for 600 x 128 PWCCA on an idle core).
 N_SWAPS = 100
 
@@ -111,7 +111,7 @@ def steps_related_to_last(
     baselines : sequence of str
         Distances claimed not to (default cosine and Euclidean distance).
     min_above_chance : float
-        Pre-declared share of the way from chance to identical that counts as clearly related.
+        Declared share of the way from chance to identical that counts as clearly related.
     alpha : float
         Significance level of the permutation tests.
     n_permutations : int
@@ -185,7 +185,7 @@ def repeated_input_perturbs(
     measure : str
         Distance to the last step (default ``"pwcca_distance"``).
     min_change : float
-        Pre-declared smallest change, in the measure's units (default 0.02).
+        Declared smallest change, in the measure's units (default 0.02).
     alpha : float
         Significance level.
     n_swaps : int
@@ -196,7 +196,7 @@ def repeated_input_perturbs(
         Decide a layer and start only where the plain distance at step t is clearly below its
         chance level (module docstring); elsewhere the test is undecided.
     min_above_chance : float
-        Pre-declared share of the way from chance to identical that counts as clearly below
+        Declared share of the way from chance to identical that counts as clearly below
         chance (``require_below_chance`` only).
     n_permutations : int
         Row permutations of that chance level (``require_below_chance`` only).

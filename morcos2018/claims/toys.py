@@ -30,11 +30,11 @@ import numpy as np
 
 from morcos2018.claims import evidence
 
-#: Figure 2, pre-declared: PWCCA is "robust" when its distance is at most this share of mean
+#: Figure 2, declared: PWCCA is "robust" when its distance is at most this share of mean
 #: CCA's, averaged over the sweep (the ordering alone would allow PWCCA just below SVCCA).
 PWCCA_SHARE = 0.5
 
-#: Appendix A2, pre-declared: CCA sees the steps as similar when its distance closes at least this
+#: Appendix A2, declared: CCA sees the steps as similar when its distance closes at least this
 #: share of the gap from its chance level to 0 (distance <= 0.1 x chance) ...
 CLOSE_SHARE = 0.9
 #: ... and cosine / Euclidean distance do not when theirs close at most this share
@@ -90,7 +90,7 @@ def noise_sensitivity(
         three measures. Every cell must be an independent draw (the sweep gives each its own
         child seed).
     pwcca_share : float
-        Pre-declared: PWCCA's distance at most this share of mean CCA's (default 0.5).
+        Declared: PWCCA's distance at most this share of mean CCA's (default 0.5).
     alpha : float
         Significance level of each one-sided test.
     seed : int
@@ -174,7 +174,7 @@ def rotation_invariance(
     step : int
         The step compared with the final one (default 0: the most rotated).
     close_share, far_share : float
-        Pre-declared shares of the gap from chance to identical (defaults 0.9 and 0.5).
+        Declared shares of the gap from chance to identical (defaults 0.9 and 0.5).
     n_permutations : int
         Row permutations per chance level (default 200).
     alpha : float

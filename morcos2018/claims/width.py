@@ -164,7 +164,7 @@ def check_figure4b(
     accuracy
         Test accuracy of each network.
     alpha, robust_rho
-        The pre-declared rules (module docstring).
+        The declared rules (module docstring).
     n_permutations, seed
         Random orderings drawn when the widths are too many to enumerate.
 
@@ -243,7 +243,7 @@ def check_a6_cosine_euclidean(
 ) -> Verdict:
     """Appendix A6: cosine and Euclidean distance show Figure 4a's width effect less clearly.
 
-    "Less clearly" is pre-declared as a weaker relative trend: per width, the log of the ratio
+    "Less clearly" is declared as a weaker relative trend: per width, the log of the ratio
     of the reference's within-width distance to the control's (free of either measure's scale)
     must fall with width (Spearman over widths, < 0): the reference's distance falls by a
     larger factor. One test per control, ``"<control>: weaker width trend than <reference>"``.
@@ -303,7 +303,7 @@ def _leave_one_width_out(widths, within, mean_accuracy, robust_rho) -> Evidence:
     name = "no single width drives it"
     statistic = ("largest Spearman correlation of within-width distance with test accuracy "
                  "over the widths with one width left out")
-    null = f"pre-declared bound {robust_rho:g} for every leave-one-width-out correlation"
+    null = f"declared bound {robust_rho:g} for every leave-one-width-out correlation"
     if len(widths) < 4:
         return evidence.undecided(
             name, statistic, float("nan"), null, len(widths), "widths",

@@ -239,7 +239,7 @@ def test_a_depth_with_too_few_seeds_is_undecided():
     runs = [path_run(rng, BOTTOM_UP) for _ in range(2)]
     verdict = convergence.bottom_up_convergence(runs, EPOCHS, by_depth=True)
     per_depth = [t for t in verdict.tests if "layers, reference" in t.name]
-    assert per_depth and all(t.holds is None and "pre-declared minimum" in t.reason
+    assert per_depth and all(t.holds is None and "declared minimum" in t.reason
                              for t in per_depth)
 
 

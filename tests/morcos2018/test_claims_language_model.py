@@ -19,7 +19,7 @@ def test_perplexity_at_the_unigram_level_does_not_hold():
 
 
 def test_beating_unigram_by_less_than_the_declared_factor_does_not_hold():
-    # 1.3x better in every seed: significant, but short of the pre-declared 1.5x.
+    # 1.3x better in every seed: significant, but short of the declared 1.5x.
     verdict = language_model.models_beat_unigram({"lstm3": [UNIGRAM / 1.3] * 6}, UNIGRAM)
     assert verdict.holds is False
 
