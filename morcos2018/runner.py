@@ -76,7 +76,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from morcos2018.config import load_profile, profile_files
-from morcos2018.files import write_json
+from morcos2018.files import repository_root, write_json
 from morcos2018.findings import findings_markdown
 from morcos2018.plan import PlannedRun, training_plan
 from morcos2018.progress import PROGRESS_ENV, PROGRESS_MARK
@@ -104,20 +104,12 @@ class NotebookRun:
     result: dict[str, Any] | None = field(default=None, repr=False)
 
 
-def clone_dir() -> Path | None:
-    """The repository the package runs from (an editable install or ``python -m`` in a clone),
-    or ``None`` for an installed package."""
-    if (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "notebooks").is_dir():
-        return REPO_DIR
-    return None
-
-
 def default_notebooks_dir() -> Path:
     """The notebooks ``cca-reproduce`` runs: those the installed package carries, else the
     ``notebooks/`` folder of the clone the package runs from."""
     if any(PACKAGED_NOTEBOOKS.glob("*.ipynb")):
         return PACKAGED_NOTEBOOKS
-    clone = clone_dir()
+    clone = repository_root()
     if clone is not None:
         return clone / "notebooks"
     raise FileNotFoundError(
@@ -448,7 +440,7 @@ def _batch_folders(profile: str, output: Path | None, figures_dir: Path | None
     docstring for the defaults."""
     output = run_folder(profile, output)
     if figures_dir is None:
-        clone = clone_dir()
+        clone = repository_root()
         shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
         figures_dir = clone / shown if shown else output / "figures"
     (output / "results").mkdir(parents=True, exist_ok=True)
