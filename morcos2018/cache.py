@@ -4,6 +4,14 @@ Layout, atomic writes, checksums, locking and the read-only case are described i
 :mod:`morcos2018.training`, which trains into it. This module holds what reads and writes the
 entries: :func:`run_key` (the folder name of a config), the manifest that lists every file with
 its size and SHA-256, and the checks that make a damaged entry be retrained, never silently used.
+
+The manifest is checked too, since everything a notebook reads of a run comes through it (config,
+epochs, the training history behind the accuracies of Figures 3-5): its config must hash to the
+entry's key (its folder name), which catches an edited config and another run's folder copied
+under this key, and its ``checksum`` (SHA-256 of the manifest's canonical JSON without that
+field, :func:`manifest_checksum`) must match, which catches any other edit, of the history
+included. Manifests written before the checksum existed have none; they are checked by their
+config alone (and gain a checksum when the run is extended).
 """
 
 from __future__ import annotations
@@ -83,6 +91,7 @@ def save_epoch(folder: Path, manifest: dict[str, Any], model: Any, epoch: int) -
     files[optimizer_name(epoch)] = write_npz(folder / optimizer_name(epoch),
                                                model.optimizer.variables)
     manifest.update(format=FORMAT_VERSION, epochs_done=epoch, files=files)
+    manifest["checksum"] = manifest_checksum(manifest)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
     for stale in folder.glob("optimizer*.npz"):
         if stale.name != optimizer_name(epoch):
@@ -104,6 +113,27 @@ def manifest_optimizer(manifest: Mapping[str, Any]) -> str:
     return optimizer_name(manifest["epochs_done"])
 
 
+def manifest_checksum(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON (sorted keys, exact floats, NaN kept as a
+    loss may be) without its own ``checksum`` field."""
+    content = {name: value for name, value in manifest.items() if name != "checksum"}
+    return sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode())
+
+
+def check_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    """Raise :class:`CorruptCacheError` if the manifest is not the one written for this entry:
+    its config does not hash to the folder's key, or its checksum does not match its content."""
+    key = run_key(manifest["config"])
+    if key != folder.name:
+        raise CorruptCacheError(
+            f"its manifest describes run {key} (seed {manifest['config'].get('seed')!r}), not "
+            f"{folder.name}: the manifest was edited or another run's folder copied here"
+        )
+    if "checksum" in manifest and manifest["checksum"] != manifest_checksum(manifest):
+        raise CorruptCacheError("its manifest does not match its own checksum: it was edited "
+                                "(config, epochs or training history) after training")
+
+
 UNREADABLE = (OSError, ValueError, KeyError, TypeError, CorruptCacheError)
 
 
@@ -115,7 +145,8 @@ def intact_manifest(folder: Path) -> dict[str, Any]:
     FileNotFoundError
         If the entry has no manifest (new, or never finished its first epoch).
     ValueError, KeyError, TypeError, OSError, CorruptCacheError
-        If the manifest cannot be read or a file it names does not match it.
+        If the manifest cannot be read, is not this entry's (:func:`check_manifest`) or a file
+        it names does not match it.
     """
     manifest = json.loads((folder / MANIFEST).read_bytes())
     if manifest["format"] not in READABLE_FORMATS:
@@ -133,6 +164,7 @@ def intact_manifest(folder: Path) -> dict[str, Any]:
     expected = {checkpoint_name(e) for e in range(manifest["epochs_done"] + 1)}
     if not expected <= set(files):
         raise ValueError("manifest does not list every checkpoint")
+    check_manifest(folder, manifest)
     for name, entry in files.items():
         read_verified(folder / name, entry)
     return manifest

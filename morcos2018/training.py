@@ -18,16 +18,19 @@ decay horizon, in the config under another key)::
     epoch_0001.npz       ... after each epoch (weights, batch-norm statistics, RNG states)
     optimizer_0003.npz   optimizer variables (step count, moments) after the last epoch (here 3),
                          for resume; the epoch in its name ties it to the manifest's epochs_done
-    manifest.json        written last: completed epochs, SHA-256 and size of every file, history
+    manifest.json        written last: config, completed epochs, SHA-256 and size of every file,
+                         history, and its own checksum
     activations/         cached activations (see :mod:`morcos2018.activations`)
 
 Every file is written atomically (temporary file, fsync, rename). An epoch writes its checkpoint and
 its optimizer file, then rewrites ``manifest.json``, and only then deletes the previous epoch's
 optimizer file; so a run killed at any point, mid-epoch or between these writes, resumes from the
 last epoch the manifest records. A file whose checksum does not match the manifest, a manifest that
-cannot be read, or one whose optimizer state is not that of its last epoch (say ``epochs_done``
-edited by hand) makes the whole entry be retrained (with a :class:`CacheCorruptionWarning`), never
-silently used. Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
+cannot be read, one whose config does not hash to the entry's key (an edited config, or another
+run's folder copied under this key), one that does not match its own checksum (an edited history)
+or whose optimizer state is not that of its last epoch (say ``epochs_done`` edited by hand) makes
+the whole entry be retrained (with a :class:`CacheCorruptionWarning` naming it), never silently
+used. Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
 
 A complete entry is read without taking the entry's lock or writing anything, so a shared,
 read-only cache of trained networks can be used as it is. Training or resuming needs to write:
