@@ -65,7 +65,7 @@ def workspace(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     notebooks.mkdir()
     profile = tmp_path / "tiny"
     profile.mkdir()
-    (profile / "toys.toml").write_text("size = 1\n")
+    (profile / "profile.toml").write_text('extends = "smoke"\n')  # a valid profile (issue 28)
     return {"notebooks": notebooks, "profile": profile, "output": tmp_path / "run"}
 
 
