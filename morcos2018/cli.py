@@ -11,11 +11,13 @@ ones (e.g. ``findings/default.json``) once the batch is done, and writes ``<run>
 (:mod:`morcos2018.compare`); with every notebook up to date it only compares. ``--verbose`` shows
 TensorFlow's C++ log, which batch runs keep off.
 
-Exit status: 0 if every notebook finished, 1 if one failed (or a run failed on the cluster), 2
-for bad arguments (an unknown profile, notebook or parameter, a missing optional module, an output
-folder that cannot be written, a ``--compare`` file that is not findings), 130 if interrupted
-(Ctrl-C). Each error is one line on stderr. What ``--compare`` finds does not change the exit
-status: a comparison is information, not a failure.
+Exit status: 0 if every notebook finished, 1 if one failed (or a run failed on the cluster, or
+``--cluster`` is not a scheduler), 2 for bad arguments (an unknown or invalid profile, notebook or
+parameter, a missing optional module, a ``--notebooks-dir`` without notebooks, an output folder
+that cannot be written, a ``--compare`` file that is not findings) or a file that cannot be
+written (after the batch's summary), 130 if interrupted (Ctrl-C). Each error is one line on
+stderr. What ``--compare`` finds does not change the exit status: a comparison is information, not
+a failure.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from morcos2018.runner import (
     NotebookRun,
     default_notebooks_dir,
     discover_notebooks,
+    os_error_line,
     plan_batch,
     run_batch,
     run_folder,
@@ -77,11 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cca-reproduce: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        if error.errno not in UNWRITABLE:
-            raise
-        print(f"cca-reproduce: cannot write {error.filename or 'the output'} "
-              f"({error.strerror}); pass --output (and --figures-dir) a folder you can write, "
-              "or free some space", file=sys.stderr)
+        print(f"cca-reproduce: {os_error_message(error)}", file=sys.stderr)
         return 2
     except SweepError as error:
         print(f"cca-reproduce: {error}", file=sys.stderr)
@@ -226,6 +225,15 @@ def _positive_seconds(text: str) -> float:
             "leave it out for no timeout"
         )
     return seconds
+
+
+def os_error_message(error: OSError) -> str:
+    """One line for an ``OSError`` of a batch: the path and the reason, and what to do when a
+    folder cannot take the run's outputs."""
+    if error.errno in UNWRITABLE:
+        return (f"cannot write {error.filename or 'the output'} ({error.strerror}); pass "
+                "--output (and --figures-dir) a folder you can write, or free some space")
+    return f"{os_error_line(error)}; check that path and run the same command again"
 
 
 def missing_module_message(module: str | None) -> str:

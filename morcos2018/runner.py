@@ -120,8 +120,20 @@ def default_notebooks_dir() -> Path:
 
 
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
-    """The notebooks to run, sorted by name; ``only`` selects by stem or by a prefix of it."""
+    """The notebooks to run, sorted by name; ``only`` selects by stem or by a prefix of it.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        If ``notebooks_dir`` is not a folder or holds no notebook (``--notebooks-dir``).
+    """
+    if not notebooks_dir.is_dir():
+        raise FileNotFoundError(f"--notebooks-dir {notebooks_dir}: no such folder; pass a folder "
+                                "of .ipynb notebooks, or leave it out for the package's")
     notebooks = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("_"))
+    if not notebooks:
+        raise ValueError(f"--notebooks-dir {notebooks_dir}: no notebooks (*.ipynb) there; pass "
+                         "the folder that holds them, or leave it out for the package's")
     if not only:
         return notebooks
     chosen = [nb for nb in notebooks if any(nb.stem == o or nb.stem.startswith(o) for o in only)]
@@ -309,6 +321,8 @@ def run_notebook(
         return False, "interrupted before it started"
     if status == 0:
         return True, ""
+    if executed.exists() and executed.stat().st_size == 0:
+        executed.unlink()  # papermill could not write it (a full disk): leave no empty notebook
     lines = [
         ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
     ]
@@ -412,9 +426,19 @@ def run_batch(
                           verbose)
     batch.run(pending, jobs)
     seconds = time.monotonic() - batch.started
-    report = write_findings(output, batch.runs, str(profile), seconds, figures_dir)
+    try:
+        report = write_findings(output, batch.runs, str(profile), seconds, figures_dir)
+    except OSError as error:
+        echo(_summary(batch.runs, f"NOT WRITTEN ({os_error_line(error)})", seconds))
+        raise
     echo(_summary(batch.runs, report, time.monotonic() - batch.started))
     return batch.runs
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for an ``OSError``: the file it concerns and the system's reason."""
+    where = f"{error.filename}: " if error.filename is not None else ""
+    return f"{where}{error.strerror or error}"
 
 
 def _check_batch(profile: str, jobs: int, timeout: float | None, cluster: str | None) -> None:
@@ -443,9 +467,22 @@ def _batch_folders(profile: str, output: Path | None, figures_dir: Path | None
         clone = repository_root()
         shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
         figures_dir = clone / shown if shown else output / "figures"
-    (output / "results").mkdir(parents=True, exist_ok=True)
-    figures_dir.mkdir(parents=True, exist_ok=True)
+    for folder, option in ((output / "results", "--output"), (figures_dir, "--figures-dir")):
+        writable_folder(folder, option)
     return output, figures_dir
+
+
+def writable_folder(folder: Path, option: str) -> None:
+    """Create ``folder`` and check that a file can be written there, before any notebook runs;
+    a ``ValueError`` naming the folder and ``option`` otherwise."""
+    probe = folder / f".write-check-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"{option} {folder}: cannot write there ({error.strerror or error}); "
+                         f"pass {option} a folder you can write") from error
 
 
 class _Pending(NamedTuple):
@@ -514,15 +551,19 @@ class _Batch:
             return
         self.echo(f"[running] {notebook.stem} (elapsed {self._elapsed()})")
         began = time.monotonic()
-        ok, error = run_notebook(notebook, self.output, parameters, self.timeout, self.processes,
-                                 self.echo, self.verbose)
-        seconds = time.monotonic() - began
-        if ok:
-            write_json(
-                self.output / f"{notebook.stem}.done.json",
-                {"fingerprint": digest, "seconds": round(seconds, 1), "parameters": parameters},
-                default=str,
-            )
+        try:
+            ok, error = run_notebook(notebook, self.output, parameters, self.timeout,
+                                     self.processes, self.echo, self.verbose)
+            seconds = time.monotonic() - began
+            if ok:
+                write_json(
+                    self.output / f"{notebook.stem}.done.json",
+                    {"fingerprint": digest, "seconds": round(seconds, 1),
+                     "parameters": parameters},
+                    default=str,
+                )
+        except OSError as failure:  # the run folder filled up or went away
+            ok, error, seconds = False, os_error_line(failure), time.monotonic() - began
         interrupted = self.processes.interrupted.is_set()
         status = "done" if ok else "interrupted" if interrupted else "failed"
         self.runs.append(NotebookRun(notebook.stem, status, seconds,
@@ -580,7 +621,7 @@ def _clock(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
-def _summary(runs: list[NotebookRun], report: Path, seconds: float) -> str:
+def _summary(runs: list[NotebookRun], report: Path | str, seconds: float) -> str:
     names = {s: [r.name for r in runs if r.status == s]
              for s in ("done", "skipped", "failed", "interrupted")}
     lines = [

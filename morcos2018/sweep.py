@@ -61,6 +61,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -177,6 +178,7 @@ def connect(spec: str, timeout: float = 30.0, verbose: bool = False) -> Iterator
 
     kind, workers = parse_cluster(spec)
     if kind == "address":
+        probe_scheduler(spec)
         try:
             client = Client(spec, timeout=timeout)
         except (OSError, TimeoutError) as error:
@@ -190,6 +192,59 @@ def connect(spec: str, timeout: float = 30.0, verbose: bool = False) -> Iterator
                       env={"TF_CPP_MIN_LOG_LEVEL": tensorflow_log_level(verbose)}) as cluster, \
             Client(cluster) as client:
         yield client
+
+
+#: Seconds :func:`probe_scheduler` waits to connect, then again for the scheduler's first bytes.
+PROBE_SECONDS = 4.0
+#: The largest first message (bytes) a Dask scheduler's handshake can plausibly announce.
+_HANDSHAKE_BYTES = 1 << 24
+
+
+def probe_scheduler(spec: str, seconds: float = PROBE_SECONDS) -> None:
+    """Raise :class:`SweepError` within ``2 x seconds`` unless a Dask scheduler listens at the
+    TCP address ``spec``.
+
+    ``distributed``'s client waits for the scheduler's handshake without a timeout, so a port
+    that accepts and never answers (a stuck process, ``python -m http.server``) hung the run, and
+    an HTTP server's reply was read as the length of a message (a ``MemoryError``). A scheduler
+    sends its handshake as soon as it accepts a connection: the first 8 bytes are the length of
+    that message. Other protocols (``tls://``, ``ucx://``) are left to ``distributed``.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(spec)
+        if scheme != "tcp":
+            return
+        host, port = parse_host_port(location)
+    except ValueError as error:
+        raise SweepError(f"--cluster {spec}: not a scheduler address ({error}); pass "
+                         "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786) or local[:N]") from error
+    try:
+        with socket.create_connection((host, port), timeout=seconds) as connection:
+            first = _receive(connection, 8)
+    except TimeoutError as error:
+        raise SweepError(f"--cluster {spec}: nothing answered within {seconds:g} s (a firewall, "
+                         "or a service that is not a Dask scheduler); check the address and "
+                         "port of the scheduler (dask scheduler prints it)") from error
+    except OSError as error:
+        raise SweepError(f"--cluster {spec}: no scheduler answered ({error.strerror or error}); "
+                         "start one (dask scheduler) or use --cluster local") from error
+    if len(first) < 8 or not 0 < int.from_bytes(first, "little") < _HANDSHAKE_BYTES:
+        raise SweepError(f"--cluster {spec}: the service there is not a Dask scheduler (it "
+                         f"answered {bytes(first[:16])!r}); pass the scheduler's address "
+                         "(tcp://HOST:8786 by default)")
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer if the peer closes first (the socket's timeout applies)."""
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def training_code_digest() -> str:

@@ -14,15 +14,23 @@ Every server here listens on 127.0.0.1 only and is shut down by its test.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
+import socket
+import threading
+import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from morcos2018 import cli, runner, sweep
 from morcos2018.cache import CacheCorruptionWarning, run_key
+from morcos2018.config import load_profile
+from morcos2018.sweep import SweepError
 from morcos2018.training import FitData, make_optimizer, train
 
 # --------------------------------------------------------------------------- the cache
@@ -121,3 +129,165 @@ def test_a_manifest_without_checksum_from_older_code_still_loads(trained, tmp_pa
         warnings.simplefilter("error", CacheCorruptionWarning)
         run = train(_config(0), _build, lambda: pytest.fail("retrained"), cache_root=root)
     assert run.epochs == 1
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def _profile(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "profile.toml").write_text('extends = "smoke"\n')
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"images.toml": "epochz = 3\n"}, "images.toml: unknown key `epochz`"),
+    ({"images.toml": "epochs = 1e9\n"}, "images.toml: `epochs` = 1000000000.0"),
+    ({"images.toml": "epochs = 2.5\n"}, "images.toml: `epochs` = 2.5"),
+    ({"text.toml": '[training]\noptimizer = {name = "adam", learning_rate = -1e-3}\n'},
+     "text.toml: `training.optimizer.learning_rate` = -0.001"),
+    ({"images.toml": 'width = "narrow"\n'}, "images.toml: `width` = 'narrow' is not allowed"),
+    ({"toys.toml": "[rnn]\nbeta = \n"}, "toys.toml: not valid TOML"),
+    ({"profile.toml": 'extends = "smoke"\nextend = "x"\n'}, "profile.toml: unknown keys"),
+])
+def test_a_bad_profile_is_one_line_naming_file_and_key(tmp_path, capsys, files, expected):
+    folder = _profile(tmp_path, files)
+    assert cli.main(["--profile", str(folder), "--plan"]) == 2
+    assert f"{folder}/{expected}" in _one_line_error(capsys)
+
+
+def test_an_unreadable_profile_file_and_an_empty_profile_are_one_line(tmp_path, capsys):
+    folder = _profile(tmp_path, {})
+    (folder / "images.toml").mkdir()  # unreadable as a file, even by root
+    assert cli.main(["--profile", str(folder), "--plan"]) == 2
+    assert "images.toml: cannot read this profile file" in _one_line_error(capsys)
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["--profile", str(tmp_path / "empty"), "--plan"]) == 2
+    assert "has no cnn.toml" in _one_line_error(capsys)
+
+
+def test_the_shipped_profiles_load_unchanged():
+    for name in ("smoke", "default", "extended", "paper"):
+        assert load_profile(name)["name"] == name
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_a_missing_or_empty_notebooks_dir_is_one_line(tmp_path, capsys):
+    for folder in (tmp_path / "nonexistent", tmp_path):
+        assert cli.main(["--profile", "smoke", "--notebooks-dir", str(folder),
+                         "--output", str(tmp_path / "run")]) == 2
+        assert f"--notebooks-dir {folder}" in _one_line_error(capsys)
+
+
+def _notebooks(tmp_path: Path) -> Path:
+    import nbformat
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(notebook, folder / "alpha.ipynb")
+    return folder
+
+
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
+    good = ["--profile", "smoke", "--notebooks-dir", str(_notebooks(tmp_path)),
+            "--output", str(tmp_path / "run"), "--figures-dir", str(tmp_path / "figures")]
+    for option in ("--output", "--figures-dir"):
+        arguments = [*good, option, str(tmp_path / "a-file" / "run")]
+        assert cli.main(arguments) == 2
+        assert f"{option} {tmp_path / 'a-file'}" in _one_line_error(capsys)
+
+
+def _full_disk(path):
+    def fail(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    return fail
+
+
+def test_a_full_disk_fails_the_notebook_in_one_line_and_the_summary_is_printed(
+        tmp_path, capsys, monkeypatch):
+    run = tmp_path / "run"
+    monkeypatch.setattr(runner, "run_notebook", _full_disk(run / "alpha.ipynb"))
+    arguments = ["--profile", "smoke", "--notebooks-dir", str(_notebooks(tmp_path)),
+                 "--output", str(run), "--figures-dir", str(tmp_path / "figures")]
+    assert cli.main(arguments) == 1
+    printed = capsys.readouterr().out
+    assert f"FAILED alpha: {run / 'alpha.ipynb'}: No space left on device" in printed
+    assert "0 ran, 0 up to date, 1 failed" in printed
+    monkeypatch.setattr(runner, "write_findings", _full_disk(run / "findings.json"))
+    assert cli.main(arguments) == 2
+    captured = capsys.readouterr()
+    assert "1 failed" in captured.out  # the summary, though the findings could not be written
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert f"cannot write {run / 'findings.json'} (No space left on device)" in captured.err
+
+
+# --------------------------------------------------------------------------- --cluster
+
+
+@contextlib.contextmanager
+def _listening(answer: bytes | None):
+    """A server on 127.0.0.1 that sends ``answer`` to every connection (``None``: nothing, ever)
+    and keeps it open; closed on exit."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop, accepted = threading.Event(), []
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+            if answer is not None:
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    (b"HTTP/1.0 400 Bad Request\r\n\r\n", "is not a Dask scheduler"),
+    (None, "nothing answered within"),
+])
+def test_a_cluster_address_that_is_no_scheduler_fails_clearly_within_seconds(answer, expected):
+    pytest.importorskip("distributed")
+    with _listening(answer) as address:
+        began = time.monotonic()
+        with pytest.raises(SweepError, match=expected) as caught:
+            with sweep.connect(address):
+                pytest.fail("connected")
+    assert time.monotonic() - began < 10
+    assert address in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_cluster_address_where_nothing_listens_fails_at_once():
+    pytest.importorskip("distributed")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    began = time.monotonic()
+    with pytest.raises(SweepError, match="no scheduler answered"):
+        sweep.probe_scheduler(address)
+    assert time.monotonic() - began < 5
