@@ -5,7 +5,8 @@
 matched by their name (:func:`morcos2018.report.record_name`: the notebook, plus ``.<part>`` for a
 notebook's further claims), the tests of a record by their name (in order, where a name repeats),
 and the measured numbers by their path in ``measured`` (``key › key[i]``). For each record it says
-whether the outcome (``holds``: true, false or null) reproduced, and for each test and measured
+whether the outcome (holds, contradicted or inconclusive: :func:`morcos2018.report.outcome_word`)
+reproduced, and for each test and measured
 number that moved, by how much: ``absolute`` ``|rerun - published|`` and ``relative`` (that over
 ``|published|``; ``None`` when the published number is 0). Records, tests and numbers present on
 one side only are listed.
@@ -20,7 +21,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from morcos2018.report import format_number, record_name
+from morcos2018.report import format_number, outcome_word, record_name
 
 #: The numbers of an evidence test (morcos2018.report.record_verdict) that a comparison measures.
 TEST_NUMBERS = ("value", "null_value", "pvalue", "effect", "interval", "units")
@@ -37,7 +38,7 @@ def compare_findings(published: Mapping[str, Any], rerun: Mapping[str, Any]) -> 
     Returns
     -------
     dict
-        ``records``: one entry per record on both sides (``record``, ``holds`` as
+        ``records``: one entry per record on both sides (``record``, ``outcome`` as
         ``[published, rerun]``, ``reproduced``, ``tests`` and ``measured``: the numbers that
         moved, each with ``published``, ``rerun``, ``absolute`` and ``relative``; ``compared``:
         how many numbers were compared; ``largest``: the number that moved most, or ``None``;
@@ -83,8 +84,8 @@ def compare_record(published: Mapping[str, Any], rerun: Mapping[str, Any]) -> di
         numbers = _pairs({k: old.get(k) for k in TEST_NUMBERS if k in old},
                          {k: new.get(k) for k in TEST_NUMBERS if k in new})
         compared += len(numbers)
-        tests.append({"name": name, "holds": [old.get("holds"), new.get("holds")],
-                      "reproduced": old.get("holds") == new.get("holds"),
+        outcomes = [outcome_word(old), outcome_word(new)]
+        tests.append({"name": name, "outcome": outcomes, "reproduced": outcomes[0] == outcomes[1],
                       "moved": [n for n in numbers if n["absolute"] != 0]})
     old_measured, new_measured = published.get("measured") or {}, rerun.get("measured") or {}
     measured = _pairs(old_measured, new_measured)
@@ -93,8 +94,8 @@ def compare_record(published: Mapping[str, Any], rerun: Mapping[str, Any]) -> di
     moved += [n for n in measured if n["absolute"] != 0]
     return {
         "record": record_name(published),
-        "holds": [published.get("holds"), rerun.get("holds")],
-        "reproduced": published.get("holds") == rerun.get("holds"),
+        "outcome": [outcome_word(published), outcome_word(rerun)],
+        "reproduced": outcome_word(published) == outcome_word(rerun),
         "tests": tests,
         "measured": [n for n in measured if n["absolute"] != 0],
         "compared": compared,
@@ -120,13 +121,13 @@ def number_change(published: float, rerun: float) -> dict[str, Any]:
 
 def comparison_summary(comparison: Mapping[str, Any], label: str) -> str:
     """The one line that opens a comparison's report, e.g. ``compare with findings/default.json:
-    19 of 20 outcomes reproduced; 1 changed: fig3_memorization (does not hold -> holds); largest
+    19 of 20 outcomes reproduced; 1 changed: fig3_memorization (inconclusive -> holds); largest
     numeric change 0.0003 (fig4_width, test 'x' value)``."""
     records = {r["record"]: r for r in comparison["records"]}
     parts = [f"compare with {label}: {len(comparison['reproduced'])} of {len(records)} outcomes "
              "reproduced"]
     if comparison["changed"]:
-        changes = ", ".join(f"{name} ({_outcomes(records[name]['holds'])})"
+        changes = ", ".join(f"{name} ({_outcomes(records[name]['outcome'])})"
                             for name in comparison["changed"])
         parts.append(f"{len(comparison['changed'])} changed: {changes}")
     largest = comparison["largest"]
@@ -147,11 +148,11 @@ def comparison_lines(comparison: Mapping[str, Any]) -> list[str]:
     for record in comparison["records"]:
         moved = len(record["measured"]) + sum(len(t["moved"]) for t in record["tests"])
         word = "reproduced" if record["reproduced"] else "CHANGED"
-        line = (f"  {record['record']}: {_outcomes(record['holds'])}, {word}; {moved} of "
+        line = (f"  {record['record']}: {_outcomes(record['outcome'])}, {word}; {moved} of "
                 f"{record['compared']} numbers moved")
         largest = record["largest"]
         lines.append(line + (f", most {_change(largest)} ({_where(largest)})" if largest else ""))
-        lines += [f"    test {t['name']!r}: {_outcomes(t['holds'])}" for t in record["tests"]
+        lines += [f"    test {t['name']!r}: {_outcomes(t['outcome'])}" for t in record["tests"]
                   if not t["reproduced"]]
         for key, side in (("only_published", "the published findings"), ("only_rerun", "this run")):
             if record[key]:
@@ -198,9 +199,8 @@ def _pairs(published: Any, rerun: Any) -> list[dict[str, Any]]:
             for key, value in _numbers(published) if key in new]
 
 
-def _outcomes(holds: Sequence[Any]) -> str:
-    words = {True: "holds", False: "does not hold", None: "undecided"}
-    old, new = (words.get(h, str(h)) for h in holds)
+def _outcomes(outcomes: Sequence[str]) -> str:
+    old, new = outcomes
     return old if old == new else f"{old} -> {new}"
 
 

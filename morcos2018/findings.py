@@ -26,8 +26,8 @@ from morcos2018.report import (
     format_number,
     key_numbers,
     markdown_cell,
+    outcome_word,
     record_name,
-    verdict_word,
 )
 
 #: A claim's short title (:func:`claim_title`) stops adding clauses past this many characters.
@@ -44,7 +44,7 @@ THUMBNAIL_WIDTH = 120
 README_TABLE_START = "<!-- results table: generated from findings/default.json, do not edit -->"
 README_TABLE_END = "<!-- end of results table -->"
 
-_OUTCOMES = ("holds", "does not hold", "undecided")
+_OUTCOMES = ("holds", "contradicted", "inconclusive", "not shown (two-outcome rule)")
 
 
 def readme_table_markers(profile: str = "default") -> tuple[str, str]:
@@ -99,9 +99,9 @@ def claim_title(claim: str, limit: int = TITLE_CHARS) -> str:
 
 
 def deciding_test(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The test of a record's ``evidence`` that decides its outcome: the first test that failed
-    (a claim that does not hold), the first that could not decide (undecided), else the first;
-    None for a record without evidence."""
+    """The test of a record's ``evidence`` that decides its outcome: the first test with the
+    record's outcome (contradicted or inconclusive) where it does not hold, else the first; None
+    for a record without evidence."""
     tests = list(record.get("evidence") or [])
     holds = record.get("holds")
     if holds is not True:
@@ -112,15 +112,16 @@ def deciding_test(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def tally(report: Mapping[str, Any]) -> dict[str, int]:
-    """How many of a run's claims hold, do not hold, are undecided, failed or were not run, in
-    the words of :func:`morcos2018.report.verdict_word` (outcomes without a claim left out).
+    """How many of a run's claims hold, are contradicted, are inconclusive, failed or were not
+    run, in the words of :func:`morcos2018.report.outcome_word` (outcomes without a claim left
+    out).
 
     Examples
     --------
     >>> tally({"findings": [{"holds": True}, {"holds": None}, {"holds": True}], "failed": ["x"]})
-    {'holds': 2, 'undecided': 1, 'failed': 1}
+    {'holds': 2, 'inconclusive': 1, 'failed': 1}
     """
-    counts = Counter(verdict_word(record.get("holds")) for record in report["findings"])
+    counts = Counter(outcome_word(record) for record in report["findings"])
     counts["failed"] = len(report.get("failed") or [])
     counts["not run"] = len(report.get("interrupted") or [])
     return {word: counts[word] for word in (*_OUTCOMES, "failed", "not run") if counts[word]}
@@ -180,7 +181,7 @@ def _readme_row(record: Mapping[str, Any], profile: str, figures_dir: str, share
              f"[tests](findings/{profile}.md#{record_anchor(record)})")
     return (f"| {image} | **{markdown_cell(label)}** "
             f"{markdown_cell(claim_title(str(record.get('claim', ''))))} | "
-            f"**{verdict_word(record.get('holds'))}** | {number} | {links} |")
+            f"**{outcome_word(record)}** | {number} | {links} |")
 
 
 def replace_readme_table(readme: str, table: str, profile: str = "default") -> str:
@@ -227,7 +228,7 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
         lines.append(
             f"| [{record_name(finding)}](#{record_anchor(finding)}) | "
             f"{markdown_cell(str(finding.get('claim', '')))} | {key_numbers(finding)} | "
-            f"**{verdict_word(finding.get('holds'))}** | {pictures[0] if pictures else ''} |"
+            f"**{outcome_word(finding)}** | {pictures[0] if pictures else ''} |"
         )
     for name in report.get("failed", []):
         lines.append(f"| {name} | (notebook failed: see its log, {name}.log) |  | failed |  |")
@@ -288,7 +289,7 @@ def _record_section(finding: Mapping[str, Any], figures_dir: str | None,
         provenance.append(f"produced {_when(str(finding['timestamp']))}")
     if finding.get("versions") and finding["versions"] != common:
         provenance.append(f"with {_versions_text(finding['versions'])}")
-    lines += [f"**Verdict: {verdict_word(finding.get('holds'))}** ({'; '.join(provenance)})", ""]
+    lines += [f"**Outcome: {outcome_word(finding)}** ({'; '.join(provenance)})", ""]
     lines += [f"**Claim.** {str(finding.get('claim', '')).strip()}", ""]
     if finding.get("evidence"):
         lines += ["**Tests.**", "", *evidence_table(finding["evidence"]), ""]

@@ -54,8 +54,9 @@ def record_claim(
         NumPy scalars or arrays, or nested mappings/lists of them; they are stored as plain JSON
         (arrays become lists, non-finite floats become ``null``).
     holds
-        ``True`` or ``False`` if the claim was tested, ``None`` when it cannot be tested at this
-        profile (say why in ``notes``).
+        The outcome: ``True`` holds, ``False`` contradicted (positive evidence against the
+        claim), ``None`` inconclusive (say why in ``notes`` or in the evidence's reasons).
+        Stored as ``holds`` and, in words, as ``outcome``.
     figures
         The figure files the notebook wrote (paths or names, e.g. what :func:`save_figure`
         returned); only the file names are stored.
@@ -101,6 +102,7 @@ def record_claim(
         "claim": claim,
         "measured": _json_safe(dict(measured)),
         "holds": holds,
+        "outcome": verdict_word(holds),
         "figures": [Path(figure).name for figure in _flatten(figures)],
         "profile": profile,
         "notes": notes,
@@ -224,9 +226,9 @@ def result_files(results_dir: str | os.PathLike[str], notebook: str) -> list[Pat
 
 def claim_summary(record: Mapping[str, Any]) -> str:
     """Markdown summary of a record from :func:`record_claim`: claim, measured numbers, verdict."""
-    verdict = {True: "HOLDS", False: "DOES NOT HOLD", None: "UNDECIDED"}
     lines = [
-        f"### {record_name(record)}: {verdict[record['holds']]} (profile {record['profile']})",
+        f"### {record_name(record)}: {outcome_word(record).upper()} (profile "
+        f"{record['profile']})",
         "",
         f"**Claim.** {record['claim']}",
         "",
@@ -242,22 +244,45 @@ def claim_summary(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The three outcomes of a claim or test, keyed by its ``holds``.
+OUTCOMES = {True: "holds", False: "contradicted", None: "inconclusive"}
+#: Records written before 2026-12-05 had two outcomes and "undecided": their ``holds`` False
+#: meant "not shown to hold" (p > alpha or an effect below its threshold), not "contradicted".
+LEGACY_OUTCOMES = {True: "holds", False: "not shown (two-outcome rule)", None: "inconclusive"}
+
+
 def verdict_word(holds: bool | None) -> str:
-    """``holds``, ``does not hold`` or ``undecided`` (a None verdict: too few data to decide)."""
-    return {True: "holds", False: "does not hold"}.get(holds, "undecided")
+    """``holds``, ``contradicted`` or ``inconclusive``: the outcome of ``holds`` True, False or
+    None."""
+    return OUTCOMES.get(holds, "inconclusive")
+
+
+def outcome_word(record: Mapping[str, Any]) -> str:
+    """The outcome of a claim record or of one of its tests in words: its ``outcome`` where it has
+    one, else (a record written under the earlier two-outcome rule) what its ``holds`` meant then.
+
+    Examples
+    --------
+    >>> outcome_word({"holds": False, "outcome": "contradicted"})
+    'contradicted'
+    >>> outcome_word({"holds": False})
+    'not shown (two-outcome rule)'
+    """
+    if "outcome" in record:
+        return str(record["outcome"])
+    return LEGACY_OUTCOMES.get(record.get("holds"), "inconclusive")
 
 
 def verdict_text(record: Mapping[str, Any]) -> str:
-    """The verdict of a record in words, with the reasons of the tests that failed or could not
-    decide (from its ``evidence``), e.g. ``"undecided (as far apart: fewer than 4 networks per
-    group)"``."""
-    word = verdict_word(record.get("holds"))
+    """The outcome of a record in words, with the reasons of the tests that did not hold (from
+    its ``evidence``), e.g. ``"inconclusive (as far apart: too few units ...)"``."""
+    word = outcome_word(record)
     if record.get("holds") is True:
         return word
     reasons = []
     for test in record.get("evidence") or []:
         if test.get("holds") is not True:
-            reason = test.get("reason") or verdict_word(test.get("holds"))
+            reason = test.get("reason") or outcome_word(test)
             reasons.append(f"{test.get('name', 'test')}: {reason}")
     return f"{word} ({'; '.join(reasons)})" if reasons else word
 
@@ -285,21 +310,24 @@ def format_number(value: Any, digits: int = 3) -> str:
 
 def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
     """Markdown table of the tests behind a verdict (records of ``Evidence.as_record()``): one row
-    per test with its statistic, value against its baseline, p-value, units, effect and verdict.
+    per test with its statistic, value against its baseline, p-value, the p-value of the test
+    against the claim, units, effect and outcome.
 
     Examples
     --------
     >>> test = {"name": "closer", "statistic": "gap", "value": 0.123456, "null": "perms",
-    ...         "null_value": 0.0, "pvalue": 0.004, "units": 12, "unit": "networks",
-    ...         "effect": 0.12, "interval": [0.05, 0.2], "holds": True}
+    ...         "null_value": 0.0, "pvalue": 0.004, "contrary_pvalue": 0.99, "units": 12,
+    ...         "unit": "networks", "effect": 0.12, "interval": [0.05, 0.2], "holds": True,
+    ...         "outcome": "holds"}
     >>> print("\\n".join(evidence_table([test])))  # doctest: +NORMALIZE_WHITESPACE
-    | test | statistic | value | baseline | p | units | effect [interval] | verdict |
-    |---|---|---|---|---|---|---|---|
-    | closer | gap | 0.123 | 0 (perms) | 0.004 | 12 networks | 0.12 [0.05, 0.2] | holds |
+    | test | statistic | value | baseline | p | p against | units | effect [interval] | outcome |
+    |---|---|---|---|---|---|---|---|---|
+    | closer | gap | 0.123 | 0 (perms) | 0.004 | 0.99 | 12 networks | 0.12 [0.05, 0.2] | holds |
     """
     lines = [
-        "| test | statistic | value | baseline | p | units | effect [interval] | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| test | statistic | value | baseline | p | p against | units | effect [interval] "
+        "| outcome |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for test in evidence:
         baseline = markdown_cell(test.get("null") or "")
@@ -310,7 +338,7 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
         if test.get("interval"):
             low, high = test["interval"]
             effect += f" [{format_number(low)}, {format_number(high)}]"
-        verdict = {True: "holds", False: "does not hold"}.get(test.get("holds"), "undecided")
+        verdict = outcome_word(test)
         if test.get("reason"):
             verdict += f": {markdown_cell(test['reason'])}"
         units = f"{test.get('units', '')} {test.get('unit', '')}".strip()
@@ -318,8 +346,9 @@ def evidence_table(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
             f"| {markdown_cell(test.get('name', ''))} | "
             f"{markdown_cell(test.get('statistic', ''))} | "
             f"{format_number(test.get('value'))} | {baseline} | "
-            f"{format_number(test.get('pvalue'), digits=2)} | {units} | {effect.strip()} | "
-            f"{verdict} |"
+            f"{format_number(test.get('pvalue'), digits=2)} | "
+            f"{format_number(test.get('contrary_pvalue'), digits=2)} | {units} | "
+            f"{effect.strip()} | {verdict} |"
         )
     return lines
 

@@ -662,9 +662,10 @@ def _layer_relabelling_test(
     observed = float(rhos.mean())
     pvalue = evidence.null_pvalue(observed, null, "greater", exact=exact)
     smallest = evidence.smallest_pvalue(null, "greater", exact=exact)
+    contrary_pvalue = evidence.null_pvalue(observed, null, "less", exact=exact)
     holds, reason = evidence.decide(
         pvalue, smallest, alpha, observed >= threshold,
-        f"mean correlation at least {threshold}",
+        f"mean correlation at least {threshold}", contrary_pvalue,
     )
     if len(values) < min_runs:
         holds, reason = None, (
@@ -687,6 +688,8 @@ def _layer_relabelling_test(
         interval=evidence.bootstrap_mean(rhos, seed=seed),
         holds=holds,
         reason=reason,
+        contrary="the same relabellings, the other direction (a top-down order)",
+        contrary_pvalue=contrary_pvalue,
     )
 
 

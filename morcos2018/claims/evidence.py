@@ -3,28 +3,34 @@
 A claim check returns a :class:`Verdict`: the claim and a list of :class:`Evidence`, one per
 test. Each test compares a statistic with a baseline by a test over **independent units**
 (networks or seeds): pairs of networks share networks and are never treated as independent.
-``holds`` is decided by rules declared as parameters of the check (``alpha`` and, where a claim
-is about size, an effect threshold; when each was declared, and after which published result, is
-in claims/register.toml):
+Each test has one of three outcomes, decided by rules declared as parameters of the check
+(``alpha`` and, where a claim is about size, an effect threshold; when each was declared, and after
+which published result, is in claims/register.toml):
 
-- ``True``: the statistic is on the claimed side of the baseline with ``p <= alpha``
-  (and the effect passes its threshold, if the claim has one);
-- ``False``: it is not (including effects in the claimed direction that are not significant);
-- ``None``: the data cannot decide: with these units no outcome could reach ``p <= alpha``
-  (e.g. 3 networks against 3 give at best p = 1/20 one-sided), or a unit count below the test's
-  minimum. The reason says which.
+- **holds** (``holds=True``): the statistic is on the claimed side of the baseline with
+  ``p <= alpha`` (and the effect passes its threshold, if the claim has one);
+- **contradicted** (``holds=False``): positive evidence against the claim: the one-sided test in
+  the *other* direction, at the smallest effect the claim needs (its threshold, else the baseline
+  itself), gives ``contrary_pvalue <= alpha``; for an equivalence claim, the effect lies outside
+  the equivalence margin with ``p <= alpha``;
+- **inconclusive** (``holds=None``): neither, with the reason: too few units for any outcome to
+  reach ``alpha`` (e.g. 3 networks against 3 give at best p = 1/20 one-sided), an effect whose
+  interval spans both sides, or a test that has no declared contrary (it can hold, never be
+  contradicted). A p-value above ``alpha`` is never, on its own, a contradiction.
 
 The record of a verdict (:meth:`Verdict.as_record`) is what notebooks store under ``evidence``:
-a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``pvalue``, ``units``
-and ``holds``, plus the effect, its interval and the reason.
+a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``pvalue``, ``units``,
+``holds`` and ``outcome``, plus the effect, its interval, the contrary test and its p-value, and
+the reason.
 
 The tests here are exact where the number of relabellings is small enough to enumerate, and
 otherwise Monte Carlo with ``p = (1 + #{at least as extreme}) / (1 + draws)``. They are
 :func:`scipy.stats.permutation_test` wherever scipy can draw the null (sign flips, orderings,
 relabellings of two groups, condition swaps); :func:`null_pvalue` reads a p-value off a null
 drawn elsewhere, :func:`smallest_pvalue` is the p of the most extreme outcome (below which a
-test cannot go: :func:`decide` calls a claim undecided when that is above ``alpha``),
-:func:`holm` adjusts several p-values, :func:`undecided` records a test the data cannot decide.
+test cannot go: :func:`decide` calls a test inconclusive when that is above ``alpha``),
+:func:`holm` adjusts several p-values, :func:`inconclusive` records a test the data cannot
+decide.
 
 A distance against its chance level (:func:`permutation_null`, :func:`against_chance`). The
 chance level of a measure is its value on unrelated representations of the same shape:
@@ -63,6 +69,15 @@ from morcos2018 import stats
 
 ALPHA = 0.05
 ALTERNATIVES = ("greater", "less")
+#: The three outcomes, keyed by ``Evidence.holds``.
+OUTCOMES = {True: "holds", False: "contradicted", None: "inconclusive"}
+#: What makes a test contradicted (registered in claims/register.toml under evidence.decide).
+CONTRARY_RULE = (
+    "contradicted when the one-sided test in the other direction, at the smallest effect the "
+    "claim needs (its declared threshold, else the baseline), gives p <= alpha; an equivalence "
+    "claim is contradicted when the effect lies beyond a margin with p <= alpha; a test without "
+    "a declared contrary can only hold or be inconclusive"
+)
 # Largest number of relabellings enumerated exactly; beyond, random ones are drawn.
 EXACT_LIMIT = 20_000
 
@@ -95,9 +110,14 @@ class Evidence:
     interval : tuple of float or None
         Confidence interval of the effect (bootstrap over units unless stated in ``null``).
     holds : bool or None
-        The verdict; None with ``reason`` when the data cannot decide.
+        The outcome: True holds, False contradicted, None inconclusive (see :data:`OUTCOMES`).
     reason : str
-        Why the verdict is None, or what decided a False.
+        Why the test is inconclusive or contradicted, or what else qualifies it.
+    contrary : str
+        The declared test against the claim (empty: none is declared, the test cannot be
+        contradicted).
+    contrary_pvalue : float or None
+        Its one-sided p-value; ``<= alpha`` contradicts the claim.
     """
 
     name: str
@@ -112,6 +132,13 @@ class Evidence:
     interval: tuple[float, float] | None = None
     holds: bool | None = None
     reason: str = ""
+    contrary: str = ""
+    contrary_pvalue: float | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``"holds"``, ``"contradicted"`` or ``"inconclusive"``."""
+        return OUTCOMES[self.holds]
 
     def as_record(self) -> dict[str, Any]:
         """Plain-JSON form: the keys notebooks store under ``evidence``."""
@@ -127,7 +154,10 @@ class Evidence:
             "effect": _plain(self.effect),
             "interval": None if self.interval is None else [_plain(v) for v in self.interval],
             "holds": self.holds,
+            "outcome": self.outcome,
             "reason": self.reason,
+            "contrary": self.contrary,
+            "contrary_pvalue": _plain(self.contrary_pvalue),
         }
 
 
@@ -135,8 +165,8 @@ class Evidence:
 class Verdict:
     """A claim and the tests that decide it.
 
-    ``holds`` is True when every test holds, False when any test fails, None otherwise (some
-    test undecided and none failed).
+    ``holds`` is True when every test holds, False when any test is contradicted, None
+    otherwise (some test inconclusive, none contradicted); :attr:`outcome` says it in words.
     """
 
     claim: str
@@ -150,6 +180,11 @@ class Verdict:
         if any(v is False for v in verdicts):
             return False
         return True if all(v is True for v in verdicts) else None
+
+    @property
+    def outcome(self) -> str:
+        """``"holds"``, ``"contradicted"`` or ``"inconclusive"``."""
+        return OUTCOMES[self.holds]
 
     def __getitem__(self, name: str) -> Evidence:
         for test in self.tests:
@@ -180,11 +215,25 @@ def decide(
     alpha: float = ALPHA,
     effect_ok: bool = True,
     effect_rule: str = "",
+    contrary_pvalue: float | None = None,
 ) -> tuple[bool | None, str]:
-    """The declared rule: (holds, reason) from a one-sided p-value.
+    """The declared rule: (holds, reason) from a one-sided p-value and its contrary.
 
-    None when even the most extreme outcome could not reach ``alpha`` (``smallest_p > alpha``);
-    True when ``p <= alpha`` and the effect passes its threshold; False otherwise.
+    - None (inconclusive) when even the most extreme outcome could not reach ``alpha``
+      (``smallest_p > alpha``);
+    - True (holds) when ``p <= alpha`` and the effect passes its threshold;
+    - False (contradicted) when the contrary test (the other direction, at the smallest effect
+      the claim needs) gives ``contrary_pvalue <= alpha``;
+    - None (inconclusive) otherwise, with the reason; also when no contrary test is declared.
+
+    Examples
+    --------
+    >>> decide(0.01, 0.001)
+    (True, '')
+    >>> decide(0.97, 0.001, contrary_pvalue=0.03)[0] is False
+    True
+    >>> decide(0.2, 0.001, contrary_pvalue=0.4)
+    (None, 'inconclusive: p = 0.2 > alpha = 0.05, and the test against the claim gives p = 0.4')
     """
     _check_alpha(alpha)
     if smallest_p > alpha:
@@ -192,11 +241,28 @@ def decide(
             f"too few units: the smallest p-value these units allow is {smallest_p:.3g} > "
             f"alpha = {alpha}"
         )
+    if pvalue <= alpha and effect_ok:
+        return True, ""
+    if contrary_pvalue is not None and contrary_pvalue <= alpha:
+        return False, (
+            f"contradicted: the test against the claim gives p = {contrary_pvalue:.3g} <= "
+            f"alpha = {alpha}"
+            + ("" if pvalue > alpha else f" (significant, but the effect fails: {effect_rule})")
+        )
+    against = ("no test against the claim is declared" if contrary_pvalue is None else
+               f"the test against the claim gives p = {contrary_pvalue:.3g}")
     if pvalue > alpha:
-        return False, f"p = {pvalue:.3g} > alpha = {alpha}"
-    if not effect_ok:
-        return False, f"significant, but the effect fails the declared rule: {effect_rule}"
-    return True, ""
+        return None, f"inconclusive: p = {pvalue:.3g} > alpha = {alpha}, and {against}"
+    return None, (
+        f"inconclusive: significant (p = {pvalue:.3g}), but the effect fails the declared rule "
+        f"({effect_rule}), and {against}"
+    )
+
+
+def opposite(alternative: str) -> str:
+    """The other one-sided direction: the contrary test's alternative."""
+    _check_alternative(alternative)
+    return "less" if alternative == "greater" else "greater"
 
 
 def null_pvalue(
@@ -238,7 +304,7 @@ def smallest_pvalue(null: np.ndarray, alternative: str, *, exact: bool, tie: flo
     Exact: the share of relabellings that tie with the null's most extreme value (e.g.
     ``1 / C(10, 5)`` for 5 networks against 5, ``1 / 2**k`` for k sign flips); Monte Carlo:
     ``1 / (1 + draws)``. Above ``alpha`` no outcome could hold and :func:`decide` says
-    undecided.
+    inconclusive.
 
     Examples
     --------
@@ -272,7 +338,7 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def undecided(
+def inconclusive(
     name: str, statistic: str, value: float, null: str, units: int, unit: str, reason: str,
     **fields: Any,
 ) -> Evidence:
@@ -280,7 +346,7 @@ def undecided(
 
     Examples
     --------
-    >>> undecided("trend", "Spearman rho", 0.5, "no trend", 2, "widths",
+    >>> inconclusive("trend", "Spearman rho", 0.5, "no trend", 2, "widths",
     ...           "too few units: a trend needs 3 widths").holds is None
     True
     """
@@ -318,11 +384,15 @@ def group_difference(
     result = stats.permutation_test(
         distances, a, b, statistic, alternative, n_permutations=n_permutations, seed=seed
     )
+    contrary = stats.permutation_test(
+        distances, a, b, statistic, opposite(alternative), n_permutations=n_permutations,
+        seed=seed,
+    )
     splits = math.comb(len(a) + len(b), len(a))
     smallest = 1 / splits if result.exact else 1 / (1 + n_permutations)
     null_mean = _relabelled_mean(distances, a, b, statistic, seed)
     interval = _bootstrap_groups(distances, a, b, statistic, seed)
-    holds, reason = decide(result.pvalue, smallest, alpha)
+    holds, reason = decide(result.pvalue, smallest, alpha, contrary_pvalue=contrary.pvalue)
     return Evidence(
         name=name,
         statistic=statistic_text,
@@ -339,6 +409,8 @@ def group_difference(
         interval=interval,
         holds=holds,
         reason=reason,
+        contrary=f"the same relabellings, the other direction ({opposite(alternative)})",
+        contrary_pvalue=contrary.pvalue,
     )
 
 
@@ -362,7 +434,10 @@ def sign_flip(
     these differences are symmetric about 0, so their mean is compared with the means under all
     2^k sign flips (exact for up to ``log2(EXACT_LIMIT)`` units, else ``n_flips`` random ones).
     ``threshold``: the mean difference must also reach it in the claimed direction (a claim
-    about size). The interval is a bootstrap over units of the mean difference.
+    about size). The interval is a bootstrap over units of the mean difference. The contrary
+    test flips the signs of ``difference - threshold`` (0 without a threshold) in the other
+    direction: it contradicts the claim when the mean difference is significantly short of the
+    smallest effect the claim needs.
     """
     _check_alternative(alternative)
     values = np.asarray(values, dtype=float)
@@ -371,13 +446,9 @@ def sign_flip(
     sign = 1.0 if alternative == "greater" else -1.0
     observed = float(differences.mean())
     k = len(differences)
-    if k == 1:  # scipy needs two units; the two sign flips are the observed one and its mirror
-        null, exact = np.array([observed, -observed]), True
-        pvalue = null_pvalue(observed, null, alternative, exact=True)
-    else:
-        pvalue, null, exact = _permutation(
-            (differences,), np.mean, "samples", alternative, n_flips, seed
-        )
+    boundary = 0.0 if threshold is None else sign * threshold
+    pvalue, null, exact = _sign_flips(differences, alternative, n_flips, seed)
+    contrary_pvalue = _sign_flips(differences - boundary, opposite(alternative), n_flips, seed)[0]
     # the units' smallest p (all k differences on the claimed side), whatever ties the data hold
     smallest = 1 / 2**k if exact else smallest_pvalue(null, alternative, exact=False)
     text = (
@@ -386,7 +457,7 @@ def sign_flip(
     )
     effect_ok = threshold is None or sign * observed >= threshold
     rule = "" if threshold is None else f"mean difference beyond {threshold}, claimed direction"
-    holds, reason = decide(pvalue, smallest, alpha, effect_ok, rule)
+    holds, reason = decide(pvalue, smallest, alpha, effect_ok, rule, contrary_pvalue)
     return Evidence(
         name=name,
         statistic=statistic_text,
@@ -400,7 +471,19 @@ def sign_flip(
         interval=bootstrap_mean(differences, seed=seed),
         holds=holds,
         reason=reason,
+        contrary=(f"sign flips of the differences{'' if threshold is None else ' - threshold'}, "
+                  f"the other direction ({opposite(alternative)})"),
+        contrary_pvalue=contrary_pvalue,
     )
+
+
+def _sign_flips(differences: np.ndarray, alternative: str, n_flips: int, seed: int):
+    """(p-value, null, exact?) of a sign-flip test of the mean of ``differences``."""
+    if len(differences) == 1:  # scipy needs two units: the observed sign and its mirror
+        observed = float(differences[0])
+        null = np.array([observed, -observed])
+        return null_pvalue(observed, null, alternative, exact=True), null, True
+    return _permutation((differences,), np.mean, "samples", alternative, n_flips, seed)
 
 
 def rank_trend(
@@ -442,7 +525,8 @@ def rank_trend(
     )
     smallest = smallest_pvalue(null, alternative, exact=exact)
     text = f"{'all' if exact else 'random'} {len(null)} orderings of the {k} {unit}"
-    holds, reason = decide(pvalue, smallest, alpha)
+    contrary_pvalue = null_pvalue(rho, null, opposite(alternative), exact=exact)
+    holds, reason = decide(pvalue, smallest, alpha, contrary_pvalue=contrary_pvalue)
     rows = np.random.default_rng(seed).integers(0, k, (2000, k))
     boot = _spearman_rows(x[rows], y[rows])
     boot = boot[np.isfinite(boot)]
@@ -462,6 +546,8 @@ def rank_trend(
         interval=interval,
         holds=holds,
         reason=reason,
+        contrary=f"the same orderings, the other direction ({opposite(alternative)})",
+        contrary_pvalue=contrary_pvalue,
     )
 
 
@@ -556,7 +642,9 @@ def against_chance(
     observed = float(result.statistic)
     draws = len(thresholds)
     pvalue = null_pvalue(observed, thresholds, alternative, exact=False)
-    holds, reason = decide(pvalue, smallest_pvalue(thresholds, alternative, exact=False), alpha)
+    contrary_pvalue = null_pvalue(observed, thresholds, opposite(alternative), exact=False)
+    holds, reason = decide(pvalue, smallest_pvalue(thresholds, alternative, exact=False), alpha,
+                           contrary_pvalue=contrary_pvalue)
     effects = observed - thresholds
     return Evidence(
         name=name,
@@ -574,6 +662,8 @@ def against_chance(
         interval=(float(np.quantile(effects, 0.025)), float(np.quantile(effects, 0.975))),
         holds=holds,
         reason=reason,
+        contrary=f"the same permutations, the other direction ({opposite(alternative)})",
+        contrary_pvalue=contrary_pvalue,
     )
 
 
@@ -677,5 +767,5 @@ def _plain(value: Any) -> Any:
 
 
 def _word(holds: bool | None) -> str:
-    return {True: "holds", False: "does not hold", None: "undecided"}[holds]
+    return OUTCOMES[holds]
 

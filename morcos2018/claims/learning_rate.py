@@ -117,7 +117,7 @@ def check_figure5(
         reason = (f"too few units: {len(values)} learning rate(s) with 2 or more trained "
                   f"networks; {left_out}")
         return Verdict(claim, tuple(
-            evidence.undecided(name, "", float("nan"), "", int(kept.sum()), "networks", reason)
+            evidence.inconclusive(name, "", float("nan"), "", int(kept.sum()), "networks", reason)
             for name in (cluster_name, separate_name)))
     codes = np.searchsorted(values, labels)
     rng = np.random.default_rng(seed)
@@ -193,7 +193,7 @@ def _separation_test(d, codes, values, relabelled, min_separated, alpha, smalles
     null_text = (f"learning rates permuted over networks ({len(null)} relabellings); at least "
                  f"{min_separated} rates must separate")
     if n_rates < min_separated:
-        return evidence.undecided(
+        return evidence.inconclusive(
             name, statistic, separated, null_text, len(codes), "networks",
             f"too few units: {n_rates} learning rates left, fewer than {min_separated}; "
             f"{per_rate}")

@@ -367,7 +367,7 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
             f"of freedom; interval: {100 * (1 - 2 * alpha):g}% (the equivalence interval)")
     units = len(gen) + len(mem)
     if min(len(gen), len(mem)) < min_networks:
-        return evidence.undecided(
+        return evidence.inconclusive(
             name, statistic, ratio, null, units, "networks",
             f"too few units: the jackknife needs {min_networks} networks per group; found "
             f"{len(gen)} generalizing and {len(mem)} memorizing", null_value=1.0, effect=ratio - 1)
@@ -377,16 +377,28 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
         values = np.asarray(left_out)
         variance += (len(values) - 1) / len(values) * np.sum((values - values.mean()) ** 2)
     error = float(np.sqrt(variance))
-    if error == 0:
-        pvalue = 0.0 if abs(ratio - 1) < margin else 1.0
-    else:
-        pvalue = float(max(student_t.sf((ratio - (1 - margin)) / error, df),
-                            student_t.sf((1 + margin - ratio) / error, df)))
-    holds, reason = evidence.decide(pvalue, 0.0, alpha)
+    pvalue, contrary_pvalue = _equivalence_pvalues(ratio, error, margin, df)
+    holds, reason = evidence.decide(pvalue, 0.0, alpha, contrary_pvalue=contrary_pvalue)
     half = float(student_t.ppf(1 - alpha, df)) * error
     return Evidence(name, statistic, ratio, null, 1.0, pvalue, units, "networks",
                     effect=ratio - 1, interval=(ratio - 1 - half, ratio - 1 + half),
-                    holds=holds, reason=reason)
+                    holds=holds, reason=reason,
+                    contrary=(f"the ratio outside [{1 - margin:g}, {1 + margin:g}]: the one-sided "
+                              "t test beyond the nearer margin"),
+                    contrary_pvalue=contrary_pvalue)
+
+
+def _equivalence_pvalues(ratio: float, error: float, margin: float, df: int
+                         ) -> tuple[float, float]:
+    """(TOST p that the ratio lies within ``1 +- margin``, p that it lies beyond the nearer
+    margin), from the ratio's standard error and Student's t with ``df`` degrees of freedom."""
+    below, above = ratio - (1 - margin), (1 + margin) - ratio
+    if error == 0:
+        inside = abs(ratio - 1) < margin
+        return (0.0, 1.0) if inside else (1.0, 0.0)
+    within = float(max(student_t.sf(below / error, df), student_t.sf(above / error, df)))
+    outside = float(min(student_t.sf(-below / error, df), student_t.sf(-above / error, df)))
+    return within, outside
 
 
 def _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed) -> Evidence:

@@ -379,23 +379,25 @@ def _related_test(
         f"({len(null)} permutations, sd {result.null_std:.3g})"
     )
     statistic = f"{name} between step {step} and the last step, {n} sequences"
+    # "at least min_share of the way": d <= (1 - min_share) x chance, row permutation by row
+    boundary = (1 - min_share) * np.asarray(null, dtype=float)
+    contrary = (f"the distance above {1 - min_share:g} x the chance level (short of "
+                f"{min_share:.0%} of the way), over the same permutations")
+    contrary_pvalue = evidence.null_pvalue(result.statistic, boundary, "greater", exact=False)
     if claimed:
         rule = f"at least {min_share:.0%} of the way from chance to identical"
         holds, reason = evidence.decide(
-            result.pvalue, 1 / (1 + len(null)), alpha, bool(share >= min_share), rule
+            result.pvalue, 1 / (1 + len(null)), alpha, bool(share >= min_share), rule,
+            contrary_pvalue,
         )
-        if holds is False and result.pvalue <= alpha:
+        if holds is not True and result.pvalue <= alpha:
             reason = f"{reason} (it is {share:.1%} of the way)"
         pvalue = result.pvalue
         name_text = f"{label}: {name} relates step {step} to the last step"
     else:
-        holds = not bool(share >= min_share)  # NaN share (chance already best) counts as holding
-        reason = (
-            f"size rule only, no test of an absence: {share:.1%} of the way from chance to "
-            f"identical ({'below' if holds else 'at or above'} {min_share:.0%}); permutation "
-            f"p = {result.pvalue:.3g}"
-        )
-        pvalue = None
+        holds, reason = _control_outcome(share, min_share, result.pvalue, alpha)
+        pvalue, contrary = None, ""
+        contrary_pvalue = None
         name_text = f"{label}: {name} does not clearly relate step {step} to the last step"
     return evidence.Evidence(
         name=name_text,
@@ -410,7 +412,27 @@ def _related_test(
         interval=interval,
         holds=holds,
         reason=reason,
+        contrary=contrary,
+        contrary_pvalue=contrary_pvalue,
     )
+
+
+def _control_outcome(share: float, min_share: float, pvalue: float, alpha: float
+                     ) -> tuple[bool | None, str]:
+    """A control measure that should *not* clearly relate the steps: a size rule, no test of an
+    absence. Below ``min_share`` of the way it holds (by the rule, not by a test); at or above it
+    with permutation ``p <= alpha`` the control relates the steps clearly (contradicted);
+    otherwise inconclusive. A NaN share (chance already best) counts as below."""
+    below = not bool(share >= min_share)
+    where = f"{share:.1%} of the way from chance to identical"
+    if below:
+        return True, (f"size rule only, no test of an absence: {where} (below {min_share:.0%}); "
+                      f"permutation p = {pvalue:.3g}")
+    if pvalue <= alpha:
+        return False, (f"contradicted: {where} (at or above {min_share:.0%}) with permutation "
+                       f"p = {pvalue:.3g} <= alpha = {alpha}")
+    return None, (f"inconclusive: {where} (at or above {min_share:.0%}) but permutation "
+                  f"p = {pvalue:.3g} > alpha = {alpha}")
 
 
 def _swap_test(
@@ -447,9 +469,13 @@ def _swap_test(
     )
     null = result.null_distribution
     pvalue = float(result.pvalue)
+    # Against the claim: |change| significantly below min_change, reading the swaps' spread
+    # of |change| as the change's sampling spread (the margin of error of the observed change).
+    contrary_pvalue = evidence.null_pvalue(min_change - abs(observed), null, "greater",
+                                           exact=False)
     holds, reason = evidence.decide(
         pvalue, evidence.smallest_pvalue(null, "greater", exact=False), alpha,
-        bool(abs(observed) >= min_change), f"|change| at least {min_change}",
+        bool(abs(observed) >= min_change), f"|change| at least {min_change}", contrary_pvalue,
     )
     high = float(np.quantile(null, 0.95))
     return evidence.Evidence(
@@ -471,6 +497,9 @@ def _swap_test(
         interval=None,
         holds=holds,
         reason=reason,
+        contrary=(f"|change| below {min_change} by more than the swaps' spread of |change| "
+                  "(the swap null read as the change's margin of error)"),
+        contrary_pvalue=contrary_pvalue,
     )
 
 

@@ -292,7 +292,7 @@ def check_a6_cosine_euclidean(
 def _trend(covariate, values, *, name, statistic_text, **options) -> Evidence:
     """:func:`.evidence.rank_trend` over widths; undecided (not an error) below 3 widths."""
     if len(values) < 3:
-        return evidence.undecided(
+        return evidence.inconclusive(
             name, statistic_text, float("nan"), "no monotone trend", len(values), "widths",
             f"too few units: a trend needs 3 widths, found {len(values)}", null_value=0.0)
     return evidence.rank_trend(covariate, values, name=name, statistic_text=statistic_text,
@@ -305,7 +305,7 @@ def _leave_one_width_out(widths, within, mean_accuracy, robust_rho) -> Evidence:
                  "over the widths with one width left out")
     null = f"declared bound {robust_rho:g} for every leave-one-width-out correlation"
     if len(widths) < 4:
-        return evidence.undecided(
+        return evidence.inconclusive(
             name, statistic, float("nan"), null, len(widths), "widths",
             f"too few units: leaving one width out needs 4, found {len(widths)}",
             null_value=robust_rho)

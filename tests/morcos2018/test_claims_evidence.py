@@ -54,6 +54,7 @@ def test_sign_flip_over_seeds():
         for _ in range(40)
     ]
     assert sum(v is True for v in null) <= 6
+    assert sum(v is False for v in null) <= 6  # contradicted: the other direction, at alpha
     planted = evidence.sign_flip(
         rng.normal(1.0, 0.3, 6), name="n", statistic_text="s", baseline_text="b"
     )
@@ -61,7 +62,9 @@ def test_sign_flip_over_seeds():
     small = evidence.sign_flip(
         rng.normal(1.0, 0.3, 6), name="n", statistic_text="s", baseline_text="b", threshold=5.0
     )
-    assert small.holds is False and "declared" in small.reason
+    # significant, and significantly short of the effect the claim needs: contradicted
+    assert small.holds is False and small.outcome == "contradicted"
+    assert small.contrary_pvalue == pytest.approx(1 / 64) and "effect fails" in small.reason
     assert evidence.sign_flip([1.0, 2.0], name="n", statistic_text="s",
                               baseline_text="b").holds is None  # 4 flips: p >= 1/4
 
@@ -74,6 +77,10 @@ def test_rank_trend():
         for _ in range(20)
     ]
     assert sum(v is True for v in null) <= 4
+    assert sum(v is False for v in null) <= 4
+    rising = evidence.rank_trend(widths, np.log(widths) + rng.normal(0, 0.2, 12), name="t",
+                                 statistic_text="s")
+    assert rising.holds is False and rising.contrary_pvalue <= 0.05  # the other direction
     planted = evidence.rank_trend(
         widths, -np.log(widths) + rng.normal(0, 0.2, 12), name="t", statistic_text="s"
     )
@@ -85,13 +92,19 @@ def test_verdict_aggregates_and_records_as_json():
     yes = evidence.sign_flip([1.0, 1.2, 0.9, 1.1, 1.0], name="a", statistic_text="s",
                              baseline_text="b")
     undecided = evidence.sign_flip([1.0, 1.2], name="b", statistic_text="s", baseline_text="b")
-    no = evidence.sign_flip([-1.0, 1.2, -0.9, 1.1, -1.0], name="c", statistic_text="s",
+    no = evidence.sign_flip([-1.0, -1.2, -0.9, -1.1, -1.0], name="c", statistic_text="s",
                             baseline_text="b")
+    mixed = evidence.sign_flip([-1.0, 1.2, -0.9, 1.1, -1.0], name="d", statistic_text="s",
+                               baseline_text="b")
+    assert no.holds is False and mixed.holds is None  # p > alpha alone is no contradiction
+    assert mixed.reason.startswith("inconclusive")
     assert evidence.Verdict("claim", (yes,)).holds is True
     assert evidence.Verdict("claim", (yes, undecided)).holds is None
     assert evidence.Verdict("claim", (yes, undecided, no)).holds is False
     record = evidence.Verdict("claim", (yes, no)).as_record()
-    assert {"name", "statistic", "value", "null", "pvalue", "units", "holds"} <= set(record[0])
+    assert {"name", "statistic", "value", "null", "pvalue", "units", "holds", "outcome",
+            "contrary", "contrary_pvalue"} <= set(record[0])
+    assert [r["outcome"] for r in record] == ["holds", "contradicted"]
     json.dumps(record, allow_nan=False)
     assert evidence.Verdict("claim", (yes,))["a"] is yes
     assert "holds" in evidence.Verdict("claim", (yes,)).summary()

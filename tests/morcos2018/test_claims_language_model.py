@@ -45,6 +45,16 @@ def test_one_model_failing_fails_the_claim_and_diverged_runs_count_as_failing():
         {"lstm3": good, "lstm5": [55.0, np.nan, 57.0, 56.0, np.inf]}, UNIGRAM
     )
     assert verdict["lstm3 beats the unigram baseline"].holds is True
+    # two diverged seeds of five: far below the threshold, but 2 units of 5 cannot show it
+    # (contrary p = 1/4): the model, hence the claim, is inconclusive
+    lstm5 = verdict["lstm5 beats the unigram baseline"]
+    assert lstm5.holds is None and lstm5.contrary_pvalue == pytest.approx(0.25)
+    assert verdict.holds is None
+    # every seed short of the declared factor (137 / 130 < 1.5): contradicted
+    verdict = language_model.models_beat_unigram(
+        {"lstm3": good, "lstm5": [130.0, 128.0, 131.0, 129.0, 130.5]}, UNIGRAM
+    )
+    assert verdict["lstm5 beats the unigram baseline"].holds is False
     assert verdict.holds is False
 
 

@@ -13,14 +13,18 @@ import pytest
 from morcos2018 import cli
 from morcos2018.compare import compare_findings, comparison_lines, comparison_summary
 
+OUTCOMES = {True: "holds", False: "contradicted", None: "inconclusive"}
+
 
 def record(notebook: str, holds: bool | None = True, part: str | None = None,
            value: float = 0.5, gap: float = 0.25) -> dict:
     named = {"notebook": notebook, **({"part": part} if part else {})}
-    return {**named, "claim": f"{notebook} claim", "holds": holds,
+    outcome = OUTCOMES[holds]
+    return {**named, "claim": f"{notebook} claim", "holds": holds, "outcome": outcome,
             "measured": {"gap": gap, "per seed": [1.0, 2.0], "layer": "conv2"},
             "evidence": [{"name": "closer", "value": value, "null_value": 0.0, "pvalue": 0.01,
-                          "interval": [0.4, 0.6], "units": 5, "holds": holds}]}
+                          "interval": [0.4, 0.6], "units": 5, "holds": holds,
+                          "outcome": outcome}]}
 
 
 def findings(*records: dict) -> dict:
@@ -45,11 +49,19 @@ def test_a_flipped_outcome_is_detected_with_its_test():
     compared = compare_findings(PUBLISHED, rerun)
     assert compared["changed"] == ["fig3"]
     fig3 = compared["records"][1]
-    assert fig3["holds"] == [False, None] and not fig3["reproduced"]
-    assert fig3["tests"][0]["holds"] == [False, None] and not fig3["tests"][0]["reproduced"]
+    assert fig3["outcome"] == ["contradicted", "inconclusive"] and not fig3["reproduced"]
+    assert fig3["tests"][0]["outcome"] == ["contradicted", "inconclusive"]
+    assert not fig3["tests"][0]["reproduced"]
     summary = comparison_summary(compared, "x.json")
-    assert "2 of 3 outcomes reproduced; 1 changed: fig3 (does not hold -> undecided)" in summary
-    assert "    test 'closer': does not hold -> undecided" in comparison_lines(compared)
+    assert "2 of 3 outcomes reproduced; 1 changed: fig3 (contradicted -> inconclusive)" in summary
+    assert "    test 'closer': contradicted -> inconclusive" in comparison_lines(compared)
+
+
+def test_a_record_of_the_two_outcome_rule_is_compared_by_what_it_meant():
+    legacy = record("fig3", holds=False)
+    del legacy["outcome"], legacy["evidence"][0]["outcome"]
+    compared = compare_findings(findings(legacy), findings(record("fig3", holds=None)))
+    assert compared["records"][0]["outcome"] == ["not shown (two-outcome rule)", "inconclusive"]
 
 
 def test_a_moved_number_is_reported_with_its_size():
@@ -120,7 +132,7 @@ def test_cli_compares_an_up_to_date_run_and_writes_compare_json(tmp_path, monkey
     assert status == 0  # a changed outcome is information, not a failure
     first = out.splitlines()[0]
     assert first.startswith(f"compare with {published}: 1 of 2 outcomes reproduced; 1 changed: "
-                            "fig3 (does not hold -> holds)")
+                            "fig3 (contradicted -> holds)")
     assert "1 record only in the published findings: fig3.a5" in first
     assert out.splitlines()[-1] == f"comparison: {run / 'compare.json'}"
     written = json.loads((run / "compare.json").read_text())
@@ -154,6 +166,7 @@ def test_compare_a_smoke_run_with_itself_and_with_a_changed_copy(smoke_batch, tm
     changed = copy.deepcopy(report)
     first = changed["findings"][0]
     first["holds"] = {True: False, False: True, None: True}[first["holds"]]
+    first["outcome"] = {True: "holds", False: "contradicted"}[first["holds"]]
     test = next(t for t in first["evidence"] if isinstance(t.get("value"), float))
     test["value"] += 0.5
     edited = tmp_path / "changed.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from morcos2018 import findings
-from morcos2018.report import verdict_word
+from morcos2018.report import outcome_word, verdict_word
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = [path.stem for path in sorted((REPO / "findings").glob("*.json"))]
@@ -19,13 +19,14 @@ PROFILES = [path.stem for path in sorted((REPO / "findings").glob("*.json"))]
 def _test(name, holds, value=0.25, reason=""):
     return {"name": name, "statistic": "gap", "value": value, "null": "chance",
             "null_value": 0.5, "pvalue": 0.03125, "units": 5, "unit": "seeds", "effect": -0.25,
-            "interval": [-0.3, -0.2], "holds": holds, "reason": reason}
+            "interval": [-0.3, -0.2], "holds": holds, "outcome": verdict_word(holds),
+            "reason": reason}
 
 
 def _record(notebook, holds, part=None, tests=None, figure=None, **extra):
     return {"notebook": notebook, **({"part": part} if part else {}),
             "figure": figure or notebook.upper(), "claim": f"Figure 9: {notebook} | claim",
-            "measured": {"x": 0.123456}, "holds": holds,
+            "measured": {"x": 0.123456}, "holds": holds, "outcome": verdict_word(holds),
             "figures": [f"{notebook}.png", f"{notebook}.pdf"], "profile": "default",
             "evidence": tests if tests is not None else [_test("closer", holds)], **extra}
 
@@ -69,10 +70,13 @@ def test_the_deciding_test_is_the_first_that_failed_or_could_not_decide():
 def test_tally_counts_each_outcome_in_the_records_words():
     report = _report([_record("a", True), _record("b", False), _record("c", True),
                       _record("d", None)], failed=["e"])
-    assert findings.tally(report) == {"holds": 2, "does not hold": 1, "undecided": 1,
+    assert findings.tally(report) == {"holds": 2, "contradicted": 1, "inconclusive": 1,
                                       "failed": 1}
     assert findings.tally_line(report) == (
-        "**4 claims:** 2 **holds** · 1 **does not hold** · 1 **undecided** · 1 **failed**")
+        "**4 claims:** 2 **holds** · 1 **contradicted** · 1 **inconclusive** · 1 **failed**")
+    legacy = _record("e", False)
+    del legacy["outcome"]  # a record of the two-outcome rule: False meant "not shown"
+    assert findings.tally(_report([legacy])) == {"not shown (two-outcome rule)": 1}
 
 
 def test_readme_table_has_one_short_row_per_claim_with_its_links():
@@ -82,10 +86,10 @@ def test_readme_table_has_one_short_row_per_claim_with_its_links():
     table = findings.readme_results_table(_report(records, interrupted=["fig5"]))
     lines = table.splitlines()
     assert lines[0] == findings.README_TABLE_START and lines[-1] == findings.README_TABLE_END
-    assert lines[1] == "**2 claims:** 1 **holds** · 1 **does not hold** · 1 **not run**"
+    assert lines[1] == "**2 claims:** 1 **holds** · 1 **contradicted** · 1 **not run**"
     assert lines[5] == (
         '| <img src="figures/fig4_width.png" width="120"> | **Fig 4** fig4_width \\| claim | '
-        "**does not hold** | falls: 0.25 vs 0.5, p = 0.031 (5 seeds); "
+        "**contradicted** | falls: 0.25 vs 0.5, p = 0.031 (5 seeds); "
         f"{findings.PAPER_NUMBERS['Fig 4']} | [notebook](notebooks/fig4_width.ipynb), "
         "[tests](findings/default.md#fig4_width) |")
     assert "**Fig 4 · a6**" in lines[6] and "(findings/default.md#fig4_width-a6)" in lines[6]
@@ -113,7 +117,7 @@ def test_findings_open_with_what_the_records_are_and_a_summary_of_full_claims():
     assert head.startswith("3 claim records from 2 notebooks of the default profile, produced "
                            "between 2026-01-01 10:00 UTC and 2026-01-01 12:30 UTC, with python "
                            "3.11 (the records that differ name their own).")
-    assert "Outcomes: holds 2, does not hold 1, failed 1." in head
+    assert "Outcomes: holds 2, contradicted 1, failed 1." in head
     assert "it ran 1 notebook (fig3_memorization), the other records are from earlier" in head
     summary = markdown.split("\n<a id=")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| [")]
@@ -152,8 +156,8 @@ def test_committed_readme_rows_are_short_and_link_what_exists(profile):
         assert (REPO / notebook).is_file(), notebook
         page, anchor = section.split("#")
         assert page == f"findings/{profile}.md" and anchor in anchors, section
-    words = [verdict_word(record.get("holds")) for record in report["findings"]]
+    words = [outcome_word(record) for record in report["findings"]]
     tally = table.splitlines()[1]
-    for word in ("holds", "does not hold", "undecided"):
+    for word in ("holds", "contradicted", "inconclusive", "not shown (two-outcome rule)"):
         count = words.count(word)
         assert (f"{count} **{word}**" in tally) == (count > 0), (word, tally)

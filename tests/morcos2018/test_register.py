@@ -23,6 +23,7 @@ MODULES = ("convergence", "dynamics", "evidence", "language_model", "learning_ra
 # Upper-case module constants that are not declared parameters of a check, and why.
 NOT_PARAMETERS = {
     "evidence.ALTERNATIVES": "the names of the two one-sided alternatives, labels",
+    "evidence.OUTCOMES": "the words of the three outcomes, labels",
     "convergence.BY_MEASURE": "the label of a record's field",
     "dynamics.COEFFICIENTS_CLAIM": "a claim's text",
     "dynamics.DIRECTIONS_CLAIM": "a claim's text",

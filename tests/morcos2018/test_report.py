@@ -224,7 +224,7 @@ def test_findings_give_each_notebook_a_readable_section_with_its_tests():
     sections = dict(s.split("\n", 1) for s in markdown.split("\n## ")[1:])
     assert list(sections) == ["fig2_toy_noise", "fig3_memorization"]
     fig2, fig3 = sections.values()
-    assert "**Verdict: holds**" in fig2 and "**Tests.**" not in fig2
+    assert "**Outcome: holds**" in fig2 and "**Tests.**" not in fig2
     assert "| at_ratio_0.5 › mean CCA | 0.401 |" in fig2
     assert "| ratios | [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, … (20 values)] |" in fig2
     assert "![fig2_toy_noise.png](../../figures/fig2_toy_noise.png)" in fig2
@@ -233,10 +233,12 @@ def test_findings_give_each_notebook_a_readable_section_with_its_tests():
     table = [line for line in fig3.splitlines() if line.startswith("| ") and " | p | " not in line]
     assert table[0] == (
         "| generalizing closer | within-memorizing minus within-generalizing | 0.112 | "
-        "0 (network-label permutations) | 0.0041 | 8 networks | 0.112 [0.0512, 0.171] | holds |"
+        "0 (network-label permutations) | 0.0041 | n/a | 8 networks | 0.112 [0.0512, 0.171] | "
+        "holds |"
     )
     assert table[1] == (
-        "| as far apart | TOST | 0.2 | margin 10% | n/a | 3 networks |  | undecided: fewer than "
+        "| as far apart | TOST | 0.2 | margin 10% | n/a | n/a | 3 networks |  | inconclusive: "
+        "fewer than "
         "4 networks per group |"
     )
 
@@ -250,7 +252,7 @@ def test_record_claim_stores_evidence_and_prints_its_table(tmp_path, capsys):
                                  evidence=verdict)
     stored = json.loads((tmp_path / "demo.json").read_text())
     assert stored["evidence"] == record["evidence"] == verdict.as_record()
-    assert "| closer | gap | 0.5 | 0.1 (chance) | 0.01 | 6 seeds |  | holds |" in (
+    assert "| closer | gap | 0.5 | 0.1 (chance) | 0.01 | n/a | 6 seeds |  | holds |" in (
         capsys.readouterr().out
     )
     with pytest.raises(ValueError, match="evidence must be a Verdict"):
@@ -266,7 +268,8 @@ def test_record_claim_parts_get_their_own_files_and_sections(tmp_path, capsys):
     assert (part["figure"], part["part"]) == ("A9", "a9")
     assert json.loads((tmp_path / "fig3.a9.json").read_text())["claim"] == "appendix claim"
     assert [p.name for p in report.result_files(tmp_path, "fig3")] == ["fig3.json", "fig3.a9.json"]
-    assert "### fig3.a9: DOES NOT HOLD" in capsys.readouterr().out
+    assert "### fig3.a9: CONTRADICTED" in capsys.readouterr().out
+    assert part["outcome"] == "contradicted" and main["outcome"] == "holds"
     markdown = findings.findings_markdown({**_report(), "findings": [main, part]})
     assert "[fig3.a9](#fig3-a9)" in markdown and '<a id="fig3-a9"></a>\n\n## fig3.a9\n' in markdown
 
@@ -283,12 +286,14 @@ def _claim(name, holds, part=None, reason=""):
                  "effect": -0.25, "interval": [-0.3, -0.2], "holds": holds, "reason": reason}]
     return {"notebook": name, **({"part": part} if part else {}), "figure": name.upper(),
             "claim": f"{name} | claim", "measured": {}, "holds": holds,
+            "outcome": report.verdict_word(holds),
             "figures": [f"{name}.png", f"{name}.pdf"], "profile": "default",
             "evidence": evidence}
 
 
 def test_verdict_text_names_what_failed():
     assert report.verdict_text(_claim("a", False, reason="p = 0.2 > 0.05")) == (
-        "does not hold (closer: p = 0.2 > 0.05)"
+        "contradicted (closer: p = 0.2 > 0.05)"
     )
-    assert report.verdict_text({"holds": None}) == "undecided"
+    assert report.verdict_text({"holds": None}) == "inconclusive"
+    assert report.verdict_text({"holds": False}) == "not shown (two-outcome rule)"
