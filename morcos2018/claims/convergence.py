@@ -84,6 +84,9 @@ MIN_RANK_CORRELATION = 0.5
 MIN_CONTRAST = 0.25
 #: Declared: with ``by_depth``, a depth needs this many runs (seeds) to be decided.
 MIN_RUNS = 3
+#: Declared: test "layer 1 first" and "layers 2..L in order" apart, at the last reference (the
+#: paper claims the full order; a pooled order can be carried by layer 1 alone).
+SPLIT_FIRST_LAYER = True
 #: Declared: a layer has settled when consecutive checkpoints at the end are this close.
 SETTLED = THRESHOLD / 2
 #: Declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
@@ -405,6 +408,7 @@ def bottom_up_convergence(
     seed: int = 0,
     by_depth: bool = False,
     min_runs: int = MIN_RUNS,
+    split_first_layer: bool = SPLIT_FIRST_LAYER,
 ) -> evidence.Verdict:
     """Layers converge bottom-up under PWCCA, robustly to the reference; other measures blur it.
 
@@ -420,6 +424,10 @@ def bottom_up_convergence(
       under ``measure`` minus that under the other; holds when the mean is above 0 with
       ``p <= alpha`` and reaches ``min_contrast``.
 
+    - with ``split_first_layer``, at the last reference given: ``"<measure>: layer 1 first"``
+      (per run, the mean statistic of layers 2..L minus layer 1's, above 0) and
+      ``"<measure> bottom-up among layers 2..L"`` (the depth correlation without layer 1, above 0
+      and reaching ``min_rank_correlation``; inconclusive where a run has fewer than 3 layers).
     - with ``by_depth``, ``"<measure> bottom-up, <d> layers, reference: <which>"``, one per
       depth and reference: the same mean correlation over the runs of ``d`` layers, against the
       within-run layer-relabelling null of the module docstring; holds when ``p <= alpha`` and
@@ -454,6 +462,8 @@ def bottom_up_convergence(
         Seed of random sign flips (many runs only) and bootstrap intervals.
     by_depth : bool
         Also test the order per depth (number of layers) with the layer-relabelling null.
+    split_first_layer : bool
+        Declared: also test layer 1 first and the order among layers 2..L, apart.
     min_runs : int
         Declared number of runs a depth needs to be decided (``by_depth`` only).
 
@@ -491,10 +501,13 @@ def bottom_up_convergence(
                 **over_runs,
             )
         )
+    last = min(offsets)
+    if split_first_layer:
+        tests += _first_layer_tests(by_reference, per_run_epochs, last, options, measure, about,
+                                    min_rank_correlation, over_runs)
     if by_depth:
         tests += _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
                                   min_rank_correlation, min_runs, alpha, seed)
-    last = min(offsets)
     for other in contrasts:
         if other != measure and all(other in run for run in runs):
             others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
@@ -526,6 +539,36 @@ def _checked_runs(runs, epochs, measure: str) -> tuple[list[np.ndarray], list[di
                 f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
             )
     return per_run_epochs, by_reference
+
+
+def _first_layer_tests(by_reference, per_run_epochs, offset, options, measure, about,
+                       min_rank_correlation, over_runs) -> list[evidence.Evidence]:
+    """Layer 1 converging first, and the order among layers 2..L, as two sign flips over runs."""
+    values = []
+    for curves, at in zip(by_reference, per_run_epochs, strict=True):
+        index = _length(curves) - 1 - offset
+        values.append(np.array(list(convergence_statistics(
+            curves[index], at, reference=index, **options).values())))
+    where = f"reference: {_reference_label(offset)}"
+    first = evidence.sign_flip(
+        [float(np.mean(v[1:]) - v[0]) for v in values],
+        name=f"{measure}: layer 1 first",
+        statistic_text=f"mean over runs of (mean {about} of layers 2..L minus layer 1's); {where}",
+        baseline_text="layer 1 no earlier than the rest (difference 0)", **over_runs,
+    )
+    name = f"{measure} bottom-up among layers 2..L"
+    statistic_text = f"mean over runs of Spearman(depth, {about}) over layers 2..L; {where}"
+    if min(len(v) for v in values) < 3:
+        return [first, evidence.inconclusive(
+            name, statistic_text, float("nan"), "no depth order among layers 2..L",
+            len(values), "runs", "too few units: a run with fewer than 3 layers has no order "
+            "among layers 2..L")]
+    rest = evidence.sign_flip(
+        [evidence.spearman(np.arange(1, len(v)), v[1:]) for v in values], name=name,
+        statistic_text=statistic_text, baseline_text="no depth order (correlation 0)",
+        threshold=min_rank_correlation, **over_runs,
+    )
+    return [first, rest]
 
 
 def _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
@@ -581,8 +624,9 @@ def figure6_and_a8(
     ...                       for i, tau in enumerate(taus, 1)}}
     >>> runs = [{**run([0.5, 1, 2]), "cosine_distance": run([1, 1, 1])["pwcca_distance"]}] * 5
     >>> figure6, a8 = figure6_and_a8(bottom_up_convergence(runs, epochs))
-    >>> [t.name for t in figure6.tests]
-    ['pwcca_distance bottom-up, reference: last checkpoint']
+    >>> [t.name for t in figure6.tests]  # doctest: +NORMALIZE_WHITESPACE
+    ['pwcca_distance bottom-up, reference: last checkpoint', 'pwcca_distance: layer 1 first',
+     'pwcca_distance bottom-up among layers 2..L']
     >>> [t.name for t in a8.tests]
     ['cosine_distance shows the order less clearly than pwcca_distance']
     """

@@ -7,8 +7,10 @@ Figure 1 a-c, :func:`coefficients_lag_performance`
     performance has converged at the first checkpoint from which every later one is within
     :data:`TOLERANCES` of the final value; a coefficient is unconverged below
     :data:`UNCONVERGED_BELOW`; "many" is at least :data:`MIN_FRACTION` of them. The baseline is
-    the same fraction at the final checkpoint, that of a layer that has stopped changing (0 when
-    the final checkpoint is the reference). Units: networks (independent trainings).
+    the same fraction one step from the end (:data:`BASELINE_CHECKPOINT`: the second-to-last
+    checkpoint against the final one), the floor of a layer's change between two checkpoints
+    once training has ended. (Until 2026-12-05 it was the final checkpoint against itself,
+    0 by construction: claims/register.toml.) Units: networks (independent trainings).
 
 Figure 1 d-f, :func:`directions_against_noise`
     CCA between an early and a mid-training checkpoint gives directions ordered by correlation;
@@ -42,6 +44,9 @@ TOLERANCES = {"accuracy": ("absolute", 0.01), "perplexity": ("relative", 0.05)}
 UNCONVERGED_BELOW = 0.9
 #: Declared: "many" coefficients is at least this share of them (mean over networks).
 MIN_FRACTION = 0.25
+#: Declared: the baseline's checkpoint, as an index of the checkpoints (its coefficients with
+#: the final one): -2, the last step of training.
+BASELINE_CHECKPOINT = -2
 
 #: Declared: stable directions end at a distance closing at least this share of the gap from
 #: the chance level to 0 (distance <= 0.5 x chance) ...
@@ -110,6 +115,7 @@ def coefficients_lag_performance(
     tolerance: float | None = None,
     unconverged_below: float = UNCONVERGED_BELOW,
     min_fraction: float = MIN_FRACTION,
+    baseline_checkpoint: int = BASELINE_CHECKPOINT,
     alpha: float = evidence.ALPHA,
     seed: int = 0,
 ) -> evidence.Verdict:
@@ -117,12 +123,14 @@ def coefficients_lag_performance(
 
     Per network: ``t*`` = :func:`converged_checkpoint` of its performance; the statistic is the
     fraction of its canonical correlations with the final layer below ``unconverged_below`` at
-    ``t*``, the baseline the same fraction at the final checkpoint. A sign-flip test over networks
+    ``t*``, the baseline the same fraction at ``baseline_checkpoint`` (the second-to-last: what
+    one step of training still changes at the end). A sign-flip test over networks
     (:func:`.evidence.sign_flip`, "greater") with the declared effect threshold: the mean
-    excess must reach ``min_fraction``. With fewer than 5 networks the test is undecided (no
-    outcome reaches p <= 0.05), and the reason says so; the fraction is still reported. When a
-    network's performance converges only at its final checkpoint there is nothing to compare,
-    and the test is undecided.
+    excess must reach ``min_fraction``; it is contradicted when the excess is significantly below
+    ``min_fraction``. With fewer than 5 networks the test is inconclusive (no outcome reaches
+    p <= 0.05), and the reason says so; the fraction is still reported. When a network's
+    performance converges only at its final checkpoint there is nothing to compare, and the test
+    is inconclusive.
 
     Parameters
     ----------
@@ -140,6 +148,8 @@ def coefficients_lag_performance(
         Declared: a coefficient below this is unconverged (default 0.9).
     min_fraction : float
         Declared: "many" is at least this share of the coefficients (default 0.25).
+    baseline_checkpoint : int
+        Declared: the checkpoint whose fraction is the baseline (default -2).
     alpha : float
         Significance level of the one-sided test.
     seed : int
@@ -149,19 +159,20 @@ def coefficients_lag_performance(
     -------
     Verdict
         One test, ``"coefficients unconverged when performance has converged"``: ``value`` is the
-        mean fraction at ``t*``, ``null_value`` the mean fraction at the final checkpoint.
+        mean fraction at ``t*``, ``null_value`` the mean fraction at ``baseline_checkpoint``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> def network():  # 10 epochs; accuracy converges at epoch 7, coefficients later
-    ...     rho = [np.sort(rng.uniform(0.2 + 0.06 * t, 1.0, 64))[::-1] for t in range(10)]
+    >>> def network():  # 10 epochs; accuracy converges at epoch 7, coefficients at epoch 9
+    ...     low = [*np.linspace(0.2, 0.48, 8), 0.85, 0.92]
+    ...     rho = [np.sort(rng.uniform(low[t], 1.0, 64))[::-1] for t in range(10)]
     ...     return [*rho, np.ones(64)], [np.nan, *np.linspace(0.4, 0.99, 7), 0.995, 1.0, 0.997]
     >>> runs = [network() for _ in range(5)]
     >>> verdict = coefficients_lag_performance([r for r, _ in runs], [a for _, a in runs])
     >>> verdict.holds
     True
-    >>> coefficients_lag_performance(*runs[0]).holds is None  # one network: undecided
+    >>> coefficients_lag_performance(*runs[0]).holds is None  # one network: inconclusive
     True
     """
     networks = _per_network(correlations, performance)
@@ -175,7 +186,7 @@ def coefficients_lag_performance(
         t_star = converged_checkpoint(values, metric=metric, tolerance=tolerance)
         converged.append(t_star)
         at_convergence.append(float(np.mean(rho[t_star] < unconverged_below)))
-        at_final.append(float(np.mean(rho[-1] < unconverged_below)))
+        at_final.append(float(np.mean(rho[baseline_checkpoint] < unconverged_below)))
     name = "coefficients unconverged when performance has converged"
     rule = (
         f"{metric} converged: the first checkpoint from which every later one is within "
@@ -184,7 +195,8 @@ def coefficients_lag_performance(
     test = evidence.sign_flip(
         at_convergence, baseline=at_final, name=name,
         statistic_text=f"fraction of coefficients unconverged at the checkpoint where {rule}",
-        baseline_text="the same fraction at the final checkpoint (a layer that stopped changing)",
+        baseline_text=(f"the same fraction at checkpoint {baseline_checkpoint} (what one step of "
+                       "training still changes at the end)"),
         unit="networks", alternative="greater", alpha=alpha, threshold=min_fraction, seed=seed,
     )
     last = [len(rho) - 1 for rho, _ in networks]

@@ -68,7 +68,7 @@ def test_a_top_down_order_contradicts_the_claim():
 def test_planted_bottom_up_order_holds_for_every_reference():
     rng = np.random.default_rng(1)
     runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
-    verdict = convergence.bottom_up_convergence(runs, EPOCHS)
+    verdict = convergence.bottom_up_convergence(runs, EPOCHS, split_first_layer=False)
     assert verdict.holds is True
     assert [t.name for t in verdict.tests] == [
         "pwcca_distance bottom-up, reference: last checkpoint",
@@ -162,7 +162,8 @@ def test_curves_to_references_feeds_the_check():
     assert curves["cosine_distance"][3]["lstm2"][3] == pytest.approx(0.0, abs=1e-9)
     verdict = convergence.bottom_up_convergence([curves] * 2, np.arange(5.0),
                                                 contrasts=("cosine_distance",))
-    assert len(verdict.tests) == 3 and verdict.holds is None
+    assert len(verdict.tests) == 5 and verdict.holds is None
+    assert "fewer than 3 layers" in verdict["pwcca_distance bottom-up among layers 2..L"].reason
 
 
 def test_bad_inputs():
@@ -197,6 +198,7 @@ def test_figure6_and_a8_split_the_tests_without_changing_them():
     assert [t.name for t in figure6.tests] == [
         *(f"pwcca_distance bottom-up, reference: {label}" for label in (
             "last checkpoint", "1 checkpoint before the last", "2 checkpoints before the last")),
+        "pwcca_distance: layer 1 first", "pwcca_distance bottom-up among layers 2..L",
         "mean_cca_distance shows the order less clearly than pwcca_distance",
     ]
     assert set(figure6.tests) | set(a8.tests) == set(verdict.tests)
@@ -209,8 +211,24 @@ def test_figure6_and_a8_split_the_tests_without_changing_them():
 def test_a8_without_cosine_or_euclidean_is_undecided():
     rng = np.random.default_rng(10)
     runs = [path_run(rng, BOTTOM_UP) for _ in range(6)]
-    figure6, a8 = convergence.figure6_and_a8(convergence.bottom_up_convergence(runs, EPOCHS))
+    figure6, a8 = convergence.figure6_and_a8(
+        convergence.bottom_up_convergence(runs, EPOCHS, split_first_layer=False))
     assert figure6.holds is True and a8.tests == () and a8.holds is None
+
+
+def test_layer_1_first_and_the_order_beyond_it_are_tested_apart():
+    """Issue 24: a pooled order can be carried by layer 1 alone; the paper claims the full one."""
+    rng = np.random.default_rng(21)
+    full = convergence.bottom_up_convergence(
+        [path_run(rng, [0.6, 1.2, 2.4, 4.8], jitter=0.1) for _ in range(6)], EPOCHS, contrasts=())
+    assert full["pwcca_distance: layer 1 first"].holds is True
+    assert full["pwcca_distance bottom-up among layers 2..L"].holds is True
+    only_first = convergence.bottom_up_convergence(
+        [path_run(rng, [0.6, 2.0, 2.0, 2.0]) for _ in range(6)], EPOCHS, contrasts=())
+    assert only_first["pwcca_distance: layer 1 first"].holds is True
+    assert only_first["pwcca_distance bottom-up, reference: last checkpoint"].value > 0.3
+    assert only_first["pwcca_distance bottom-up among layers 2..L"].holds is None
+    assert only_first.holds is None
 
 
 # ------------------------------------------------------------------ per depth, settled reference

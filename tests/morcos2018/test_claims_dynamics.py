@@ -63,6 +63,21 @@ def test_coefficients_lag_holds_on_planted_lag_over_networks():
     json.dumps(verdict.as_record(), allow_nan=False)
 
 
+def test_the_baseline_is_the_last_step_not_the_final_checkpoint_against_itself():
+    """Issue 24: against the final checkpoint itself the baseline is 0 by construction. A layer
+    that keeps changing as much to the end (no lag behind performance) must not hold."""
+    rng = np.random.default_rng(7)
+    churn = [[np.sort(rng.uniform(0.5, 1.0, 32))[::-1] for _ in range(10)] + [np.ones(32)]
+             for _ in range(5)]  # every checkpoint as far from the final one: no lag
+    accuracy = [CNN_ACCURACY] * 5
+    floor = dynamics.coefficients_lag_performance(churn, accuracy)
+    assert floor.tests[0].null_value > 0.6  # the last step still leaves most below 0.9
+    assert floor.holds is False  # the excess is ~0, significantly short of 0.25
+    by_construction = dynamics.coefficients_lag_performance(churn, accuracy,
+                                                            baseline_checkpoint=-1)
+    assert by_construction.tests[0].null_value == 0.0 and by_construction.holds is True
+
+
 def test_coefficients_lag_fails_when_the_layer_converges_with_accuracy():
     verdict = check([training_run(seed, stops=True) for seed in range(5)])
     assert verdict.holds is False
@@ -194,7 +209,7 @@ def test_chance_level_is_the_library_permutation_null():
 
 def test_checkpoints_may_differ_in_rank():
     """sorted_correlations gives min(rank) coefficients per checkpoint: lengths may differ."""
-    rho = [np.linspace(0.3, 1, 10 - t % 2) for t in range(5)] + [np.ones(10)]
+    rho = [np.linspace(0.3, 1, 10 - t % 2) for t in range(4)] + [np.full(9, 0.95), np.ones(10)]
     accuracy = [np.nan, 0.5, 0.9, 0.99, 1.0, 0.998]
     verdict = dynamics.coefficients_lag_performance([rho] * 5, [accuracy] * 5)
     assert verdict.holds is True and verdict.tests[0].units == 5

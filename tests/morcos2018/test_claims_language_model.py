@@ -30,7 +30,7 @@ def test_planted_learning_holds_per_model():
         "lstm3": 56 + rng.normal(0, 1.0, 5),
         "lstm5": 68.5 + rng.normal(0, 1.0, 5),
     }
-    verdict = language_model.models_beat_unigram(perplexities, UNIGRAM)
+    verdict = language_model.models_beat_unigram(perplexities, UNIGRAM, pooled=False)
     assert verdict.holds is True
     test = verdict["lstm5 beats the unigram baseline"]
     assert test.units == 5 and test.unit == "seeds" and test.pvalue == pytest.approx(1 / 32)
@@ -42,7 +42,7 @@ def test_planted_learning_holds_per_model():
 def test_one_model_failing_fails_the_claim_and_diverged_runs_count_as_failing():
     good = [55.0, 56.0, 57.0, 55.5, 56.5]
     verdict = language_model.models_beat_unigram(
-        {"lstm3": good, "lstm5": [55.0, np.nan, 57.0, 56.0, np.inf]}, UNIGRAM
+        {"lstm3": good, "lstm5": [55.0, np.nan, 57.0, 56.0, np.inf]}, UNIGRAM, pooled=False
     )
     assert verdict["lstm3 beats the unigram baseline"].holds is True
     # two diverged seeds of five: far below the threshold, but 2 units of 5 cannot show it
@@ -52,10 +52,21 @@ def test_one_model_failing_fails_the_claim_and_diverged_runs_count_as_failing():
     assert verdict.holds is None
     # every seed short of the declared factor (137 / 130 < 1.5): contradicted
     verdict = language_model.models_beat_unigram(
-        {"lstm3": good, "lstm5": [130.0, 128.0, 131.0, 129.0, 130.5]}, UNIGRAM
+        {"lstm3": good, "lstm5": [130.0, 128.0, 131.0, 129.0, 130.5]}, UNIGRAM, pooled=False
     )
     assert verdict["lstm5 beats the unigram baseline"].holds is False
     assert verdict.holds is False
+
+
+def test_the_runs_of_both_models_are_pooled_by_default():
+    """Issue 24: 3 seeds per model allow p = 1/8 each; the 6 runs pooled allow 1/64."""
+    perplexities = {"lstm3": [50.4, 50.9, 50.6], "lstm5": [50.2, 50.7, 51.0]}  # ~2.7x better
+    verdict = language_model.models_beat_unigram(perplexities, UNIGRAM)
+    (test,) = verdict.tests
+    assert test.name == "the models beat the unigram baseline" and test.unit == "runs"
+    assert verdict.holds is True and test.units == 6 and test.pvalue == pytest.approx(1 / 64)
+    alone = language_model.models_beat_unigram(perplexities, UNIGRAM, pooled=False)
+    assert alone.holds is None and all(t.pvalue == pytest.approx(1 / 8) for t in alone.tests)
 
 
 def test_two_seeds_are_too_few_to_decide():
