@@ -44,7 +44,8 @@ THUMBNAIL_WIDTH = 120
 README_TABLE_START = "<!-- results table: generated from findings/default.json, do not edit -->"
 README_TABLE_END = "<!-- end of results table -->"
 
-_OUTCOMES = ("holds", "contradicted", "inconclusive", "not shown (two-outcome rule)")
+_OUTCOMES = ("holds", "contradicted", "inconclusive", "demonstration",
+             "not shown (two-outcome rule)")
 
 
 def readme_table_markers(profile: str = "default") -> tuple[str, str]:

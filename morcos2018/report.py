@@ -111,6 +111,8 @@ def record_claim(
     }
     if evidence is not None:
         record["evidence"] = [_json_safe(dict(test)) for test in evidence]
+        if evidence and all(test.get("demonstration") for test in record["evidence"]):
+            record["outcome"] = "demonstration"  # fixed by construction: no evidence either way
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / f"{record_name(record)}.json", record, allow_nan=False)
@@ -244,7 +246,8 @@ def claim_summary(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: The three outcomes of a claim or test, keyed by its ``holds``.
+#: The three outcomes of a claim or test, keyed by its ``holds``. A record or test whose outcome
+#: is fixed by construction says ``"demonstration"`` instead (its ``outcome`` field).
 OUTCOMES = {True: "holds", False: "contradicted", None: "inconclusive"}
 #: Records written before 2026-12-05 had two outcomes and "undecided": their ``holds`` False
 #: meant "not shown to hold" (p > alpha or an effect below its threshold), not "contradicted".

@@ -18,6 +18,12 @@ which published result, is in claims/register.toml):
   interval spans both sides, or a test that has no declared contrary (it can hold, never be
   contradicted). A p-value above ``alpha`` is never, on its own, a contradiction.
 
+A test whose outcome is fixed by construction (it holds under every null: a mathematical identity,
+or a control measure that cannot see the effect whatever the networks learned) is a
+**demonstration** (``Evidence.demonstration`` says why): it is reported, never counted as
+evidence. A verdict's outcome rests on its other tests; one with demonstrations only has the
+outcome "demonstration".
+
 The record of a verdict (:meth:`Verdict.as_record`) is what notebooks store under ``evidence``:
 a list of tests, each with ``name``, ``statistic``, ``value``, ``null``, ``pvalue``, ``units``,
 ``holds`` and ``outcome``, plus the effect, its interval, the contrary test and its p-value, and
@@ -118,6 +124,9 @@ class Evidence:
         contradicted).
     contrary_pvalue : float or None
         Its one-sided p-value; ``<= alpha`` contradicts the claim.
+    demonstration : str
+        Why the test's outcome is fixed by construction (empty: it is evidence). A demonstration
+        is reported but does not count towards its verdict.
     """
 
     name: str
@@ -134,11 +143,13 @@ class Evidence:
     reason: str = ""
     contrary: str = ""
     contrary_pvalue: float | None = None
+    demonstration: str = ""
 
     @property
     def outcome(self) -> str:
-        """``"holds"``, ``"contradicted"`` or ``"inconclusive"``."""
-        return OUTCOMES[self.holds]
+        """``"holds"``, ``"contradicted"`` or ``"inconclusive"``; ``"demonstration"`` for a test
+        whose outcome is fixed by construction."""
+        return "demonstration" if self.demonstration else OUTCOMES[self.holds]
 
     def as_record(self) -> dict[str, Any]:
         """Plain-JSON form: the keys notebooks store under ``evidence``."""
@@ -158,6 +169,7 @@ class Evidence:
             "reason": self.reason,
             "contrary": self.contrary,
             "contrary_pvalue": _plain(self.contrary_pvalue),
+            **({"demonstration": self.demonstration} if self.demonstration else {}),
         }
 
 
@@ -167,6 +179,8 @@ class Verdict:
 
     ``holds`` is True when every test holds, False when any test is contradicted, None
     otherwise (some test inconclusive, none contradicted); :attr:`outcome` says it in words.
+    Demonstrations (tests whose outcome is fixed by construction) do not count; a verdict of
+    demonstrations only has ``holds`` None and the outcome ``"demonstration"``.
     """
 
     claim: str
@@ -174,7 +188,7 @@ class Verdict:
 
     @property
     def holds(self) -> bool | None:
-        verdicts = [test.holds for test in self.tests]
+        verdicts = [test.holds for test in self.tests if not test.demonstration]
         if not verdicts:
             return None
         if any(v is False for v in verdicts):
@@ -183,7 +197,10 @@ class Verdict:
 
     @property
     def outcome(self) -> str:
-        """``"holds"``, ``"contradicted"`` or ``"inconclusive"``."""
+        """``"holds"``, ``"contradicted"``, ``"inconclusive"``, or ``"demonstration"`` when every
+        test is one."""
+        if self.tests and all(test.demonstration for test in self.tests):
+            return "demonstration"
         return OUTCOMES[self.holds]
 
     def __getitem__(self, name: str) -> Evidence:
@@ -198,13 +215,13 @@ class Verdict:
 
     def summary(self) -> str:
         """One line per test: name, value vs baseline, p, units, verdict."""
-        lines = [f"{self.claim} -> {_word(self.holds)}"]
+        lines = [f"{self.claim} -> {self.outcome}"]
         for test in self.tests:
             p = "n/a" if test.pvalue is None else f"{test.pvalue:.3g}"
             base = "" if test.null_value is None else f" vs {test.null_value:.3g}"
             lines.append(
                 f"  - {test.name}: {test.value:.3g}{base} (p = {p}, {test.units} {test.unit}) "
-                f"-> {_word(test.holds)}{f' ({test.reason})' if test.reason else ''}"
+                f"-> {test.outcome}{f' ({test.reason})' if test.reason else ''}"
             )
         return "\n".join(lines)
 
@@ -765,7 +782,4 @@ def _plain(value: Any) -> Any:
     value = float(value)
     return value if math.isfinite(value) else None
 
-
-def _word(holds: bool | None) -> str:
-    return OUTCOMES[holds]
 

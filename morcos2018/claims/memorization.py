@@ -36,6 +36,8 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -51,6 +53,15 @@ EQUIVALENCE_MARGIN = 0.1
 #: Fewest networks per group for the jackknife equivalence test to decide.
 MIN_NETWORKS = 4
 N_PERMUTATIONS = 10_000
+#: Declared: controls whose A5/A9 test is fixed by construction (a demonstration, not evidence),
+#: and why.
+BY_CONSTRUCTION = {
+    "cosine": (
+        "cosine distance compares the units of two networks one by one; independently trained "
+        "networks' units are unaligned, so it is ~1 for every pair whatever they learned and its "
+        "relative gap ~0: the test holds whenever the reference separates the groups"
+    ),
+}
 
 Distances = np.ndarray | Mapping[str, np.ndarray]
 
@@ -233,7 +244,9 @@ def check_a5_cosine_euclidean(
     measured by the scale-free relative gap ``(within memorizing - within generalizing) /
     between``; one test per control, ``"<control>: smaller relative gap than <reference>"``,
     A control that shows no separation at all passes
-    as long as the reference does separate; a control as clear as PWCCA fails. The test is
+    as long as the reference does separate; a control as clear as PWCCA fails. A control in
+    :data:`BY_CONSTRUCTION` (cosine) cannot separate unaligned networks at all: its test is a
+    demonstration and does not count towards the verdict. The test is
     :func:`check_a9_mean_cca_svcca`'s second one (a network-label permutation test of the
     contrast).
 
@@ -245,8 +258,10 @@ def check_a5_cosine_euclidean(
     matrices, gen, mem = _measures_and_groups(distances, generalizing, memorizing, reference,
                                               controls, layers)
     tests = tuple(
-        _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed)
-        for control in controls
+        dataclasses.replace(test, demonstration=BY_CONSTRUCTION.get(control, ""))
+        for control, test in zip(controls, (
+            _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed)
+            for control in controls), strict=True)
     )
     return Verdict(
         f"Appendix A5: {' and '.join(controls)} do not show Figure 3's effect clearly (a smaller "

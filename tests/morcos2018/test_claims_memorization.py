@@ -125,6 +125,24 @@ def test_a5_cosine_euclidean_not_clearly():
         memorization.check_a5_cosine_euclidean({"PWCCA": pwcca}, GEN, MEM)
 
 
+def test_a5_cosine_half_is_a_demonstration_that_does_not_count():
+    """Issue 24: cosine is ~1 for every pair of unaligned networks, so its half holds whenever
+    PWCCA separates the groups. Reported as a demonstration; the verdict rests on Euclidean."""
+    pwcca = group_distances(0)
+    as_clear = group_distances(24, scale=40.0)  # Euclidean separating as clearly as PWCCA
+    verdict = memorization.check_a5_cosine_euclidean(
+        {"PWCCA": pwcca, "cosine": group_distances(25, 0.99, 0.99, 0.99, pair_noise=0.001),
+         "Euclidean": as_clear}, GEN, MEM, n_permutations=300)
+    cosine, euclidean = verdict.tests
+    assert cosine.holds is True and cosine.outcome == "demonstration" and cosine.demonstration
+    assert euclidean.outcome != "holds" and verdict.holds is euclidean.holds
+    assert verdict.as_record()[0]["demonstration"] == cosine.demonstration
+    only_cosine = memorization.check_a5_cosine_euclidean(
+        {"PWCCA": pwcca, "cosine": group_distances(26, 0.99, 0.99, 0.99, pair_noise=0.001)},
+        GEN, MEM, controls=("cosine",), n_permutations=300)
+    assert only_cosine.outcome == "demonstration" and only_cosine.holds is None
+
+
 def test_class_mean_share_is_one_for_collapsed_layers_and_chance_for_unrelated_labels():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 100)
