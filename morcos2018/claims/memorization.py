@@ -37,7 +37,6 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Mapping, Sequence
 
 import numpy as np

@@ -88,6 +88,14 @@ def test_rotation_invariance_holds_over_seeds_and_for_one_draw():
     json.dumps(single.as_record(), allow_nan=False)
 
 
+def test_the_pure_rotation_is_a_demonstration():
+    """Issue 24: with beta = 0 the outcome is an identity; reported, never counted as evidence."""
+    verdict = claims.rotation_invariance(rotations(5), n_permutations=50,
+                                         by_construction=claims.LINEAR_IDENTITY)
+    assert verdict.outcome == "demonstration" and verdict.holds is None
+    assert all(test.holds is True and test.outcome == "demonstration" for test in verdict.tests)
+
+
 def test_rotation_invariance_fails_on_unrelated_states():
     rng = np.random.default_rng(0)
     unrelated = [rng.normal(size=(7, 300, 10)) for _ in range(5)]
