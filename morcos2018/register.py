@@ -9,7 +9,7 @@ test_register.py`` checks it against the code.
 Examples
 --------
 >>> [p["name"] for p in declared("language_model.models_beat_unigram")]
-['language_model.MIN_RATIO', 'evidence.ALPHA']
+['language_model.MIN_RATIO', 'evidence.ALPHA', 'language_model.POOLED']
 >>> [(d["from"], d["to"]) for d in deviations("dynamics.directions_against_noise")]
 [(1000, 200)]
 """
