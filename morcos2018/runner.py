@@ -40,9 +40,10 @@ the "failed call to cuInit" error of a machine without a GPU) and in a cluster's
 processes, unless ``verbose`` (``--verbose``: level 2, errors shown, as before) or the user's
 environment sets ``TF_CPP_MIN_LOG_LEVEL`` (see :func:`morcos2018.sweep.tensorflow_log_level`).
 
-Figures go to the repository's ``figures/`` for the default profile run from a clone (what the
-README shows), to ``figures/extended/`` for the extended profile (the README's second table) and
-to ``<output>/figures`` otherwise, unless ``--figures-dir`` says otherwise.
+Figures go to ``<output>/figures`` unless ``--figures-dir`` says otherwise: a batch never writes
+the repository's ``figures/``. Publishing (``make publish``, ``scripts/publish_findings.py``)
+copies a run's figures to where the README shows them (:data:`PUBLISHED_FIGURES`: ``figures/``
+for the default profile, ``figures/extended/`` for the extended one) with its findings.
 
 :func:`plan_batch` (``--plan``) lists every network the notebooks of the batch will train (config,
 cache key, epochs, whether the cache holds it, estimated cost) and trains nothing
@@ -88,7 +89,7 @@ REPO_DIR = PACKAGE_DIR.parent
 #: Where an installed package carries the notebooks (the wheel maps the repository's notebooks/
 #: here, see pyproject.toml); a clone has them in ``REPO_DIR / "notebooks"``.
 PACKAGED_NOTEBOOKS = PACKAGE_DIR / "notebooks"
-#: Where a clone's run of each published profile writes its figures (the README shows them).
+#: Where publishing puts each published profile's figures (the README shows them).
 PUBLISHED_FIGURES = {"default": "figures", "extended": "figures/extended"}
 
 
@@ -464,9 +465,7 @@ def _batch_folders(profile: str, output: Path | None, figures_dir: Path | None
     docstring for the defaults."""
     output = run_folder(profile, output)
     if figures_dir is None:
-        clone = repository_root()
-        shown = PUBLISHED_FIGURES.get(str(profile)) if clone is not None else None
-        figures_dir = clone / shown if shown else output / "figures"
+        figures_dir = output / "figures"
     for folder, option in ((output / "results", "--output"), (figures_dir, "--figures-dir")):
         writable_folder(folder, option)
     return output, figures_dir

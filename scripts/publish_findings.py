@@ -1,8 +1,10 @@
-"""Commit a run's findings: findings/<profile>.json and .md, and the README's results table.
+"""Commit a run's findings: findings/<profile>.json and .md, its figures, the README's results.
 
 The README's numbers must come from the committed findings, never be typed by hand. This copies
-``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at the
-repository's figures/, or figures/extended/ for the extended profile), writes the matching
+the run's figures (``<run>/figures/``, where a batch writes them) to the repository's figures/,
+or figures/extended/ for the extended profile: publishing is the only writer of those folders.
+It copies ``<run>/findings.json`` to ``findings/<profile>.json`` (its figure links pointing at
+those folders), writes the matching
 ``findings/<profile>.md`` and, for those two profiles, regenerates the README's results of that
 profile from it (the tally and one row per claim). ``tests/morcos2018/test_readme.py`` fails
 when the README, the two files and each other disagree.
@@ -13,6 +15,7 @@ Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,6 +36,9 @@ def main(argv: list[str]) -> None:
               f"{findings.get('failed')} {findings.get('interrupted')}")
     profile = Path(str(findings["profile"])).name
     figures = PUBLISHED_FIGURES.get(profile, "figures")
+    copied = copy_figures(run / str(findings.get("figures_dir", "figures")), REPO / figures)
+    if copied:
+        print(f"copied {copied} figure files to {figures}/")
     findings["figures_dir"] = f"../{figures}"
     folder = REPO / "findings"
     folder.mkdir(exist_ok=True)
@@ -44,6 +50,17 @@ def main(argv: list[str]) -> None:
         table = readme_results_table(findings, figures)
         readme.write_text(replace_readme_table(readme.read_text(), table, profile))
         print(f"regenerated the README's results table of the {profile} profile")
+
+
+def copy_figures(source: Path, target: Path) -> int:
+    """Copy the figure files (png, pdf) of a run's figures folder to ``target``; how many."""
+    if not source.is_dir() or source.resolve() == target.resolve():
+        return 0
+    target.mkdir(parents=True, exist_ok=True)
+    files = [path for path in sorted(source.iterdir()) if path.suffix in (".png", ".pdf")]
+    for path in files:
+        shutil.copy2(path, target / path.name)
+    return len(files)
 
 
 if __name__ == "__main__":

@@ -400,3 +400,26 @@ def test_verbose_reaches_the_batch(monkeypatch):
     monkeypatch.setattr(cli, "run_batch", lambda **options: calls.append(options) or [])
     assert cli.main([]) == 0 and cli.main(["--verbose"]) == 0
     assert [call["verbose"] for call in calls] == [False, True]
+
+
+def test_a_batch_never_writes_the_published_figures(tmp_path, monkeypatch):
+    """Issue 26: from a clone, the default profile's batch wrote figures/ directly; now only
+    publishing does (scripts/publish_findings.py copies a run's figures there)."""
+    repository = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(repository)
+    output, figures = runner._batch_folders("default", tmp_path / "run", None)
+    assert figures == tmp_path / "run" / "figures" and figures.is_dir()
+    assert not figures.resolve().is_relative_to(repository / "figures")
+
+
+def test_publishing_copies_a_runs_figures(tmp_path):
+    from conftest import load_script
+
+    publish = load_script("scripts/publish_findings.py")
+    run_figures, target = tmp_path / "run" / "figures", tmp_path / "figures"
+    run_figures.mkdir(parents=True)
+    for name in ("fig2.png", "fig2.pdf", "notes.txt"):
+        (run_figures / name).write_text(name)
+    assert publish.copy_figures(run_figures, target) == 2
+    assert sorted(p.name for p in target.iterdir()) == ["fig2.pdf", "fig2.png"]
+    assert publish.copy_figures(target, target) == 0  # already where it belongs
