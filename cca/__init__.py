@@ -5,7 +5,8 @@ canonical correlation" (NeurIPS 2018): mean CCA, SVCCA (Raghu et al. 2017) and P
 CCA result (directions, variates, projection of new data), conv-layer handling, a streaming
 accumulator, the baselines linear CKA (Kornblith et al. 2019), cosine and Euclidean distance, and
 significance: a permutation null (chance level, p-value) and a bootstrap interval for any of them,
-and held-out mean CCA and PWCCA (directions fitted on some datapoints, measured on the others).
+and held-out mean CCA and PWCCA (directions fitted on some datapoints, measured on the others),
+and every layer of a network against every layer of another (:func:`compare_layers`).
 The measures and the accumulator also take dask arrays (the ``dask`` extra), reduced chunk by
 chunk on a cluster (not the permutation null or the bootstrap, which need the rows in memory).
 
@@ -29,6 +30,7 @@ from cca.baselines import (
     linear_cka_distance,
 )
 from cca.heldout import HeldoutResult, heldout_similarity
+from cca.layers import LayerComparison, compare_layers
 from cca.measures import (
     CCAResult,
     canonical_correlations,
@@ -62,10 +64,12 @@ __all__ = [
     "DegenerateCCAWarning",
     "GramPathWarning",
     "HeldoutResult",
+    "LayerComparison",
     "PermutationResult",
     "bootstrap_interval",
     "canonical_correlations",
     "cca",
+    "compare_layers",
     "cosine_distance",
     "cosine_similarity",
     "euclidean_distance",
