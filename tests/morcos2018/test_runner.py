@@ -27,7 +27,8 @@ if os.path.exists({hang_flag!r}):
 {body}
 Path(results_dir).mkdir(parents=True, exist_ok=True)
 record = {{"notebook": {name!r}, "claim": "x is {name}", "measured": {{"x": scale * 2.0}},
-          "holds": {holds}, "figures": [], "profile": profile}}
+          "holds": {holds}, "outcome": {{True: "holds", False: "contradicted"}}.get({holds}, "inconclusive"),
+          "figures": [], "profile": profile}}
 (Path(results_dir) / "{name}.json").write_text(json.dumps(record))
 print("finished", {name!r})
 """
@@ -98,7 +99,7 @@ def test_batch_writes_notebooks_logs_results_and_findings(workspace):
     assert measured == {"alpha": 6.0, "beta": 6.0}
     markdown = (out / "findings.md").read_text()
     assert "| [alpha](#alpha) | x is alpha | x 6 | **holds** |" in markdown
-    assert "| [beta](#beta) | x is beta | x 6 | **does not hold** |" in markdown
+    assert "| [beta](#beta) | x is beta | x 6 | **contradicted** |" in markdown
 
 
 @slow
