@@ -313,13 +313,16 @@ def _leave_one_width_out(widths, within, mean_accuracy, robust_rho) -> Evidence:
                          for i in range(len(widths))])
     weakest = int(np.argmax(left_out))
     full = evidence.spearman(within, mean_accuracy)
-    holds = bool(left_out[weakest] <= robust_rho)
+    # A robustness rule, not a test: it can hold or leave the claim inconclusive, never
+    # contradict it (evidence.CONTRARY_RULE: no declared contrary, no contradiction).
+    holds = True if left_out[weakest] <= robust_rho else None
     detail = (f"without width {widths[weakest]:g}: rho = {left_out[weakest]:.3g} (all widths: "
               f"{full:.3g})")
     return Evidence(name, statistic, float(left_out[weakest]), null, robust_rho, None,
                     len(widths), "widths", effect=float(left_out[weakest] - full),
                     holds=holds,
-                    reason=detail if holds else f"{detail} > {robust_rho:g}: that width drives it")
+                    reason=detail if holds else (f"inconclusive: {detail} > {robust_rho:g}: that "
+                                                 "width drives it"))
 
 
 def _check(distances, width_of, name) -> tuple[np.ndarray, np.ndarray]:

@@ -300,14 +300,14 @@ def test_adjacent_distances_measure_how_far_training_still_moves():
     assert steps["settling"][-1] < 0.01 < steps["settling"][0]
 
 
-def test_reference_settled_fails_on_moving_layers_and_holds_on_settled_ones():
+def test_reference_settled_is_inconclusive_on_moving_layers_and_holds_on_settled_ones():
     rng = np.random.default_rng(16)
     still_moving = [{"lstm1": np.full(10, 0.02) + rng.uniform(0, 0.01, 10),
                      "lstm2": np.full(10, 0.18) + rng.uniform(0, 0.02, 10)} for _ in range(3)]
     verdict = convergence.reference_settled(still_moving)
-    assert verdict.holds is False
+    assert verdict.holds is None  # a moving layer leaves the order unreadable
     assert verdict["lstm1 settled at the end"].holds is True
-    assert verdict["lstm2 settled at the end"].holds is False
+    assert verdict["lstm2 settled at the end"].holds is None
     settled = [{layer: np.geomspace(0.5, 0.005, 10) for layer in ("lstm1", "lstm2", "lstm3")}
                for _ in range(3)]
     verdict = convergence.reference_settled(settled)
