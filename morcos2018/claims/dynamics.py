@@ -125,8 +125,9 @@ def coefficients_lag_performance(
     fraction of its canonical correlations with the final layer below ``unconverged_below`` at
     ``t*``, the baseline the same fraction at ``baseline_checkpoint`` (the second-to-last: what
     one step of training still changes at the end). A sign-flip test over networks
-    (:func:`.evidence.sign_flip`, "greater") with the declared effect threshold: the mean
-    excess must reach ``min_fraction``; it is contradicted when the excess is significantly below
+    (:func:`.evidence.sign_flip`, "greater") of the excess beyond the declared threshold: it
+    holds when the mean excess is significantly beyond ``min_fraction`` (with 5 networks: every
+    network's excess beyond it), and it is contradicted when the excess is significantly below
     ``min_fraction``. With fewer than 5 networks the test is inconclusive (no outcome reaches
     p <= 0.05), and the reason says so; the fraction is still reported. When a network's
     performance converges only at its final checkpoint there is nothing to compare, and the test

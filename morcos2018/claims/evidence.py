@@ -84,6 +84,11 @@ CONTRARY_RULE = (
     "claim is contradicted when the effect lies beyond a margin with p <= alpha; a test without "
     "a declared contrary can only hold or be inconclusive"
 )
+#: How a declared effect threshold enters :func:`sign_flip` (registered under evidence.decide).
+SIGN_FLIP_THRESHOLD = (
+    "tested: sign flips of difference - threshold, so holds needs the mean difference "
+    "significantly beyond the threshold"
+)
 # Largest number of relabellings enumerated exactly; beyond, random ones are drawn.
 EXACT_LIMIT = 20_000
 
@@ -450,11 +455,14 @@ def sign_flip(
     Each independent unit (seed, network) contributes ``values[i] - baseline[i]``. Under the null
     these differences are symmetric about 0, so their mean is compared with the means under all
     2^k sign flips (exact for up to ``log2(EXACT_LIMIT)`` units, else ``n_flips`` random ones).
-    ``threshold``: the mean difference must also reach it in the claimed direction (a claim
-    about size). The interval is a bootstrap over units of the mean difference. The contrary
-    test flips the signs of ``difference - threshold`` (0 without a threshold) in the other
-    direction: it contradicts the claim when the mean difference is significantly short of the
-    smallest effect the claim needs.
+    ``threshold`` (a claim about size): the test is of the mean difference beyond the threshold,
+    the signs of ``difference - threshold`` flipped (symmetric about the threshold under the
+    null), so a mean difference at the threshold holds at rate alpha, not half the time as a
+    point-estimate rule would (findings/calibration.md, Figure 1 a-c; register:
+    ``evidence.SIGN_FLIP_THRESHOLD``). The interval is a bootstrap over units of the mean
+    difference. The contrary test flips the same signs in the other direction: it contradicts
+    the claim when the mean difference is significantly short of the smallest effect the claim
+    needs (0 without a threshold).
     """
     _check_alternative(alternative)
     values = np.asarray(values, dtype=float)
@@ -464,16 +472,17 @@ def sign_flip(
     observed = float(differences.mean())
     k = len(differences)
     boundary = 0.0 if threshold is None else sign * threshold
-    pvalue, null, exact = _sign_flips(differences, alternative, n_flips, seed)
-    contrary_pvalue = _sign_flips(differences - boundary, opposite(alternative), n_flips, seed)[0]
+    beyond = differences - boundary
+    pvalue, null, exact = _sign_flips(beyond, alternative, n_flips, seed)
+    contrary_pvalue = _sign_flips(beyond, opposite(alternative), n_flips, seed)[0]
     # the units' smallest p (all k differences on the claimed side), whatever ties the data hold
     smallest = 1 / 2**k if exact else smallest_pvalue(null, alternative, exact=False)
     text = (
         f"{'all' if exact else 'random'} {len(null)} sign flips of the {k} per-{unit[:-1]} "
-        "differences"
+        f"differences{'' if threshold is None else f' - {threshold:g} (the declared threshold)'}"
     )
     effect_ok = threshold is None or sign * observed >= threshold
-    rule = "" if threshold is None else f"mean difference beyond {threshold}, claimed direction"
+    rule = "" if threshold is None else f"mean difference beyond {threshold:g}, claimed direction"
     holds, reason = decide(pvalue, smallest, alpha, effect_ok, rule, contrary_pvalue)
     return Evidence(
         name=name,

@@ -37,19 +37,13 @@ SLOW = {
     "learning_rate.check_figure5",
     "sequence.repeated_input_perturbs",
 }
-#: Findings: sizes above alpha. The threshold is a rule on the point estimate (the mean excess
-#: must reach 0.25), tested against 0 excess, so at the threshold it holds about half the time.
-SIZE_ABOVE_ALPHA = {
-    "dynamics.coefficients_lag_performance [threshold boundary]": (
-        "the declared 0.25 is applied to the point estimate, not tested: at the boundary the "
-        "check holds in ~50% of draws"),
-}
-#: Demonstrations: the null holds in (nearly) every draw.
-DEMONSTRATIONS = {
-    "dynamics.directions_against_noise": (
-        "the bottom directions are selected to be uncorrelated with the mid checkpoint, so a "
-        "layer that stops changing after mid-training passes both tests"),
-}
+#: Findings: sizes above alpha. (Figure 1 a-c's threshold boundary, 0.5 at ccccbb5, is now tested
+#: beyond the threshold: evidence.SIGN_FLIP_THRESHOLD.)
+SIZE_ABOVE_ALPHA: dict[str, str] = {}
+#: Demonstrations: the null holds in (nearly) every draw. (Figure 1 d-f's earlier null, a layer
+#: that stops changing after mid-training, satisfies the claim; its nulls are now a layer that
+#: keeps every early direction and one that keeps none.)
+DEMONSTRATIONS: dict[str, str] = {}
 
 
 def _marks(key: str) -> list:
@@ -75,12 +69,6 @@ def test_size_within_alpha_and_power_above_size(key):
         f"against alpha {calibration.ALPHA})")
     assert row["power"] >= row["size"] + POWER_MARGIN, (
         f"{key}: power {row['power']:.2f} is not clearly above size {row['size']:.2f}")
-
-
-@pytest.mark.parametrize("key", list(DEMONSTRATIONS))
-def test_demonstrations_hold_on_every_null(key):
-    [row] = calibration.calibrate([SCENARIOS[key]], draws=10, seed=24)
-    assert row["verdict"] == "demonstration", DEMONSTRATIONS[key]
 
 
 def test_every_scenario_is_in_the_committed_table():
