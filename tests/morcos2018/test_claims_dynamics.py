@@ -213,3 +213,16 @@ def test_checkpoints_may_differ_in_rank():
     accuracy = [np.nan, 0.5, 0.9, 0.99, 1.0, 0.998]
     verdict = dynamics.coefficients_lag_performance([rho] * 5, [accuracy] * 5)
     assert verdict.holds is True and verdict.tests[0].units == 5
+
+
+def test_five_networks_inconclusive_reason_does_not_ask_for_more_networks():
+    def network(share):  # accuracy converges at checkpoint 2 of 4; the floor is 0
+        below = int(round(100 * share))
+        at_convergence = np.array([0.5] * below + [0.95] * (100 - below))
+        return [np.full(100, 0.5), np.full(100, 0.5), at_convergence, np.ones(100),
+                np.ones(100)], [0.2, 0.5, 0.995, 1.0, 1.0]
+
+    runs = [network(share) for share in (0.30, 0.30, 0.30, 0.30, 0.10)]
+    verdict = dynamics.coefficients_lag_performance([r for r, _ in runs], [a for _, a in runs])
+    assert verdict.holds is None
+    assert "networks are needed" not in verdict.tests[0].reason
