@@ -293,14 +293,14 @@ def pwcca(
 ) -> float:
     """Projection-weighted CCA similarity, sum_i alpha_i rho_i in [0, 1] (paper, Section 2.2).
 
-    alpha_i is proportional to sum_j |<h_i, z_j>|, h_i the orthonormal canonical variates of x and
-    z_j the centered neurons of x, normalized to sum 1. Not symmetric: the weights come from the
+    alpha_i is proportional to ``sum_j |<h_i, z_j>|``, h_i the orthonormal canonical variates of x
+    and z_j the centered neurons of x, normalized to sum 1. Not symmetric: the weights come from the
     first argument, which may have more or fewer neurons than the second. With ``conv="dft"`` the
     weights use each frequency's Fourier-coefficient neurons, normalized over all frequencies.
 
     Invariant to adding constants to neurons, scaling the whole layer and dead neurons. *Not*
     invariant, by its definition, to duplicating a neuron of x or to rescaling single neurons:
-    the weights sum |<h_i, z_j>| over the neurons z_j, so a copy counts twice. Where canonical
+    the weights sum ``|<h_i, z_j>|`` over the neurons z_j, so a copy counts twice. Where canonical
     correlations tie (within 1e-7) the variates are not unique; the tied ones are chosen so that
     the result does not depend on the order of the neurons (:func:`cca._linalg.canonical_ties`).
 
