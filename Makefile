@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UPGRADE ?=
 
-.PHONY: reproduce publish test test-fast data venv lint lock clean-venv
+.PHONY: reproduce publish test test-fast data venv lint lock clean-venv docs
 
 reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) \
@@ -39,6 +39,13 @@ test: data venv
 test-fast: venv
 	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The library's documentation site (docs/, Sphinx; the lock pins the docs extra, which venv
+# installs): HTML in docs/_build/html with warnings as errors, then the examples on its pages run
+# (the docstrings' own examples run in make test, under pytest --doctest-modules).
+docs: venv
+	$(VENV)/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(VENV)/bin/python -m sphinx -W --keep-going -b doctest docs docs/_build/doctest
 
 # Offline datasets from Debian: Fashion-MNIST (images) and fortunes (English text).
 data:
