@@ -27,7 +27,8 @@ if os.path.exists({hang_flag!r}):
 {body}
 Path(results_dir).mkdir(parents=True, exist_ok=True)
 record = {{"notebook": {name!r}, "claim": "x is {name}", "measured": {{"x": scale * 2.0}},
-          "holds": {holds}, "outcome": {{True: "holds", False: "contradicted"}}.get({holds}, "inconclusive"),
+          "holds": {holds},
+          "outcome": {{True: "holds", False: "contradicted"}}.get({holds}, "inconclusive"),
           "figures": [], "profile": profile}}
 (Path(results_dir) / "{name}.json").write_text(json.dumps(record))
 print("finished", {name!r})
