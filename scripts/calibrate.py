@@ -6,7 +6,11 @@ finishes, and writes the generated table (findings/calibration.md) and every num
 (findings/calibration.json). ``tests/morcos2018/test_calibration.py`` reruns the scenarios with
 fewer draws and checks that the committed JSON lists every one.
 
-Usage: python scripts/calibrate.py [--draws 200] [--seed 0]
+Usage: python scripts/calibrate.py [--draws 200] [--seed 0] [--only PREFIX ...]
+
+``--only`` reruns the scenarios whose key starts with a prefix (e.g. ``sequence.``) and keeps the
+committed rows of the others (each scenario draws from its own seed, so the rows equal those of a
+full run at the same draws and seed); scenarios no longer defined are dropped.
 """
 
 from __future__ import annotations
@@ -45,8 +49,25 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=200, help="data sets per null and planted")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", nargs="+", metavar="PREFIX",
+                        help="rerun only scenarios whose key starts with one of these")
     options = parser.parse_args(argv)
     start = time.time()
+    folder = REPO / "findings"
+    scenarios = calibration.scenarios()
+    kept: dict[str, dict] = {}
+    if options.only:
+        committed = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+        if (committed["draws"], committed["seed"]) != (options.draws, options.seed):
+            sys.exit(f"--only keeps the committed rows, drawn with --draws {committed['draws']} "
+                     f"--seed {committed['seed']}: pass the same, or rerun everything")
+        kept = {row["key"]: row for row in committed["scenarios"]}
+        chosen = [s for s in scenarios if s.key.startswith(tuple(options.only))]
+        if not chosen:
+            sys.exit(f"no scenario key starts with {options.only}; keys: "
+                     f"{[s.key for s in scenarios]}")
+    else:
+        chosen = scenarios
 
     def progress(row: dict) -> None:
         print(f"[{time.time() - start:6.0f} s] {row['key']}: size {row['size']:.3f} "
@@ -54,15 +75,21 @@ def main(argv: list[str]) -> None:
               f"{row['contradicted_planted']:.3f}, {row['draws']} draws: {row['verdict']}",
               flush=True)
 
-    rows = calibration.calibrate(calibration.scenarios(), options.draws, options.seed,
-                                 progress=progress)
+    fresh = {row["key"]: row for row in calibration.calibrate(chosen, options.draws, options.seed,
+                                                              progress=progress)}
+    missing = [s.key for s in scenarios if s.key not in fresh and s.key not in kept]
+    if missing:
+        sys.exit(f"no committed row for {missing}: include them in --only")
+    rows = [fresh.get(s.key) or kept[s.key] for s in scenarios]
     result = {
         "draws": options.draws, "seed": options.seed, "alpha": calibration.ALPHA,
         "demonstration_share": calibration.DEMONSTRATION_SHARE,
         "flag_level": calibration.FLAG_LEVEL, "seconds": round(time.time() - start, 1),
+        **({"seconds": committed["seconds"],  # the full run's; this rerun's below
+            "reran": {"only": options.only, "seconds": round(time.time() - start, 1)}}
+           if options.only else {}),
         "scenarios": rows, "not_calibrated": calibration.NOT_CALIBRATED,
     }
-    folder = REPO / "findings"
     (folder / "calibration.json").write_text(json.dumps(result, indent=2) + "\n",
                                              encoding="utf-8")
     (folder / "calibration.md").write_text(calibration_markdown(result), encoding="utf-8")
