@@ -10,6 +10,11 @@ profile from it (the tally and one row per claim). ``tests/morcos2018/test_readm
 when the README, the two files and each other disagree.
 
 Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
+       python scripts/publish_findings.py --rerender PROFILE
+
+``--rerender`` regenerates ``findings/<profile>.md`` and the README's results of that profile from
+the committed ``findings/<profile>.json`` alone (no run): after a change of how records are
+rendered, e.g. the outcome words, for a profile whose networks are not at hand to rerun.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--rerender"]:
+        if len(argv) != 2:
+            raise SystemExit("usage: publish_findings.py --rerender PROFILE")
+        rerender(argv[1])
+        return
     run = Path(argv[0]) if argv else REPO / "runs" / "default"
     source = run / "findings.json"
     if not source.exists():
@@ -48,6 +58,21 @@ def main(argv: list[str]) -> None:
     if profile in PUBLISHED_FIGURES:
         readme = REPO / "README.md"
         table = readme_results_table(findings, figures)
+        readme.write_text(replace_readme_table(readme.read_text(), table, profile))
+        print(f"regenerated the README's results table of the {profile} profile")
+
+
+def rerender(profile: str) -> None:
+    """findings/<profile>.md and the README's results of ``profile`` from its committed JSON."""
+    source = REPO / "findings" / f"{profile}.json"
+    if not source.exists():
+        raise SystemExit(f"{source} does not exist: publish a run of that profile first")
+    findings = json.loads(source.read_text(encoding="utf-8"))
+    (REPO / "findings" / f"{profile}.md").write_text(findings_markdown(findings), encoding="utf-8")
+    print(f"rewrote findings/{profile}.md from findings/{profile}.json")
+    if profile in PUBLISHED_FIGURES:
+        readme = REPO / "README.md"
+        table = readme_results_table(findings, PUBLISHED_FIGURES[profile])
         readme.write_text(replace_readme_table(readme.read_text(), table, profile))
         print(f"regenerated the README's results table of the {profile} profile")
 
