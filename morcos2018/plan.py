@@ -20,6 +20,11 @@ epoch, plus the validation pass after every epoch and at epoch 0. A run trained 
 (``config["until"]``) is costed at its maximum epochs. It ranks runs and sizes a sweep; the sweep
 measures the time per operation as runs finish.
 
+The time a plan will take here is estimated from the cache itself (:func:`measured_rates`): the
+seconds per TFLOP at which the runs already cached trained on this machine, per experiment (CNN
+or language model), from the modification times of their checkpoint files. With no cached run of
+a kind, its time is unknown and the table says so.
+
 Example
 -------
 >>> plan = training_plan("smoke")
@@ -423,6 +428,53 @@ def _lstm_macs(vocab: int, layers: int, width: int, embedding: int | None) -> fl
     return sum(4 * width * (size + width) for size in inputs) + width * vocab
 
 
+# --------------------------------------------------------------------------- the time it takes
+
+
+def measured_rates(cache_root: str | Path | None = None) -> dict[str, tuple[float, int]]:
+    """Seconds per TFLOP at which the cached runs trained, per experiment: ``{experiment:
+    (seconds per TFLOP, runs timed)}``.
+
+    A run's time is the span between the modification times of its first and last checkpoint
+    files (``epoch_*.npz``; written as training goes, so the span covers the epochs between them,
+    the first epoch's compilation included, but not loading the data); its operations are
+    :func:`training_flops` times the share of its epochs in that span. The rate of an experiment
+    is its runs' total time over their total TFLOP: what training took here, as those runs were
+    trained (on as many workers at once as they were). Runs whose files were copied (a span under
+    a tenth of a second per epoch) are left out.
+
+    Examples
+    --------
+    >>> measured_rates("/nonexistent")
+    {}
+    """
+    totals: dict[str, list[float]] = {}
+    for entry in sorted((cache_dir(cache_root) / "runs").glob("*/manifest.json")):
+        try:
+            config = json.loads(entry.read_text(encoding="utf-8"))["config"]
+            times = sorted(path.stat().st_mtime for path in entry.parent.glob("epoch_*.npz"))
+            epochs = int(config["epochs"])
+            flops = training_flops(config)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        spanned = len(times) - 1
+        if spanned < 1 or epochs < 1 or times[-1] - times[0] < 0.1 * spanned:
+            continue
+        seconds_and_flops = totals.setdefault(str(config["experiment"]), [0.0, 0.0, 0])
+        seconds_and_flops[0] += times[-1] - times[0]
+        seconds_and_flops[1] += flops * min(1.0, spanned / epochs) / 1e12
+        seconds_and_flops[2] += 1
+    return {kind: (seconds / tflop, int(runs)) for kind, (seconds, tflop, runs) in totals.items()
+            if tflop > 0}
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -430,16 +482,22 @@ def plan_records(plan: Sequence[PlannedRun],
                  cache_root: str | Path | None = None) -> list[dict[str, Any]]:
     """The plan as JSON-able records (``cca-reproduce --plan json``): key, label, epochs,
     epochs in the cache, status (``cached``, ``partial`` or ``to train``), estimated TFLOP
-    left to train, notebooks and config."""
+    left to train, estimated seconds left at this machine's measured rate
+    (:func:`measured_rates`; ``None`` where no run of the kind is cached), notebooks and
+    config."""
+    rates = measured_rates(cache_root)
     records = []
     for run in plan:
         cached = run.cached_epochs(cache_root)
         status = "cached" if cached >= run.epochs else "partial" if cached else "to train"
         left = run.flops * (1 - cached / run.epochs) if run.epochs else 0.0
+        rate = rates.get(run.experiment)
+        seconds = 0.0 if not left else None if rate is None else left / 1e12 * rate[0]
         records.append({"key": run.key, "label": run.label, "epochs": run.epochs,
                         "cached_epochs": cached, "status": status,
-                        "tflop_left": round(left / 1e12, 4), "notebooks": list(run.notebooks),
-                        "config": run.config})
+                        "tflop_left": round(left / 1e12, 4),
+                        "seconds_left": None if seconds is None else round(seconds, 1),
+                        "notebooks": list(run.notebooks), "config": run.config})
     return records
 
 
@@ -448,14 +506,20 @@ def format_plan(records: Sequence[Mapping[str, Any]], profile: str, cache: Path)
     counts = {status: sum(r["status"] == status for r in records)
               for status in ("cached", "partial", "to train")}
     left = sum(r["tflop_left"] for r in records)
+    seconds = [r.get("seconds_left") for r in records]
+    known = sum(s for s in seconds if s is not None)
+    unknown = sum(s is None for s in seconds)
+    time_text = (f"~{_clock(known)} on one worker at the rate the cached runs trained here"
+                 + (f" ({unknown} runs of a kind not yet timed: more)" if unknown else ""))
     lines = [
         f"training plan of profile {profile}: {len(records)} runs ({counts['cached']} cached, "
         f"{counts['partial']} partial, {counts['to train']} to train), ~{left:.3g} TFLOP to "
-        f"train; cache {cache}",
-        f"{'key':20}  {'epochs':>6}  {'status':13}  {'~TFLOP':>8}  run; notebooks",
+        f"train, {time_text}; cache {cache}",
+        f"{'key':20}  {'epochs':>6}  {'status':13}  {'~TFLOP':>8}  {'~time':>12}  run; notebooks",
     ]
     for r in records:
         status = r["status"] if r["status"] != "partial" else f"partial {r['cached_epochs']}"
         lines.append(f"{r['key']:20}  {r['epochs']:>6}  {status:13}  {r['tflop_left']:>8.3g}  "
-                     f"{r['label']}; {', '.join(r['notebooks'])}")
+                     f"{_clock(r.get('seconds_left')):>12}  {r['label']}; "
+                     f"{', '.join(r['notebooks'])}")
     return "\n".join(lines)

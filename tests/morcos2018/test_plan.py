@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -153,3 +154,31 @@ def test_cluster_specs():
     assert sweep.parse_cluster("local") == ("local", None)
     assert sweep.parse_cluster("tcp://head:8786") == ("address", None)
     assert sweep.default_local_workers() >= 2
+
+
+def test_the_plan_estimates_time_from_how_fast_the_cached_runs_trained(tmp_path):
+    runs = plan.training_plan(SMOKE, ["figA3_A4_sequence", "fig1_cnn_dynamics"])
+    lstm, cnn = runs[-1], runs[0]
+    _fake_entry(tmp_path, cnn.config, 2)
+    epochs = sorted((tmp_path / "runs" / cnn.key).glob("epoch_*.npz"))
+    for index, path in enumerate(epochs):  # one checkpoint every 30 s
+        os.utime(path, (1_000_000 + 30 * index, 1_000_000 + 30 * index))
+    rates = plan.measured_rates(tmp_path)
+    spanned = (len(epochs) - 1) / cnn.epochs
+    assert set(rates) == {"cnn"} and rates["cnn"][1] == 1
+    assert rates["cnn"][0] == pytest.approx(30 * (len(epochs) - 1) / (cnn.flops * spanned / 1e12))
+    records = {r["key"]: r for r in plan.plan_records(runs, tmp_path)}
+    assert records[cnn.key]["seconds_left"] == 0.0
+    assert records[lstm.key]["seconds_left"] is None  # no language model timed yet
+    to_train = [run for run in runs
+                if run.experiment == "cnn" and records[run.key]["status"] == "to train"]
+    assert to_train
+    for run in to_train:
+            assert records[run.key]["seconds_left"] == pytest.approx(
+                run.flops / 1e12 * rates["cnn"][0], abs=0.1)
+    text = plan.format_plan(list(records.values()), "smoke", tmp_path)
+    assert "on one worker at the rate the cached runs trained here" in text
+    assert "not yet timed" in text
+    for path in epochs:  # copied files: one modification time, no rate
+        os.utime(path, (1_000_000, 1_000_000))
+    assert plan.measured_rates(tmp_path) == {}
