@@ -11,15 +11,28 @@ For CCA measures at n not far above the widths this is far from 0 (600 sequences
 units: PWCCA distance about 0.60), so a raw comparison such as "PWCCA below cosine" says nothing:
 it holds for unrelated layers too.
 
-A3 rules (declared), per layer (and per seed, when several are given; all must hold):
+A3's probe (:data:`A3_PROBE`, :func:`unseen_documents`, :func:`aligned_windows`): the default
+corpus is Debian's fortunes, short texts (median 21 tokens among those the model never read).
+Each window starts at a fortune's first token and spans :data:`ALIGNED_LENGTH` = 20 tokens of a
+fortune that holds at least 20, and step :data:`ALIGNED_STEP` = 10 is compared with the last
+step: both steps read the same fortune. (The published probe, 60-token windows at random
+positions, compared steps 30 and 59, mostly of different fortunes; A4 still uses it.)
 
-- the measure (PWCCA distance) relates step j to the last step: permutation ``p <= alpha``
-  **and** the distance is at least ``min_above_chance`` of the way from chance to identical
-  (``above_chance`` of :class:`cca.PermutationResult`, default 0.1);
-- each baseline (cosine, Euclidean distance) does *not* relate them clearly: its distance is less
-  than ``min_above_chance`` of the way from its own chance level to identical. This is a size rule
-  (an absence cannot be shown by a small p-value); the baseline's permutation p-value is reported
-  in the test's ``reason``.
+A3 rules (:data:`A3_RULE`), per layer (and per seed, when several are given; all must hold):
+
+- the measure (PWCCA) relates step j to the last step: its plain permutation ``p <= alpha``
+  **and** its held-out share, :func:`cca.heldout_similarity` (:data:`HELDOUT_FOLDS` folds: about
+  0 for unrelated layers at any n, 1 for identical ones, so it *is* the share of the way from
+  chance to identical, without the plain measure's chance floor), above ``min_above_chance``
+  (0.1) by a paired bootstrap over sequences (:data:`N_BOOTSTRAP` resamples, every copy of a
+  sequence in one fold, centered on the statistic); contradicted when the bootstrap puts it below
+  0.1 at ``alpha``;
+- per baseline (cosine, Euclidean distance), the contrast "held-out share of PWCCA minus the
+  baseline's share of the way from its chance level to identical, ``1 - d / chance``" above 0 by
+  the same bootstrap (the same resamples: paired); contradicted when below 0 at ``alpha``. The
+  held-out share is pulled down a little at finite n (:mod:`cca.heldout`), the baselines' shares
+  are not, so the contrast errs against the claim. Euclidean distance's share is not linear in
+  a correlation; it is reported on the same scale as before.
 
 A4 rule (declared), per layer and repeat start: the change of the distance to the last step
 at the last repeated step, ``d(repeated) - d(plain)``, is tested against a **condition-swap
@@ -38,14 +51,16 @@ from every step to the last one together with the chance level of that distance 
 (the permutation null's mean and its 2.5-97.5% range), for the figures of A3 and A4 to draw the
 band that a distance must leave to mean anything.
 
-Units. The permutation and swap tests are over the sequences (rows), treated as exchangeable; the
-probe's windows may overlap in the text stream, which this does not model. With activations of
+Units. The permutation, bootstrap and swap tests are over the sequences (rows), treated as
+exchangeable; A4's windows may overlap in the text stream, which this does not model (A3's are
+distinct fortunes). With activations of
 several seeds, each seed is tested on its own and all must hold (seeds are not pooled).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -53,6 +68,8 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 import cca
+from cca import heldout as cca_heldout
+from morcos2018 import text
 from morcos2018.claims import evidence
 
 #: The measure claimed to relate the steps, and the baselines claimed not to (Appendix A3).
@@ -67,6 +84,32 @@ MIN_CHANGE = 0.02
 #: Row permutations per step of the chance band of :func:`distances_with_chance` (a band, not a
 #: test: 200 give its 2.5-97.5% range to about +-0.01 for PWCCA at 600 x 128).
 N_CURVE_PERMUTATIONS = 200
+#: Declared: folds of the held-out CCA whose share A3 tests (5: each fit on 4/5 of 2,500
+#: sequences, 2,000 rows for 128 + 128 units).
+HELDOUT_FOLDS = 5
+#: Declared: resamples of A3's paired bootstrap over sequences (smallest p = 1 / 201; each
+#: resample costs HELDOUT_FOLDS CCA fits).
+N_BOOTSTRAP = 200
+#: Declared: A3's windows, aligned to a fortune's first token, span this many steps: about the
+#: median length of the fortunes the model never read (21 tokens; 55% of them reach 20), so
+#: that step j and the last step read the same fortune.
+ALIGNED_LENGTH = 20
+#: Declared: the step A3 compares with the last step (19): the middle of the window.
+ALIGNED_STEP = 10
+#: Declared: A3's probe.
+A3_PROBE = (
+    "windows of ALIGNED_LENGTH tokens starting at the first token of fortunes the model never "
+    "read (all validation fortunes and the training fortunes beyond max_train_tokens) that hold "
+    "at least that many tokens, n_sequences of them drawn at random; step ALIGNED_STEP against "
+    "the last step"
+)
+#: Declared: A3's tests, per layer.
+A3_RULE = (
+    "PWCCA relates the steps: plain permutation p <= alpha and held-out PWCCA (HELDOUT_FOLDS "
+    "folds; chance 0, identical 1) above MIN_ABOVE_CHANCE by a paired bootstrap over sequences "
+    "(contradicted below it); per baseline, held-out PWCCA share minus the baseline's share "
+    "(1 - d / chance) above 0 by the same bootstrap (contradicted below 0)"
+)
 #: Declared: condition swaps of the A4 null (smallest p = 1 / 101). Each swap computes the
 #: measure twice (about 2 x 16 ms for 600 x 128 PWCCA on an idle core).
 N_SWAPS = 100
@@ -74,12 +117,15 @@ N_SWAPS = 100
 
 A3_CLAIM = (
     "Appendix A3: over a sequence, CCA relates an LSTM layer's representation at a step to the "
-    "last step (clearly below chance) where cosine and Euclidean distance do not"
+    "last step (clearly, on held-out sequences), and more than cosine and Euclidean distance do"
 )
 A4_CLAIM = (
     "Appendix A4: one input repeated for several steps perturbs the representation's relation "
     "to the last step beyond chance"
 )
+
+# The held-out form of each CCA distance A3 can test.
+_HELDOUT_FORMS = {"pwcca_distance": "pwcca", "mean_cca_distance": "mean_cca"}
 
 Layers = Mapping[str, np.ndarray]  # {layer: activations (n_sequences, steps, units)}
 
@@ -93,48 +139,70 @@ def steps_related_to_last(
     min_above_chance: float = MIN_ABOVE_CHANCE,
     alpha: float = evidence.ALPHA,
     n_permutations: int = N_PERMUTATIONS,
+    folds: int = HELDOUT_FOLDS,
+    n_bootstrap: int = N_BOOTSTRAP,
     seed: int = 0,
 ) -> evidence.Verdict:
-    """CCA relates step ``step`` to the last step, cosine and Euclidean do not (Appendix A3).
+    """CCA relates step ``step`` to the last step, more than cosine and Euclidean do (Appendix A3).
+
+    Per (seed and) layer, with x the representation at ``step`` and y at the last step (rows:
+    sequences), three kinds of test (module docstring, :data:`A3_RULE`):
+
+    1. ``measure`` relates the steps clearly: its plain permutation p <= ``alpha`` **and** its
+       held-out share s (:func:`cca.heldout_similarity` of x and y, ``folds`` folds: the share of
+       the way from chance, 0, to identical, 1) beyond ``min_above_chance`` by a paired bootstrap
+       over sequences (p = the larger of the two); contradicted when the bootstrap puts s below
+       ``min_above_chance`` at ``alpha``;
+    2. per baseline, the contrast s - s_b > 0, s_b = 1 - d_b / c_b the baseline's share (d_b its
+       distance, c_b its row-permutation chance level), by the same bootstrap; contradicted when
+       the contrast is below 0 at ``alpha``.
 
     Parameters
     ----------
     activations : mapping, or sequence of mappings (one per seed)
         ``{layer: activations}`` of shape ``(n_sequences, steps, units)``, as
         :func:`morcos2018.activations.layer_activations` returns for an LSTM; rows are the
-        datapoints.
+        datapoints (for A3: windows aligned to document starts, :func:`aligned_windows`).
     step : int, optional
         The step compared with the last one (default: the middle step, ``steps // 2``).
-    measure : str
-        Distance claimed to relate the steps, a name of :func:`cca.permutation_test`
-        (default ``"pwcca_distance"``; weights from step ``step``).
+    measure : {"pwcca_distance", "mean_cca_distance"}
+        The CCA distance claimed to relate the steps; its held-out form gives the share.
     baselines : sequence of str
-        Distances claimed not to (default cosine and Euclidean distance).
+        Distances of :func:`cca.permutation_test` contrasted with it (default cosine and
+        Euclidean distance).
     min_above_chance : float
-        Declared share of the way from chance to identical that counts as clearly related.
+        Declared held-out share that counts as clearly related.
     alpha : float
-        Significance level of the permutation tests.
+        Significance level.
     n_permutations : int
-        Row permutations per chance level.
+        Row permutations of each chance level.
+    folds : int
+        Folds of the held-out CCA.
+    n_bootstrap : int
+        Resamples of the paired bootstrap over sequences (each ``folds`` CCA fits).
     seed : int
-        Seed of the permutations.
+        Seed of the permutations, folds and resamples.
 
     Returns
     -------
     Verdict
-        Per seed and layer, one test for ``measure`` and one per baseline (see the module
-        docstring). ``value`` is the distance, ``null_value`` its chance level, ``effect`` chance
-        minus distance, ``interval`` the effect against the 2.5-97.5% range of the null.
+        Per seed and layer, one test of ``measure`` and one contrast per baseline. The first has
+        ``value`` the held-out share and ``null_value`` 0 (its chance level); a contrast has
+        ``value`` the contrast, ``null_value`` 0; ``interval`` is the centered bootstrap 95%
+        interval of the effect.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> unrelated = {"lstm1": rng.normal(size=(200, 8, 4))}  # steps independent of each other
-    >>> steps_related_to_last(unrelated, n_permutations=99).holds
+    >>> steps_related_to_last(unrelated, n_permutations=99, n_bootstrap=39).holds is True
     False
     """
     seeds = _per_seed(activations, "activations")
     _check_measures([measure, *baselines])
+    if measure not in _HELDOUT_FORMS:
+        raise ValueError(f"measure must be one of {list(_HELDOUT_FORMS)} (a CCA distance with a "
+                         f"held-out form); found {measure!r}.")
     _check_share(min_above_chance)
     tests = []
     for index, layers in enumerate(seeds):
@@ -142,13 +210,11 @@ def steps_related_to_last(
         for layer, acts in layers.items():
             acts = _check_activations(acts, layer)
             at = acts.shape[1] // 2 if step is None else _check_step(step, acts.shape[1])
-            x, last = acts[:, at, :], acts[:, -1, :]
-            for name in (measure, *baselines):
-                result = evidence.permutation_null(x, last, name, n_permutations, seed)
-                tests.append(
-                    _related_test(result, name, claimed=name == measure, step=at, label=prefix
-                                  + layer, min_share=min_above_chance, alpha=alpha, n=len(x))
-                )
+            tests += _related_tests(
+                acts[:, at, :], acts[:, -1, :], measure, list(baselines), label=prefix + layer,
+                step=at, min_share=min_above_chance, alpha=alpha, n_permutations=n_permutations,
+                folds=folds, n_bootstrap=n_bootstrap, seed=seed,
+            )
     return evidence.Verdict(A3_CLAIM, tuple(tests))
 
 
@@ -364,75 +430,122 @@ def _unless_at_chance(
     ))
 
 
-def _related_test(
-    result: cca.PermutationResult, name: str, *, claimed: bool, step: int, label: str,
-    min_share: float, alpha: float, n: int,
+def _related_tests(
+    x: np.ndarray, last: np.ndarray, measure: str, baselines: list[str], *, label: str,
+    step: int, min_share: float, alpha: float, n_permutations: int, folds: int,
+    n_bootstrap: int, seed: int,
+) -> list[evidence.Evidence]:
+    """A3's tests of one layer: the measure's held-out share, then one contrast per baseline."""
+    n, form = len(x), _HELDOUT_FORMS[measure]
+    relation = evidence.permutation_null(x, last, measure, n_permutations, seed)
+    chance = {b: evidence.permutation_null(x, last, b, n_permutations, seed).null_mean
+              for b in baselines}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cca.DegenerateCCAWarning)
+        share = cca.heldout_similarity(x, last, form, folds=folds, n_resamples=0,
+                                       seed=seed).statistic
+        shares = _paired_bootstrap(x, last, form, baselines, chance, folds, n_bootstrap,
+                                   np.random.default_rng(seed))
+    observed = np.array([share, *(share - _baseline_share(x, last, b, chance[b])
+                                  for b in baselines)])
+    boot = np.column_stack([shares[:, 0], shares[:, :1] - shares[:, 1:]])
+    centered = boot - boot.mean(axis=0) + observed  # the bootstrap's spread about the statistic
+    between = f"between step {step} and the last step, {n} sequences"
+    bootstrap = (f"paired bootstrap over the sequences ({n_bootstrap} resamples, the copies of a "
+                 "sequence in one fold), centered on the statistic")
+    tests = [_bootstrap_test(
+        f"{label}: {measure} relates step {step} to the last step (held-out share)",
+        f"held-out {form} ({folds} folds) {between}: the share of the way from chance (0) to "
+        "identical (1)",
+        observed[0], centered[:, 0], min_share, alpha, n,
+        null=(f"the declared share {min_share:g}, by the {bootstrap}; and the plain {measure}, "
+              f"{relation.statistic:.3g}, against its chance level {relation.null_mean:.3g} "
+              f"({len(relation.null_distribution)} row permutations, p = {relation.pvalue:.3g})"),
+        relation=relation,
+    )]
+    for column, name in enumerate(baselines, start=1):
+        tests.append(_bootstrap_test(
+            f"{label}: {measure} relates step {step} to the last step more than {name}",
+            f"held-out share of {form} minus the share of {name} (1 - distance / chance, chance "
+            f"{chance[name]:.3g} from {n_permutations} row permutations) {between}",
+            observed[column], centered[:, column], 0.0, alpha, n,
+            null=f"contrast 0 (no advantage of CCA), by the {bootstrap}",
+        ))
+    return tests
+
+
+def _bootstrap_test(
+    name: str, statistic: str, observed: float, centered: np.ndarray, boundary: float,
+    alpha: float, n: int, *, null: str, relation: cca.PermutationResult | None = None,
 ) -> evidence.Evidence:
-    """Evidence that ``name`` does (claimed) or does not (baseline) relate the steps."""
-    share = result.above_chance
-    null = result.null_distribution
-    effect = result.null_mean - result.statistic
-    interval = (float(np.quantile(null, 0.025) - result.statistic),
-                float(np.quantile(null, 0.975) - result.statistic))
-    null_text = (
-        f"chance level: {name} with the rows of the last step permuted "
-        f"({len(null)} permutations, sd {result.null_std:.3g})"
-    )
-    statistic = f"{name} between step {step} and the last step, {n} sequences"
-    # "at least min_share of the way": d <= (1 - min_share) x chance, row permutation by row
-    boundary = (1 - min_share) * np.asarray(null, dtype=float)
-    contrary = (f"the distance above {1 - min_share:g} x the chance level (short of "
-                f"{min_share:.0%} of the way), over the same permutations")
-    contrary_pvalue = evidence.null_pvalue(result.statistic, boundary, "greater", exact=False)
-    if claimed:
-        rule = f"at least {min_share:.0%} of the way from chance to identical"
-        holds, reason = evidence.decide(
-            result.pvalue, 1 / (1 + len(null)), alpha, bool(share >= min_share), rule,
-            contrary_pvalue,
-        )
-        if holds is not True and result.pvalue <= alpha:
-            reason = f"{reason} (it is {share:.1%} of the way)"
-        pvalue = result.pvalue
-        name_text = f"{label}: {name} relates step {step} to the last step"
-    else:
-        holds, reason = _control_outcome(share, min_share, result.pvalue, alpha)
-        pvalue, contrary = None, ""
-        contrary_pvalue = None
-        name_text = f"{label}: {name} does not clearly relate step {step} to the last step"
+    """Evidence that ``observed`` exceeds ``boundary`` by the centered bootstrap ``centered``
+    (p: the share of it at or below ``boundary``) and, with ``relation``, that the plain measure
+    relates the steps (intersection-union: p is the larger of the two); contrary: below
+    ``boundary`` by the same bootstrap."""
+    pvalue = evidence.null_pvalue(boundary, centered, "less", exact=False)
+    contrary_pvalue = evidence.null_pvalue(boundary, centered, "greater", exact=False)
+    smallest = 1 / (1 + len(centered))
+    if relation is not None:
+        pvalue = max(pvalue, relation.pvalue)
+        smallest = max(smallest, 1 / (1 + len(relation.null_distribution)))
+    holds, reason = evidence.decide(pvalue, smallest, alpha, contrary_pvalue=contrary_pvalue)
+    if relation is not None and holds is not True:
+        reason = f"{reason} (plain permutation p = {relation.pvalue:.3g})"
     return evidence.Evidence(
-        name=name_text,
+        name=name,
         statistic=statistic,
-        value=result.statistic,
-        null=null_text,
-        null_value=result.null_mean,
+        value=float(observed),
+        null=null,
+        null_value=0.0,
         pvalue=pvalue,
         units=n,
         unit="sequences",
-        effect=effect,
-        interval=interval,
+        effect=float(observed - boundary),
+        interval=(float(np.quantile(centered, 0.025) - boundary),
+                  float(np.quantile(centered, 0.975) - boundary)),
         holds=holds,
         reason=reason,
-        contrary=contrary,
+        contrary=f"the same bootstrap, below {boundary:g} (the smallest effect the claim needs)",
         contrary_pvalue=contrary_pvalue,
     )
 
 
-def _control_outcome(share: float, min_share: float, pvalue: float, alpha: float
-                     ) -> tuple[bool | None, str]:
-    """A control measure that should *not* clearly relate the steps: a size rule, no test of an
-    absence. Below ``min_share`` of the way it holds (by the rule, not by a test); at or above it
-    with permutation ``p <= alpha`` the control relates the steps clearly (contradicted);
-    otherwise inconclusive. A NaN share (chance already best) counts as below."""
-    below = not bool(share >= min_share)
-    where = f"{share:.1%} of the way from chance to identical"
-    if below:
-        return True, (f"size rule only, no test of an absence: {where} (below {min_share:.0%}); "
-                      f"permutation p = {pvalue:.3g}")
-    if pvalue <= alpha:
-        return False, (f"contradicted: {where} (at or above {min_share:.0%}) with permutation "
-                       f"p = {pvalue:.3g} <= alpha = {alpha}")
-    return None, (f"inconclusive: {where} (at or above {min_share:.0%}) but permutation "
-                  f"p = {pvalue:.3g} > alpha = {alpha}")
+def _paired_bootstrap(
+    x: np.ndarray, last: np.ndarray, form: str, baselines: list[str], chance: Mapping[str, float],
+    folds: int, n_bootstrap: int, rng: np.random.Generator,
+) -> np.ndarray:
+    """(n_bootstrap, 1 + baselines): per resample of the sequences, the held-out share and each
+    baseline's share, all on the same resampled sequences."""
+    n = len(x)
+    result = np.empty((n_bootstrap, 1 + len(baselines)))
+    for r in range(n_bootstrap):
+        rows = rng.integers(0, n, size=n)
+        result[r, 0] = _heldout_on_rows(x, last, rows, folds, rng, form)
+        result[r, 1:] = [_baseline_share(x[rows], last[rows], b, chance[b]) for b in baselines]
+    return result
+
+
+def _heldout_on_rows(x: np.ndarray, y: np.ndarray, rows: np.ndarray, folds: int,
+                     rng: np.random.Generator, form: str) -> float:
+    """Held-out ``form`` (as :func:`cca.heldout_similarity`) of the rows ``rows``, which may
+    repeat: each distinct row's copies lie in one fold, so no row is both fitted and measured."""
+    distinct, which = np.unique(rows, return_inverse=True)
+    fold_of = np.empty(len(distinct), dtype=np.intp)
+    fold_of[rng.permutation(len(distinct))] = np.arange(len(distinct)) % folds
+    fold_of_row = fold_of[which]
+    total = 0.0
+    for k in range(folds):
+        test, train = rows[fold_of_row == k], rows[fold_of_row != k]
+        fit = cca.cca(x[train], y[train])
+        rho = cca_heldout.heldout_correlations(fit.project_x(x[test]), fit.project_y(y[test]))
+        total += len(test) * float(rho.mean() if form == "mean_cca"
+                                   else np.real(fit.x_weights) @ rho)
+    return total / len(rows)
+
+
+def _baseline_share(x: np.ndarray, y: np.ndarray, name: str, chance: float) -> float:
+    """Share of the way from ``chance`` to identical of the distance ``name``: 1 - d / chance."""
+    return 1.0 - cca.registry.MEASURES[name].function(x, y) / chance
 
 
 def _swap_test(
@@ -501,6 +614,88 @@ def _swap_test(
                   "(the swap null read as the change's margin of error)"),
         contrary_pvalue=contrary_pvalue,
     )
+
+
+# --------------------------------------------------------------------------- A3's aligned probe
+
+
+def unseen_documents(corpus: text.TextCorpus, settings: Mapping[str, Any]) -> list[np.ndarray]:
+    """Token ids of every document the language model never read, in corpus order.
+
+    Fortunes: every validation fortune (not only the ``max_valid_tokens`` the corpus keeps) and
+    every training fortune that starts after the ``max_train_tokens`` the model was trained on
+    (the split and order of :func:`morcos2018.text.load_corpus`; the fortune cut by that limit is
+    left out). PTB, WikiText-2: the validation stream's lines. Encoded with the model's
+    vocabulary, without the ``<eos>`` that ends each.
+
+    Parameters
+    ----------
+    corpus : TextCorpus
+        The corpus the model was trained on (:func:`morcos2018.lm_training.corpus_from_config`).
+    settings : mapping
+        Its ``corpus`` table of the profile.
+
+    Returns
+    -------
+    list of ndarray
+    """
+    if corpus.name != "fortunes":
+        ends = np.flatnonzero(corpus.valid == corpus.vocabulary.eos_id)
+        return [part[:-1] for part in np.split(corpus.valid, ends + 1)[:-1] if len(part) > 1]
+    seed = int(settings.get("split_seed", 0))
+    documents = [text.tokenize(f) for f in text.read_fortunes()]
+    train, valid = text.split_documents(text.shuffled(documents, seed),
+                                        float(settings.get("validation_fraction", 0.05)), seed)
+    trained = settings.get("max_train_tokens")
+    starts = np.cumsum([0] + [len(doc) + 1 for doc in train])  # each document and its <eos>
+    first = len(train) if trained is None else int(np.searchsorted(starts, trained))
+    return [corpus.vocabulary.encode(doc) for doc in [*train[first:], *valid] if doc]
+
+
+def aligned_windows(documents: Sequence[np.ndarray], length: int, n_windows: int, seed: int = 0
+                    ) -> np.ndarray:
+    """The first ``length`` tokens of at most ``n_windows`` documents of at least ``length``
+    tokens, drawn at random (seeded) and kept in corpus order: shape ``(windows, length)``.
+
+    Every window starts at a document's first token and lies inside that one document, so step
+    j and the last step of a row read the same text (Appendix A3 on short documents such as
+    fortunes). Fewer windows than ``n_windows`` when fewer documents are long enough.
+
+    Examples
+    --------
+    >>> docs = [np.arange(5), np.arange(2), np.arange(10, 14)]
+    >>> aligned_windows(docs, 4, 10).tolist()
+    [[0, 1, 2, 3], [10, 11, 12, 13]]
+    """
+    if not (isinstance(length, (int, np.integer)) and length >= 2):
+        raise ValueError(f"length must be an int >= 2 (steps of a window); found {length!r}.")
+    long_enough = [i for i, doc in enumerate(documents) if len(doc) >= length]
+    if len(long_enough) < 2:
+        raise ValueError(
+            f"{len(long_enough)} of the {len(documents)} documents hold at least {length} "
+            "tokens; choose a shorter length (document_lengths shows the distribution)."
+        )
+    chosen = np.random.default_rng(seed).choice(long_enough, min(n_windows, len(long_enough)),
+                                                replace=False)
+    return np.stack([documents[i][:length] for i in np.sort(chosen)]).astype(np.int32)
+
+
+def document_lengths(documents: Sequence[np.ndarray], lengths: Sequence[int] = (10, 20, 30, 60)
+                     ) -> dict:
+    """The documents' length distribution in tokens: count, quartiles, 10% and 90% points, and
+    the share that reaches each of ``lengths`` (what a window aligned to a document start may
+    span).
+
+    Examples
+    --------
+    >>> document_lengths([np.arange(k) for k in (5, 10, 20, 40)], (20,))["share reaching"]
+    {20: 0.5}
+    """
+    sizes = np.array([len(doc) for doc in documents])
+    quantiles = (0.1, 0.25, 0.5, 0.75, 0.9)
+    return {"documents": len(sizes),
+            "quantiles": {q: float(np.quantile(sizes, q)) for q in quantiles},
+            "share reaching": {int(k): round(float(np.mean(sizes >= k)), 3) for k in lengths}}
 
 
 def _per_seed(value: Any, name: str) -> list[Mapping[Any, Any]]:
@@ -601,6 +796,60 @@ def steps_related_measured(related: evidence.Verdict, plain: Mapping[str, Mappin
         "share of the way from chance to identical, per test":
             {test.name: round(1 - test.value / test.null_value, 3) + 0.0  # no -0.0
              for test in related.tests},
+    }
+
+
+def aligned_steps_measured(related: evidence.Verdict, lengths: Mapping[str, Any],
+                           plain: Mapping[str, Mapping[str, Any]], below: Mapping[str, Any],
+                           windows: np.ndarray, step: int, layers: Sequence[str],
+                           measures: Sequence[str]) -> dict:
+    """Appendix A3 on the aligned probe: the probe and the fortunes it came from, each layer's
+    plain distances at ``step``, and each test's held-out share or contrast.
+
+    Parameters
+    ----------
+    related : Verdict
+        :func:`steps_related_to_last` at ``step``.
+    lengths : mapping
+        :func:`document_lengths` of the unseen documents.
+    plain : mapping
+        ``{layer: {measure: distance to the last step per step}}`` on the aligned windows.
+    below : mapping
+        ``{layer: steps clearly below chance}`` (:func:`steps_clearly_below_chance`).
+    windows : ndarray, shape (sequences, steps)
+        The aligned windows (:func:`aligned_windows`).
+    step : int
+        The step compared with the last step.
+    layers, measures : sequence of str
+        The layers and measures.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as T
+    >>> related = T(tests=[T(name="lstm1: share", value=0.123456)])
+    >>> m = aligned_steps_measured(related, {"documents": 3}, {"lstm1": {"pwcca_distance":
+    ...     [0.5, 0.2]}}, {"lstm1": []}, np.zeros((4, 3)), 0, ["lstm1"], ["pwcca_distance"])
+    >>> m["held-out share (chance 0, identical 1) or contrast with a baseline, per test"]
+    {'lstm1: share': 0.123}
+    """
+    return {
+        "probe": A3_PROBE,
+        "rule": A3_RULE,
+        "lengths of the unseen documents in tokens": lengths,
+        "sequences": int(windows.shape[0]),
+        "window length": int(windows.shape[1]),
+        "step compared with the last step": step,
+        "plain distance to the last step at that step, per layer and measure":
+            {layer: {m: round(float(plain[layer][m][step]), 3) for m in measures}
+             for layer in layers},
+        "steps clearly below chance under plain PWCCA (p <= 0.05, >= 10% of the way), per layer":
+            below,
+        "held-out share (chance 0, identical 1) or contrast with a baseline, per test":
+            {test.name: round(test.value, 3) for test in related.tests},
     }
 
 
