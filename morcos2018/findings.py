@@ -229,7 +229,8 @@ def findings_markdown(report: Mapping[str, Any]) -> str:
         lines.append(
             f"| [{record_name(finding)}](#{record_anchor(finding)}) | "
             f"{markdown_cell(str(finding.get('claim', '')))} | {key_numbers(finding)} | "
-            f"**{outcome_word(finding)}** | {pictures[0] if pictures else ''} |"
+            f"**{outcome_word(finding)}**{' (stale)' if finding.get('stale') else ''} | "
+            f"{pictures[0] if pictures else ''} |"
         )
     for name in report.get("failed", []):
         lines.append(f"| {name} | (notebook failed: see its log, {name}.log) |  | failed |  |")
@@ -291,6 +292,9 @@ def _record_section(finding: Mapping[str, Any], figures_dir: str | None,
     if finding.get("versions") and finding["versions"] != common:
         provenance.append(f"with {_versions_text(finding['versions'])}")
     lines += [f"**Outcome: {outcome_word(finding)}** ({'; '.join(provenance)})", ""]
+    if finding.get("stale"):
+        lines += [f"**Stale.** This record's inputs changed since it was made: {finding['stale']}.",
+                  ""]
     lines += [f"**Claim.** {str(finding.get('claim', '')).strip()}", ""]
     if finding.get("evidence"):
         lines += ["**Tests.**", "", *evidence_table(finding["evidence"]), ""]

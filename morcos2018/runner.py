@@ -19,9 +19,11 @@ the notebooks is cached separately (``CCA_CACHE_DIR``), so even a notebook that 
 retrain what it already trained. A failing notebook does not stop the others; the exit status is 1
 if any failed, and the summary names its log.
 
-When a batch starts, the ``.done.json`` and claim check of every notebook it is going to run are
-removed, so no verdict outlives the run that made it: a notebook that fails on a rerun is reported
-as failed, never beside its old verdict.
+When a notebook starts, its ``.done.json`` and claim check are removed, so no verdict outlives
+the run that made it: a notebook that fails on a rerun is reported as failed, never beside its old
+verdict. A notebook the batch did not reach (Ctrl-C) keeps its last results, and a record whose
+inputs changed since it was made (another profile file, package or notebook source) is marked
+stale in the findings, with the command that reruns it (:func:`stale_notebooks`).
 
 An override (``-p NAME=VALUE``) sets a parameter of the notebooks whose cell tagged
 ``parameters`` assigns ``NAME``; the others do not see it. A name no notebook of the batch takes is
@@ -70,7 +72,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,22 +345,65 @@ def kernel_environment(verbose: bool = False) -> dict[str, str]:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline", PROGRESS_ENV: "lines"}
 
 
+def stale_notebooks(output: Path, notebooks_dir: Path, profile: str,
+                    ran: Iterable[str] = ()) -> dict[str, str]:
+    """The notebooks whose claim checks in ``output`` no longer match their inputs, with why.
+
+    A record left by an earlier batch is stale when its notebook's sources, the profile's files
+    or the package changed since (its ``.done.json`` fingerprint, recomputed with the
+    parameters it ran with, differs), when it has no done marker, or when its notebook is gone.
+    The notebooks of ``ran`` (this batch's) are current by construction and not checked.
+    """
+    shared = package_digest() + ":" + files_digest(profile_files(profile))
+    names = _result_notebooks(output) - set(ran)
+    stale = {}
+    for name in sorted(names):
+        notebook = notebooks_dir / f"{name}.ipynb"
+        rerun = f"rerun it: cca-reproduce --profile {profile} --only {name}"
+        try:
+            done = json.loads((output / f"{name}.done.json").read_text(encoding="utf-8"))
+            if not notebook.exists():
+                stale[name] = f"its notebook is no longer in {notebooks_dir}"
+            elif fingerprint(notebook, profile, done["parameters"], shared) != done["fingerprint"]:
+                stale[name] = ("its notebook, the profile's files or the package changed since it "
+                               f"ran; {rerun}")
+        except (OSError, ValueError, KeyError, TypeError):
+            stale[name] = f"no record of the inputs it ran with ({name}.done.json); {rerun}"
+    return stale
+
+
+def _result_notebooks(output: Path) -> set[str]:
+    names = set()
+    for result_file in (output / "results").glob("*.json"):
+        try:
+            record = json.loads(result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("notebook"):
+            names.add(str(record["notebook"]))
+    return names
+
+
 def write_findings(
     output: Path,
     runs: list[NotebookRun],
     profile: str,
     seconds: float,
     figures_dir: Path | None = None,
+    stale: Mapping[str, str] | None = None,
 ) -> Path:
     """Collect every notebook's claim check into ``findings.json`` and ``findings.md``.
 
     A notebook of ``runs`` that failed or was interrupted is listed as such, and no claim check
-    of it is reported (one left by an earlier run would be a stale verdict). ``findings.md``
-    links the figures in ``figures_dir`` (see :func:`morcos2018.findings.findings_markdown`).
+    of it is reported (one left by an earlier run would be a stale verdict). A record of a
+    notebook in ``stale`` (:func:`stale_notebooks`) is kept but marked, with the reason, under
+    ``stale``. ``findings.md`` links the figures in ``figures_dir`` (see
+    :func:`morcos2018.findings.findings_markdown`).
     """
     failed = [r.name for r in runs if r.status == "failed"]
     interrupted = [r.name for r in runs if r.status == "interrupted"]
-    unfinished = {*failed, *interrupted}
+    # A notebook that started forgot its results (_Batch.execute); one not reached kept them.
+    unfinished = set(failed)
     results = []
     for result_file in sorted((output / "results").glob("*.json")):
         try:
@@ -366,6 +411,8 @@ def write_findings(
         except ValueError:
             continue
         if isinstance(record, dict) and record.get("notebook") not in unfinished:
+            if (stale or {}).get(str(record.get("notebook"))):
+                record["stale"] = stale[str(record["notebook"])]
             results.append(record)
     # A notebook's main claim first, then its further claims (record_claim's ``part``).
     results.sort(key=lambda r: (str(r.get("notebook")), "part" in r, str(r.get("part"))))
@@ -428,11 +475,14 @@ def run_batch(
     batch.run(pending, jobs)
     seconds = time.monotonic() - batch.started
     try:
-        report = write_findings(output, batch.runs, str(profile), seconds, figures_dir)
+        stale = stale_notebooks(output, notebooks_dir or default_notebooks_dir(), str(profile),
+                                [run.name for run in batch.runs
+                                 if run.status in ("done", "skipped")])
+        report = write_findings(output, batch.runs, str(profile), seconds, figures_dir, stale)
     except OSError as error:
         echo(_summary(batch.runs, f"NOT WRITTEN ({os_error_line(error)})", seconds))
         raise
-    echo(_summary(batch.runs, report, time.monotonic() - batch.started))
+    echo(_summary(batch.runs, report, time.monotonic() - batch.started, stale))
     return batch.runs
 
 
@@ -507,8 +557,7 @@ class _Batch:
     def sort_out(self, notebooks: Sequence[Path], profile: str,
                  overrides_of: dict[Path, dict[str, Any]], figures_dir: Path,
                  force: bool) -> list[_Pending]:
-        """Skip the notebooks that are up to date; forget the done marker and claim checks of the
-        others (so no verdict outlives the run that made it) and return them, to run."""
+        """Skip the notebooks that are up to date and return the others, to run."""
         shared_parameters = {
             "profile": str(profile),
             "figures_dir": str(figures_dir.resolve()),
@@ -524,7 +573,6 @@ class _Batch:
                                              log=self.output / f"{notebook.stem}.log"))
                 self.echo(f"[{len(self.runs)}/{self.total}] {notebook.stem}: up to date, skipped")
             else:
-                _forget_result(notebook, self.output)
                 pending.append(_Pending(notebook, parameters, digest))
         return pending
 
@@ -551,6 +599,8 @@ class _Batch:
         self.echo(f"[running] {notebook.stem} (elapsed {self._elapsed()})")
         began = time.monotonic()
         try:
+            # Only now: a notebook the batch does not reach keeps its last results.
+            _forget_result(notebook, self.output)
             ok, error = run_notebook(notebook, self.output, parameters, self.timeout,
                                      self.processes, self.echo, self.verbose)
             seconds = time.monotonic() - began
@@ -620,7 +670,8 @@ def _clock(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
-def _summary(runs: list[NotebookRun], report: Path | str, seconds: float) -> str:
+def _summary(runs: list[NotebookRun], report: Path | str, seconds: float,
+             stale: Mapping[str, str] | None = None) -> str:
     names = {s: [r.name for r in runs if r.status == s]
              for s in ("done", "skipped", "failed", "interrupted")}
     lines = [
@@ -630,6 +681,7 @@ def _summary(runs: list[NotebookRun], report: Path | str, seconds: float) -> str
     lines += [
         f"  FAILED {r.name}: {r.error}\n    log: {r.log}" for r in runs if r.status == "failed"
     ]
+    lines += [f"  STALE {name}: {reason}" for name, reason in (stale or {}).items()]
     if names["interrupted"]:
         finished = names["done"] + names["skipped"]
         lines += [

@@ -44,6 +44,10 @@ def main(argv: list[str]) -> None:
     if findings.get("failed") or findings.get("interrupted"):
         print(f"warning: {source} lists failed or interrupted notebooks: "
               f"{findings.get('failed')} {findings.get('interrupted')}")
+    stale = {str(f.get("notebook")): f["stale"] for f in findings["findings"] if f.get("stale")}
+    if stale:
+        raise SystemExit("not published: stale records (their inputs changed since they ran):\n"
+                         + "\n".join(f"  {name}: {why}" for name, why in stale.items()))
     profile = Path(str(findings["profile"])).name
     figures = PUBLISHED_FIGURES.get(profile, "figures")
     copied = copy_figures(run / str(findings.get("figures_dir", "figures")), REPO / figures)

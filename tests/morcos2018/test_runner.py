@@ -425,3 +425,56 @@ def test_publishing_copies_a_runs_figures(tmp_path):
     assert publish.copy_figures(run_figures, target) == 2
     assert sorted(p.name for p in target.iterdir()) == ["fig2.pdf", "fig2.png"]
     assert publish.copy_figures(target, target) == 0  # already where it belongs
+
+
+@slow
+def test_a_record_whose_inputs_changed_since_is_marked_stale(workspace, capsys):
+    """issue 28: run alpha and beta, change the profile, rerun only alpha: beta's verdict is kept
+    but marked stale with the command that reruns it, and publishing refuses it."""
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta")
+    batch(workspace)
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    assert not any(f.get("stale") for f in findings["findings"])
+    (workspace["profile"] / "toys.toml").write_text("[fig2]\nrepeats = 2\n")
+    messages: list[str] = []
+    runs = runner.run_batch(profile=str(workspace["profile"]), output=workspace["output"],
+                            notebooks_dir=workspace["notebooks"], only=["alpha"],
+                            echo=messages.append)
+    assert statuses(runs) == {"alpha": "done"}
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    stale = {f["notebook"]: f.get("stale") for f in findings["findings"]}
+    assert stale["alpha"] is None and "--only beta" in stale["beta"]
+    assert "**contradicted**" not in (workspace["output"] / "findings.md").read_text()
+    assert "| **holds** (stale) |" in (workspace["output"] / "findings.md").read_text()
+    assert any("STALE beta" in message for message in messages)
+    publish = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parents[2] / "scripts" /
+                             "publish_findings.py"), str(workspace["output"])],
+        capture_output=True, text=True)
+    assert publish.returncode != 0 and "stale records" in publish.stderr
+    batch(workspace, only=["beta"])  # rerun: current again
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    assert not any(f.get("stale") for f in findings["findings"])
+
+
+@slow
+def test_an_interrupted_forced_rerun_keeps_the_results_it_did_not_reach(workspace, monkeypatch):
+    """issue 28: Ctrl-C during a forced rerun; the notebooks not reached keep their last good
+    records (current: their inputs did not change)."""
+    write_notebook(workspace["notebooks"], "alpha")
+    write_notebook(workspace["notebooks"], "beta")
+    batch(workspace)
+    real_execute = runner._Batch.execute
+
+    def interrupt_after_alpha(self, item):
+        if item.notebook.stem == "beta":
+            self.processes.interrupted.set()
+        return real_execute(self, item)
+
+    monkeypatch.setattr(runner._Batch, "execute", interrupt_after_alpha)
+    runs = batch(workspace, force=True)
+    assert statuses(runs) == {"alpha": "done", "beta": "interrupted"}
+    findings = json.loads((workspace["output"] / "findings.json").read_text())
+    assert {f["notebook"] for f in findings["findings"]} == {"alpha", "beta"}
+    assert not any(f.get("stale") for f in findings["findings"])
