@@ -23,6 +23,7 @@ probe set (training or test datapoints, :func:`probe_indices`) and reads every l
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import zipfile
@@ -199,8 +200,9 @@ def _store_archive(path: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, buffer.getvalue())
-    except PermissionError:
-        pass
+    except OSError as error:  # EACCES/EPERM (permissions) or EROFS (a read-only mount)
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
 
 
 def _load_archive(path: Any) -> dict[str, np.ndarray]:

@@ -72,10 +72,14 @@ def test_activations_from_a_read_only_cache_are_computed_without_storing(tmp_pat
     def refuse(path, data):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(activations, "atomic_write", refuse)
-    values = cached_activations(run, probe, ["conv3"], dtype="float32")
-    assert values["conv3"].shape == (16, 8)
-    assert not list((run.path / "activations").glob("*.npz"))
+    def read_only_mount(path, data):  # issue 28: EROFS is an OSError, not a PermissionError
+        raise OSError(30, "Read-only file system", str(path))
+
+    for refusal in (refuse, read_only_mount):
+        monkeypatch.setattr(activations, "atomic_write", refusal)
+        values = cached_activations(run, probe, ["conv3"], dtype="float32")
+        assert values["conv3"].shape == (16, 8)
+        assert not list((run.path / "activations").glob("*.npz"))
     monkeypatch.undo()
     stored = cached_activations(run, probe, ["conv3"], dtype="float32")
     np.testing.assert_array_equal(stored["conv3"], values["conv3"])
