@@ -52,6 +52,11 @@ class ReadOnlyCacheError(PermissionError):
     """A run must be trained (or resumed) but its cache folder is not writable."""
 
 
+class CacheRefusedError(RuntimeError):
+    """An entry this version must not touch: written in a newer cache format, or a file of it
+    that cannot be read (permissions, I/O). Nothing is deleted: the message says what to do."""
+
+
 def cache_dir(root: str | Path | None = None) -> Path:
     """The cache folder: ``root`` if given, else ``$CCA_CACHE_DIR``, else the default."""
     if root is not None:
@@ -148,7 +153,12 @@ def intact_manifest(folder: Path) -> dict[str, Any]:
         If the manifest cannot be read, is not this entry's (:func:`check_manifest`) or a file
         it names does not match it.
     """
-    manifest = json.loads((folder / MANIFEST).read_bytes())
+    manifest = json.loads(_read(folder / MANIFEST))
+    if isinstance(manifest.get("format"), int) and manifest["format"] > max(READABLE_FORMATS):
+        raise CacheRefusedError(
+            f"cache entry {folder} was written in cache format {manifest['format']} by a newer "
+            f"version (this one reads formats {list(READABLE_FORMATS)}); nothing was deleted: "
+            f"upgrade morcos2018, or set {CACHE_ENV} to another folder for this version")
     if manifest["format"] not in READABLE_FORMATS:
         raise ValueError(f"cache format {manifest['format']!r}; this version reads "
                          f"{READABLE_FORMATS}")
@@ -219,9 +229,23 @@ def wipe(folder: Path, reason: str | None) -> None:
             child.unlink()
 
 
+def _read(path: Path) -> bytes:
+    """A cache file's bytes. Missing: ``FileNotFoundError`` (the entry is incomplete). Present
+    but unreadable (permissions, I/O): :class:`CacheRefusedError`, since that proves no
+    corruption and retraining would destroy what may be intact."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise CacheRefusedError(
+            f"cache file {path} cannot be read ({error.strerror or error}); nothing was deleted: "
+            f"fix its permissions (or the disk), or delete {path.parent} to retrain it") from error
+
+
 def read_verified(path: Path, entry: Mapping[str, Any] | None) -> bytes:
     try:
-        data = path.read_bytes()
+        data = _read(path)
     except FileNotFoundError as error:
         raise CorruptCacheError(f"{path} is missing") from error
     if entry is None or len(data) != entry["size"] or sha256(data) != entry["sha256"]:

@@ -47,6 +47,7 @@ from typing import Any
 
 from morcos2018.cache import (
     UNREADABLE,
+    CacheRefusedError,
     cache_dir,
     canonical_json,
     has_epochs,
@@ -335,7 +336,7 @@ class PlannedRun:
         stopped at its criterion counts as all its epochs."""
         try:
             manifest = intact_manifest(cache_dir(cache_root) / "runs" / self.key)
-        except UNREADABLE:
+        except (*UNREADABLE, CacheRefusedError):
             return 0
         return self.epochs if has_epochs(manifest, self.epochs) else manifest["epochs_done"]
 

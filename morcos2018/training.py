@@ -30,7 +30,10 @@ cannot be read, one whose config does not hash to the entry's key (an edited con
 run's folder copied under this key), one that does not match its own checksum (an edited history)
 or whose optimizer state is not that of its last epoch (say ``epochs_done`` edited by hand) makes
 the whole entry be retrained (with a :class:`CacheCorruptionWarning` naming it), never silently
-used. Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
+used. An entry this version must not touch, written in a newer cache format or with a file that
+cannot be read (permissions, I/O: no proof of corruption), raises
+:class:`morcos2018.cache.CacheRefusedError` naming it and what to do, and nothing is deleted.
+Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
 
 A complete entry is read without taking the entry's lock or writing anything, so a shared,
 read-only cache of trained networks can be used as it is. Training or resuming needs to write:

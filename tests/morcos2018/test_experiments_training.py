@@ -427,3 +427,37 @@ def test_progress_names_the_network_counts_epochs_and_says_loaded(tmp_path, monk
         "training net A: epoch 2/2",
         f"loaded net A: 2 epochs, trained earlier (cache {tmp_path}/runs/{run_key(config)})",
     ]
+
+
+@pytest.mark.slow  # trains a tiny network: a few seconds
+def test_entries_it_must_not_touch_are_refused_not_wiped(tmp_path, monkeypatch):
+    """issue 28: an entry in a newer cache format, or with a file that cannot be read, is refused
+    with a message naming it and what to do; nothing is deleted."""
+    from morcos2018.cache import CacheRefusedError
+
+    config = {"experiment": "dense", "seed": 9, "epochs": 1}
+    run = train(config, _build_dense, _dense_data, cache_root=tmp_path)
+    before = sorted((p.name, p.stat().st_size) for p in run.path.iterdir())
+    manifest_path = run.path / "manifest.json"
+    original = manifest_path.read_text()
+    manifest_path.write_text(json.dumps({**json.loads(original), "format": 99}))
+    with pytest.raises(CacheRefusedError, match="format 99 by a newer version.*nothing was"):
+        train(config, _build_dense, _no_data, cache_root=tmp_path)
+    assert sorted((p.name, p.stat().st_size) for p in run.path.iterdir()
+                  if p.name != "manifest.json") == [f for f in before if f[0] != "manifest.json"]
+    manifest_path.write_text(original)
+    checkpoint = run.path / "epoch_0001.npz"
+    real_read_bytes = Path.read_bytes
+
+    def unreadable(path):
+        if path == checkpoint:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    with pytest.raises(CacheRefusedError, match="epoch_0001.npz cannot be read"):
+        train(config, _build_dense, _no_data, cache_root=tmp_path)
+    monkeypatch.undo()
+    assert sorted((p.name, p.stat().st_size) for p in run.path.iterdir()) == before
+    again = train(config, _build_dense, _no_data, cache_root=tmp_path)  # intact: a cache hit
+    assert _same_variables(again, run)
