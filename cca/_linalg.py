@@ -486,12 +486,26 @@ def settle_ties(rho, x_directions, y_directions, inner, tolerance):
     """
     c = len(rho)
     strength = tie_strengths(rho, tolerance, x_directions.shape[1] > c)
+    raw = _blended_weights(strength, inner, c)
+    x_directions, y_directions = _rotated(strength > 0.5, x_directions, y_directions, inner, c)
+    return x_directions[:, :c], y_directions, raw
+
+
+def tied_weights(rho, inner, tolerance) -> np.ndarray:
+    """PWCCA's raw weights alone, as :func:`settle_ties` returns them, without rotating the
+    directions (which the weights do not depend on); ``inner`` has a column for each of x's
+    directions, the c = len(rho) canonical ones first."""
+    c = len(rho)
+    return _blended_weights(tie_strengths(rho, tolerance, inner.shape[1] > c), inner, c)
+
+
+def _blended_weights(strength, inner, c):
+    """The raw weights averaged over tie levels (:func:`settle_ties`)."""
     bounds = np.unique(np.concatenate([[0.0, 1.0], strength]))
     raw = np.zeros(c)
     for low, high in zip(bounds[:-1], bounds[1:], strict=True):
         raw = raw + (high - low) * _expected_weights(strength > (low + high) / 2, inner, c)
-    x_directions, y_directions = _rotated(strength > 0.5, x_directions, y_directions, inner, c)
-    return x_directions[:, :c], y_directions, raw
+    return raw
 
 
 def mean_abs_projection(m: int, complex_valued: bool = False) -> float:

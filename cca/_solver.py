@@ -93,7 +93,7 @@ class CCAResult:
         :func:`cca._linalg.settle_ties`, so the value depends neither on the order of rows and
         neurons nor on the solver's arbitrary pick, and moves continuously with the data.
         """
-        return float(np.clip(np.real(self.x_weights @ self.correlations), 0.0, 1.0))
+        return weighted_correlation(self._raw_weights, self.correlations)
 
     @cached_property
     def x_variates(self) -> np.ndarray:
@@ -313,6 +313,12 @@ def build_result(
     return CCAResult(
         rho, x_directions, y_directions, mean[:cut], mean[cut:], n, path, conv, layout, x, y, raw
     )
+
+
+def weighted_correlation(raw_weights: np.ndarray, correlations: np.ndarray) -> float:
+    """PWCCA from raw weights: sum_i alpha_i rho_i with alpha the weights normalized to sum 1."""
+    weights = raw_weights / raw_weights.sum()
+    return float(np.clip(np.real(weights @ correlations), 0.0, 1.0))
 
 
 def per_frequency(x, y, method, resolution) -> list[CCAResult]:

@@ -10,8 +10,18 @@ or SVCCA's top principal directions) or centered data and norms for CKA, are com
 layer and reused in every pair it enters; a pair then costs its cross products X^T Y, the small
 product Wx^T (X^T Y) Wy and its SVD (Morcos, Raghu & Bengio 2018, Sections 2.1-2.2; the paths and
 rank decisions of :mod:`cca._solver` and :mod:`cca._linalg`, taken pair by pair exactly as the
-measures take them). Compared with itself, a mapping's pairs (i, j) and (j, i) share their cross
-products and SVD. The values equal the measure called on each pair (to about 1e-12 in float64).
+measures take them). The cross products of a layer with several layers come from one matrix
+product with those layers stacked side by side, and PWCCA computes only what its value depends on
+(x's directions and its weights, not y's directions nor the rotation of tied ones). Compared with
+itself, a mapping's pairs (i, j) and (j, i) share their cross products and SVD. The values equal
+the measure called on each pair (to about 1e-12 in float64).
+
+The cross products bound the gain where datapoints far outnumber neurons: between two networks
+every pair's X^T Y remains, from half (layers of equal widths) to a third (widths 64 to 512) of
+the products over datapoints of the double loop of plain calls, which also forms X^T X and Y^T Y
+for each pair; compared with itself, half as many. ``benchmarks/bench_layers.py`` prints this
+bound beside the measured ratio.
+
 Cosine and Euclidean distance (same neurons; one pass over the data) and ``conv="dft"`` call the
 measure on each pair.
 """
@@ -444,16 +454,73 @@ def _cca_values(similarity, layers_x, layers_y, same, conv, options) -> np.ndarr
     warn_if_degenerate(n, *widest, stacklevel=5)
     factors = _FactorCache(svcca is not None)
     solver = _Solver(options["method"], svcca, similarity == "pwcca", conv)
+    pairs = _pairs(len(layers_x), len(layers_y), same, True)
+    sides = {(i, j): factors.pair(layers_x[i], layers_y[j]) for i, j in pairs}
+    paths = {pair: solver.path(*sides[pair]) for pair in pairs}  # rank errors in pair order
+    widths = [layer.reduced.shape[1] for layer in layers_y]
     values = np.empty((len(layers_x), len(layers_y)))
-    for i, j in _pairs(len(layers_x), len(layers_y), same, True):
-        x_factors, y_factors = factors.pair(layers_x[i], layers_y[j])
+    for (i, j), product in _raw_products(pairs, sides, paths, widths, n):
+        x_factors, y_factors = sides[i, j]
+        inner = solver.inner(x_factors, y_factors, paths[i, j], product)
         if similarity != "pwcca":
-            values[i, j] = solver.correlations(x_factors, y_factors).mean()
+            values[i, j] = _singular_values(inner).mean()
         elif same and i != j:
-            values[i, j], values[j, i] = solver.pwcca(x_factors, y_factors, both=True)
+            values[i, j], values[j, i] = solver.pwcca(
+                x_factors, y_factors, paths[i, j], inner, both=True
+            )
         else:
-            values[i, j] = solver.pwcca(x_factors, y_factors)[0]
+            values[i, j] = solver.pwcca(x_factors, y_factors, paths[i, j], inner)[0]
     return _mirrored(values) if same and similarity != "pwcca" else values
+
+
+# Most values (datapoints times neurons, float64: 256 MB) of the y layers stacked side by side for
+# one product X^T [Y_j Y_j+1 ...]: wide enough for the matrix product to run at full speed, which
+# the products with one narrow layer at a time do not (about 25% slower at 64 to 512 neurons).
+STACK_ELEMENTS = 2**25
+
+
+def _raw_products(pairs, sides, paths, widths, n):
+    """Each pair (i, j), with X^T Y of its data when its path takes the raw float64 products
+    (:meth:`_Solver.inner`), else None. The products of a layer x with the y layers of a group of
+    consecutive columns (at most :data:`STACK_ELEMENTS` values) come from one product with the
+    group's layers stacked, the group's pairs in turn; so only one stack is held at a time."""
+    for group in _column_groups(widths, n):
+        in_group = [pair for pair in pairs if pair[1] in group]
+        stacked = [pair for pair in in_group if _stackable(sides[pair], paths[pair])]
+        chosen = set(stacked)
+        yield from ((pair, None) for pair in in_group if pair not in chosen)
+        if not stacked:
+            continue
+        columns = {j: sides[i, j][1].data for i, j in stacked}
+        order = sorted(columns)
+        ends = np.cumsum([widths[j] for j in order])
+        offsets = dict(zip(order, ends - [widths[j] for j in order], strict=True))
+        stack = columns[order[0]] if len(order) == 1 else np.hstack([columns[j] for j in order])
+        for i in sorted({i for i, _ in stacked}):
+            row = [j for k, j in stacked if k == i]
+            first, last = offsets[row[0]], offsets[row[-1]] + widths[row[-1]]
+            product = sides[i, row[0]][0].data.T @ stack[:, first:last]
+            for j in row:
+                yield (i, j), product[:, offsets[j] - first : offsets[j] - first + widths[j]]
+
+
+def _column_groups(widths, n):
+    """Ranges of consecutive columns holding at most STACK_ELEMENTS values each (a wider layer
+    alone)."""
+    start = 0
+    for stop in range(1, len(widths) + 1):
+        if stop == len(widths) or sum(widths[start : stop + 1]) * n > STACK_ELEMENTS:
+            yield range(start, stop)
+            start = stop
+
+
+def _stackable(sides, path) -> bool:
+    """Whether a pair's cross product may come from a stacked product: the raw float64 products
+    of two float64 layers (a layer against itself uses its Gram block)."""
+    x, y = sides
+    return (
+        path.raw and x is not y and x.data.dtype == np.float64 and y.data.dtype == np.float64
+    )
 
 
 class _FactorCache:
@@ -623,8 +690,9 @@ class _Solver:
         _check_rank(bases, (x, y))
         return _Path(bases, "svd")
 
-    def inner(self, x: _Factors, y: _Factors, path: _Path) -> np.ndarray:
-        """Qx^T Qy: Wx^T (X^T Y) Wy on the Gram path, from the bases' Q on the SVD path."""
+    def inner(self, x: _Factors, y: _Factors, path: _Path, product=None) -> np.ndarray:
+        """Qx^T Qy: Wx^T (X^T Y) Wy on the Gram path, from the bases' Q on the SVD path.
+        ``product``: X^T Y of the raw float64 products, where already computed."""
         if path.dtype is None:
             return _basis_product(*path.bases)
         dtype = path.dtype
@@ -633,8 +701,9 @@ class _Solver:
             return _whitened_product(*path.bases, gram.astype(path.bases[0].whitening.dtype))
         if path.raw:
             mean_x, mean_y = x.mean(dtype), y.mean(dtype)
-            data_x, data_y = x.cast(dtype), y.cast(dtype)
-            cross = data_x.T @ data_y - len(data_x) * np.outer(mean_x, mean_y)
+            if product is None:
+                product = x.cast(dtype).T @ y.cast(dtype)
+            cross = product - len(x.data) * np.outer(mean_x, mean_y)
         else:
             shifts = x.mean(dtype).astype(dtype), y.mean(dtype).astype(dtype)
             cross = _centered_cross(x.cast(dtype), y.cast(dtype), *shifts)
@@ -642,37 +711,37 @@ class _Solver:
         cross[:, ~y.live] = 0
         return _whitened_product(*path.bases, cross.astype(path.bases[0].whitening.dtype))
 
-    def correlations(self, x: _Factors, y: _Factors) -> np.ndarray:
-        """Canonical correlations, descending, in [0, 1]."""
-        return _singular_values(self.inner(x, y, self.path(x, y)))
-
-    def pwcca(self, x: _Factors, y: _Factors, both: bool = False) -> tuple[float, float | None]:
-        """PWCCA with weights from x, and (``both``) with weights from y: one SVD serves both,
-        Qy^T Qx being the transpose of Qx^T Qy."""
-        path = self.path(x, y)
-        left, rho, right_h = _full_svd(self.inner(x, y, path))
-        forward = self._pwcca(x, y, path, rho, left, right_h)
+    def pwcca(
+        self, x: _Factors, y: _Factors, path: _Path, inner: np.ndarray, both: bool = False
+    ) -> tuple[float, float | None]:
+        """PWCCA with weights from x, and (``both``) with weights from y, from the pair's path and
+        Qx^T Qy (:meth:`inner`): one SVD serves both, Qy^T Qx being the transpose of Qx^T Qy."""
         if not both:
-            return forward, None
-        backward = _Path(path.bases[::-1], path.name, path.dtype, path.raw)
-        return forward, self._pwcca(y, x, backward, rho, right_h.conj().T, left.conj().T)
+            left, rho = _left_svd(inner)
+            return self._pwcca(x, path.bases[0], path, rho, left), None
+        left, rho, right_h = _full_svd(inner)
+        forward = self._pwcca(x, path.bases[0], path, rho, left)
+        return forward, self._pwcca(y, path.bases[1], path, rho, right_h.conj().T)
 
-    def _pwcca(self, x, y, path, rho, left, right_h) -> float:
-        """:func:`cca._solver.gram_result` (or :func:`cca._solver.fit`'s SVD branch) from the SVD
-        Qx^T Qy = U diag(rho) V^T: directions, x's inner products, :func:`build_result`."""
-        x_directions, y_directions = _directions(*path.bases, left, right_h, len(rho))
+    def _pwcca(self, x: _Factors, basis: _linalg.Basis, path: _Path, rho, left) -> float:
+        """PWCCA with weights from x (``basis`` its side of the pair) from the SVD
+        Qx^T Qy = U diag(rho) V^T (``left``: all of U), as :func:`cca._solver.gram_result` (or
+        :func:`cca._solver.fit`'s SVD branch) and :func:`cca._solver.build_result` compute it:
+        x's directions A = Wx U, their inner products with x's neurons, mapped back to the
+        neurons' units, and the raw weights with ties settled. The canonical directions
+        themselves, y's and the rotation of tied ones, do not enter the value and are skipped."""
+        x_directions = _x_directions(basis, left)
         if path.dtype is None:
             centered = x.centered()
             inner = centered.conj().T @ (centered @ x_directions)
-            mean = np.concatenate([x.mean(np.float64), y.mean(np.float64)])
         else:
-            inner = x.gram(path.dtype, path.raw).astype(x_directions.dtype) @ x_directions
-            mean = np.concatenate([x.mean(path.dtype), y.mean(path.dtype)])
-        scale = _pair_scale(x, y)
-        return _solver.build_result(
-            np.clip(rho, 0.0, 1.0), x_directions, y_directions, inner, mean, scale, path.name,
-            self.conv, n=len(x.data), tolerance=_solver.tie_tolerance(path.bases),
-        ).pwcca
+            gram = x.gram(path.dtype, path.raw).astype(x_directions.dtype, copy=False)
+            inner = gram @ x_directions
+        if x.scale is not None:
+            inner = inner / x.scale[:, None]
+        rho = np.clip(rho, 0.0, 1.0)
+        raw = _linalg.tied_weights(rho, inner, _solver.tie_tolerance(path.bases))
+        return _solver.weighted_correlation(raw, rho)
 
 
 def _check_rank(bases, sides) -> None:
@@ -685,16 +754,6 @@ def _check_rank(bases, sides) -> None:
                 "with a tiny spread in float32); similarity is undefined. Subtract the offset in "
                 "float64 before converting, or leave the layer out."
             )
-
-
-def _pair_scale(x: _Factors, y: _Factors) -> np.ndarray | None:
-    """Both layers' power-of-two factors, x's first (ones for a layer not rescaled); None if
-    neither was."""
-    if x.scale is None and y.scale is None:
-        return None
-    return np.concatenate([
-        np.ones(side.data.shape[1]) if side.scale is None else side.scale for side in (x, y)
-    ])
 
 
 @_linalg.single_blas_thread
@@ -716,15 +775,23 @@ def _singular_values(inner: np.ndarray) -> np.ndarray:
 
 @_linalg.single_blas_thread
 def _full_svd(inner: np.ndarray):
-    """U, rho, V^T with full U and V^T (PWCCA's tie rule needs x's unpaired directions)."""
+    """U, rho, V^T with full U and V^T (PWCCA's tie rule needs each side's unpaired
+    directions)."""
     return np.linalg.svd(inner, full_matrices=True)
 
 
 @_linalg.single_blas_thread
-def _directions(basis_x, basis_y, left, right_h, count):
-    """A = Wx U (all of x's directions) and B = Wy V (the ``count`` canonical ones), as
-    :func:`cca._linalg.solve` returns them."""
-    return basis_x.whitening @ left, basis_y.whitening @ right_h[:count].conj().T
+def _left_svd(inner: np.ndarray):
+    """U (full: PWCCA's tie rule needs x's unpaired directions) and rho; V^T only as wide as
+    the LAPACK call needs (U and rho are those of the full SVD)."""
+    left, rho, _ = np.linalg.svd(inner, full_matrices=inner.shape[0] > inner.shape[1])
+    return left, rho
+
+
+@_linalg.single_blas_thread
+def _x_directions(basis: _linalg.Basis, left: np.ndarray) -> np.ndarray:
+    """A = Wx U, all of x's directions, as :func:`cca._linalg.solve` returns them."""
+    return basis.whitening @ left
 
 
 # --- significance -------------------------------------------------------------------------------

@@ -152,6 +152,21 @@ def test_float32_layers_stay_on_the_float32_path_as_the_measures_do():
                                    double_loop(measure, layers, layers), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("stack_elements", [1, 25 * N])
+@pytest.mark.parametrize("measure", ["pwcca", "mean_cca"])
+def test_stacked_cross_products_in_groups_of_columns_equal_the_plain_calls(
+    monkeypatch, measure, stack_elements
+):
+    """The cross products come from x against several y layers stacked side by side, in groups
+    of columns of at most STACK_ELEMENTS values (here one layer per group, or groups of a few
+    layers); the values do not depend on the grouping."""
+    monkeypatch.setattr(cca.layers, "STACK_ELEMENTS", stack_elements)
+    np.testing.assert_allclose(cca.compare_layers(NET_A, NET_B, measure).values,
+                               double_loop(measure, NET_A, NET_B), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(cca.compare_layers(NET_A, measure=measure).values,
+                               double_loop(measure, NET_A, NET_A), rtol=0, atol=1e-12)
+
+
 def test_few_datapoints_warn_once():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
