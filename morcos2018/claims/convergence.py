@@ -51,20 +51,36 @@ checkpoints have stopped moving. :func:`adjacent_distances` gives each layer's d
 consecutive checkpoints, and :func:`reference_settled` checks, as a size rule, that at the end
 every layer of every run moves less than ``tolerance`` (declared half the ``"first_within"``
 threshold) from one checkpoint to the next.
+
+Where the parts live. This module holds the checks, their declared parameters (the names that
+morcos2018/claims/register.toml lists) and the numbers the notebook records beside each verdict.
+Building and summarising the curves is :mod:`.convergence_curves` (its functions take every
+setting; those here of the same names give them the declared defaults); the tests of the order
+beyond the pooled sign flip (layer 1 first, per depth, contrasts between measures) are
+:mod:`.convergence_order`.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
-from morcos2018 import analysis
-from morcos2018.claims import evidence
+from morcos2018.claims import convergence_curves, convergence_order, evidence
+from morcos2018.claims.convergence_curves import Curves
+from morcos2018.claims.convergence_order import depth_trend_null
+
+__all__ = [
+    "A8_CLAIM", "A8_MEASURES", "BY_MEASURE", "CLAIM", "CONTRASTS", "FIGURE6D_CLAIM",
+    "FIGURE6_CLAIM", "FIGURE6_ORDER_CLAIM", "MEASURE", "MIN_CONTRAST", "MIN_RANK_CORRELATION",
+    "MIN_RUNS", "REFERENCES", "SETTLED", "SETTLED_CLAIM", "SETTLED_STEPS", "SPLIT_FIRST_LAYER",
+    "START", "STATISTICS", "THRESHOLD", "Curves", "a8_measured", "adjacent_distances",
+    "bottom_up_convergence", "convergence_statistics", "curves_to_references",
+    "depth_rank_correlation", "depth_trend_null", "figure6_and_a8", "figure6_measured",
+    "figure6_parts", "figure6d_measured", "final_reference_orders", "reference_settled",
+    "reference_settled_measured",
+]
 
 #: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
 MEASURE = "pwcca_distance"
@@ -91,11 +107,6 @@ SPLIT_FIRST_LAYER = True
 SETTLED = THRESHOLD / 2
 #: Declared: the number of final checkpoint-to-checkpoint steps :func:`reference_settled` reads.
 SETTLED_STEPS = 2
-# Layer relabellings of the per-depth null: enumerated up to this many, else drawn at random.
-_EXACT_RELABELLINGS = 1_000_000
-_RANDOM_RELABELLINGS = 20_000
-# A curve must vanish at its reference to this tolerance (relative to the curve's largest value).
-_REFERENCE_TOLERANCE = 1e-3
 
 CLAIM = (
     "Figure 6 / A8: LSTM layers converge to their final representation bottom-up under PWCCA, "
@@ -122,7 +133,9 @@ SETTLED_CLAIM = (
     "from one checkpoint to the next"
 )
 
-Curves = Mapping[str, Any]  # {layer: distances at each checkpoint}, layers input first
+
+# --------------------------------------------------------------------------- curves, declared
+# The functions of convergence_curves with the declared references, measure and statistic.
 
 
 def curves_to_references(
@@ -132,53 +145,17 @@ def curves_to_references(
 ) -> dict[str, dict[int, dict[str, np.ndarray]]]:
     """Distance of each layer at each checkpoint to its representation at several references.
 
-    Each curve is :func:`morcos2018.analysis.distances_to_reference` of a layer's series
-    against the layer at one reference checkpoint; the curves against the last checkpoint are
-    those Figure 6 and Appendix A8 draw.
-
-    Parameters
-    ----------
-    representations : mapping of str to sequence of ndarray
-        ``{layer: [representation at each checkpoint]}`` from
-        :func:`morcos2018.lm_probes.probe_representations`, layers input first.
-    measures : sequence of str
-        Names for :func:`morcos2018.analysis.distance_function` (``"pwcca_distance"``,
-        ``"mean_cca_distance"``, ``"cosine_distance"``, ``"euclidean_distance"``, ...).
-    references : sequence of int
-        Checkpoint indices of the references; negative ones count from the end (default: the
-        last three checkpoints).
-
-    Returns
-    -------
-    dict
-        ``{measure: {reference index (non-negative): {layer: distances at each checkpoint}}}``,
-        the input of :func:`bottom_up_convergence` for one run.
+    :func:`.convergence_curves.curves_to_references` (parameters and return value there), by
+    default against the declared references, the last three checkpoints.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> series = {"lstm1": [rng.normal(size=(50, 3)) for _ in range(4)]}
-    >>> curves = curves_to_references(series, ["cosine_distance"], references=(-1, -2))
-    >>> sorted(curves["cosine_distance"]), float(curves["cosine_distance"][2]["lstm1"][2])
-    ([2, 3], 0.0)
+    >>> sorted(curves_to_references(series, ["cosine_distance"])["cosine_distance"])
+    [1, 2, 3]
     """
-    lengths = {len(series) for series in representations.values()}
-    if len(lengths) != 1:
-        raise ValueError(
-            f"every layer needs the same number of checkpoints; found lengths {sorted(lengths)}."
-        )
-    (length,) = lengths
-    indices = [_checkpoint_index(r, length, "references") for r in references]
-    return {
-        measure: {
-            index: {
-                layer: analysis.distances_to_reference(series, series[index], measure)
-                for layer, series in representations.items()
-            }
-            for index in indices
-        }
-        for measure in measures
-    }
+    return convergence_curves.curves_to_references(representations, measures, references)
 
 
 def adjacent_distances(
@@ -186,39 +163,82 @@ def adjacent_distances(
 ) -> dict[str, np.ndarray]:
     """Each layer's distance from every checkpoint to the next: how far training still moves it.
 
-    Parameters
-    ----------
-    representations : mapping of str to sequence of ndarray
-        ``{layer: [representation at each checkpoint]}`` (as for :func:`curves_to_references`).
-    measure : str
-        A name for :func:`morcos2018.analysis.distance_function`; for PWCCA the weights
-        come from the earlier checkpoint.
-
-    Returns
-    -------
-    dict
-        ``{layer: array of distance(checkpoint t, checkpoint t + 1) for t = 0 .. T - 2}``; its
-        last entries say whether the reference has settled (:func:`reference_settled`).
+    :func:`.convergence_curves.adjacent_distances` (parameters and return value there), by
+    default under the declared measure; its last entries are the input of
+    :func:`reference_settled`.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(60, 3))
-    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]},
-    ...                            "pwcca_distance")
+    >>> steps = adjacent_distances({"lstm1": [rng.normal(size=(60, 3)), x, 2 * x]})
     >>> steps["lstm1"].shape, round(float(steps["lstm1"][-1]), 6)
     ((2,), 0.0)
     """
-    distance = analysis.distance_function(measure)
-    result = {}
-    for layer, series in representations.items():
-        if len(series) < 2:
-            raise ValueError(
-                f"layer {layer!r} has {len(series)} checkpoint(s); consecutive distances need 2."
-            )
-        pairs = zip(series[:-1], series[1:], strict=True)
-        result[layer] = np.array([distance(earlier, later) for earlier, later in pairs])
-    return result
+    return convergence_curves.adjacent_distances(representations, measure)
+
+
+def convergence_statistics(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> dict[str, float]:
+    """Each layer's convergence statistic, from its checkpoints before the reference.
+
+    :func:`.convergence_curves.convergence_statistics` (parameters and return value there) with
+    the declared statistic (one of :data:`STATISTICS`), threshold and first checkpoint.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3, 4]
+    >>> curves = {"early": [0.6, 0.05, 0.04, 0.02, 0.0], "never": [0.6, 0.5, 0.4, 0.3, 0.0]}
+    >>> convergence_statistics(curves, epochs, statistic="first_within")
+    {'early': 1.0, 'never': inf}
+    """
+    epochs = convergence_curves.as_epochs(epochs)
+    _check_statistic(statistic)
+    return convergence_curves.convergence_statistics(
+        curves, epochs, reference=reference, statistic=statistic, threshold=threshold,
+        start=start,
+    )
+
+
+def depth_rank_correlation(
+    curves: Curves,
+    epochs: Sequence[float],
+    *,
+    reference: int = -1,
+    statistic: str = "area",
+    threshold: float = THRESHOLD,
+    start: int = START,
+) -> float:
+    """Spearman correlation of depth with :func:`convergence_statistics` in one run.
+
+    :func:`.convergence_curves.depth_rank_correlation` with the declared statistic, threshold and
+    first checkpoint: +1 is a perfect bottom-up order, -1 top-down, 0 no order.
+
+    Examples
+    --------
+    >>> epochs = [0, 1, 2, 3]
+    >>> curves = {"l1": [0.6, 0.1, 0.05, 0], "l2": [0.6, 0.3, 0.1, 0], "l3": [0.6, 0.4, 0.3, 0]}
+    >>> depth_rank_correlation(curves, epochs)
+    1.0
+    """
+    epochs = convergence_curves.as_epochs(epochs)
+    _check_statistic(statistic)
+    return convergence_curves.depth_rank_correlation(
+        curves, epochs, reference=reference, statistic=statistic, threshold=threshold,
+        start=start,
+    )
+
+
+def _check_statistic(statistic: str) -> None:
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}; found {statistic!r}.")
 
 
 def reference_settled(
@@ -301,98 +321,6 @@ def reference_settled(
             ),
         ))
     return evidence.Verdict(SETTLED_CLAIM, tuple(tests))
-
-
-def convergence_statistics(
-    curves: Curves,
-    epochs: Sequence[float],
-    *,
-    reference: int = -1,
-    statistic: str = "area",
-    threshold: float = THRESHOLD,
-    start: int = START,
-) -> dict[str, float]:
-    """Each layer's convergence statistic, from its checkpoints before the reference.
-
-    Parameters
-    ----------
-    curves : mapping of str to array-like
-        ``{layer: distance to the reference at each checkpoint}`` (0 at the reference).
-    epochs : array-like
-        Epoch of each checkpoint (e.g. :func:`morcos2018.lm_training.checkpoint_epochs`).
-    reference : int
-        Index of the reference checkpoint (negative: from the end). It and every later
-        checkpoint are left out.
-    statistic : {"area", "first_within"}
-        ``"area"``: time-averaged distance over checkpoints ``start .. reference - 1``
-        (trapezoid rule; the distance itself if there is one checkpoint). ``"first_within"``:
-        the first of their epochs with distance ``<= threshold``, ``inf`` if none.
-    threshold : float
-        "Converged" distance for ``"first_within"``, in the measure's units.
-    start : int
-        First checkpoint used (default 1: initialisation left out).
-
-    Returns
-    -------
-    dict
-        ``{layer: statistic}``; larger means later convergence.
-
-    Examples
-    --------
-    >>> epochs = [0, 1, 2, 3, 4]
-    >>> curves = {"early": [0.6, 0.05, 0.04, 0.02, 0.0], "never": [0.6, 0.5, 0.4, 0.3, 0.0]}
-    >>> convergence_statistics(curves, epochs, statistic="first_within")
-    {'early': 1.0, 'never': inf}
-    """
-    epochs = _as_epochs(epochs)
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {STATISTICS}; found {statistic!r}.")
-    index = _checkpoint_index(reference, len(epochs), "reference")
-    if not 0 <= start < index:
-        raise ValueError(
-            f"start={start} leaves no checkpoint before the reference (checkpoint {index}): "
-            "use an earlier start or a later reference."
-        )
-    result = {}
-    for layer, curve in curves.items():
-        curve = _as_curve(curve, layer, len(epochs), index)
-        window, at = curve[start:index], epochs[start:index]
-        result[layer] = (
-            _time_average(window, at) if statistic == "area" else _first_within(window, at,
-                                                                                threshold)
-        )
-    return result
-
-
-def depth_rank_correlation(
-    curves: Curves,
-    epochs: Sequence[float],
-    *,
-    reference: int = -1,
-    statistic: str = "area",
-    threshold: float = THRESHOLD,
-    start: int = START,
-) -> float:
-    """Spearman correlation of depth with :func:`convergence_statistics` in one run.
-
-    Layers are taken in the mapping's order, input first; +1 is a perfect bottom-up order
-    (each layer converges after the one below it), -1 top-down, 0 no order. Ties (e.g. layers
-    that never get within the threshold) get average ranks; a constant statistic gives 0.
-
-    Examples
-    --------
-    >>> epochs = [0, 1, 2, 3]
-    >>> curves = {"l1": [0.6, 0.1, 0.05, 0], "l2": [0.6, 0.3, 0.1, 0], "l3": [0.6, 0.4, 0.3, 0]}
-    >>> depth_rank_correlation(curves, epochs)
-    1.0
-    """
-    values = convergence_statistics(
-        curves, epochs, reference=reference, statistic=statistic, threshold=threshold,
-        start=start,
-    )
-    if len(values) < 2:
-        raise ValueError(f"an order needs at least 2 layers; found {list(values)}.")
-    return evidence.spearman(np.arange(1, len(values) + 1), np.array(list(values.values())))
 
 
 def bottom_up_convergence(
@@ -484,19 +412,21 @@ def bottom_up_convergence(
     >>> verdict.holds, verdict.tests[0].value
     (True, 1.0)
     """
-    per_run_epochs, by_reference = _checked_runs(runs, epochs, measure)
-    offsets = _common_offsets(by_reference, measure)
+    per_run_epochs, by_reference = convergence_curves.checked_runs(runs, epochs, measure)
+    offsets = convergence_curves.common_offsets(by_reference, measure)
+    _check_statistic(statistic)
     options = dict(statistic=statistic, threshold=threshold, start=start)
-    about = _statistic_text(statistic, threshold, start)
+    about = convergence_curves.statistic_text(statistic, threshold, start)
     over_runs = dict(unit="runs", alternative="greater", alpha=alpha, seed=seed)
     tests = []
     rhos_at = {}
     for offset in offsets:
-        rhos_at[offset] = _rank_correlations(by_reference, per_run_epochs, offset, options)
+        rhos_at[offset] = convergence_order.rank_correlations(by_reference, per_run_epochs,
+                                                              offset, options)
         tests.append(
             evidence.sign_flip(
                 rhos_at[offset],
-                name=f"{measure} bottom-up, reference: {_reference_label(offset)}",
+                name=f"{measure} bottom-up, reference: {convergence_order.reference_label(offset)}",
                 statistic_text=f"mean over runs of Spearman(depth, {about}) under {measure}",
                 baseline_text="no depth order (correlation 0)",
                 threshold=min_rank_correlation,
@@ -505,94 +435,17 @@ def bottom_up_convergence(
         )
     last = min(offsets)
     if split_first_layer:
-        tests += _first_layer_tests(by_reference, per_run_epochs, last, options, measure, about,
-                                    min_rank_correlation, over_runs)
+        tests += convergence_order.first_layer_tests(
+            by_reference, per_run_epochs, last, options, measure, about, min_rank_correlation,
+            over_runs)
     if by_depth:
-        tests += _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
-                                  min_rank_correlation, min_runs, alpha, seed)
-    for other in contrasts:
-        if other != measure and all(other in run for run in runs):
-            others = [_by_reference(run, other, i) for i, run in enumerate(runs)]
-            theirs = _rank_correlations(others, per_run_epochs, last, options, (other, measure))
-            tests.append(evidence.sign_flip(
-                [own - other_rho for own, other_rho in zip(rhos_at[last], theirs, strict=True)],
-                name=_contrast_name(other, measure),
-                statistic_text=(
-                    f"mean over runs of Spearman(depth, {about}) under {measure} minus under "
-                    f"{other}; reference: {_reference_label(last)}"
-                ),
-                baseline_text="both measures show the order equally (difference 0)",
-                threshold=min_contrast,
-                **over_runs,
-            ))
+        tests += convergence_order.per_depth_tests(
+            by_reference, per_run_epochs, offsets, options, measure, about, min_rank_correlation,
+            min_runs, alpha, seed)
+    tests += convergence_order.contrast_tests(
+        runs, rhos_at[last], per_run_epochs, last, options, measure, contrasts, about,
+        min_contrast, over_runs)
     return evidence.Verdict(CLAIM, tuple(tests))
-
-
-def _checked_runs(runs, epochs, measure: str) -> tuple[list[np.ndarray], list[dict[int, Curves]]]:
-    """Each run's epochs and ``{reference index: curves}`` of ``measure``, their lengths checked."""
-    if not runs:
-        raise ValueError("runs is empty: give one {measure: curves} mapping per training run.")
-    per_run_epochs = _epochs_per_run(epochs, len(runs))
-    by_reference = [_by_reference(run, measure, i) for i, run in enumerate(runs)]
-    for position, (curves, at) in enumerate(zip(by_reference, per_run_epochs, strict=True)):
-        if _length(curves) != len(at):
-            raise ValueError(
-                f"run {position} has curves over {_length(curves)} checkpoints but its epochs "
-                f"give {len(at)}: the curves' shape must match one epoch per checkpoint."
-            )
-    return per_run_epochs, by_reference
-
-
-def _first_layer_tests(by_reference, per_run_epochs, offset, options, measure, about,
-                       min_rank_correlation, over_runs) -> list[evidence.Evidence]:
-    """Layer 1 converging first, and the order among layers 2..L, as two sign flips over runs."""
-    values = []
-    for curves, at in zip(by_reference, per_run_epochs, strict=True):
-        index = _length(curves) - 1 - offset
-        values.append(np.array(list(convergence_statistics(
-            curves[index], at, reference=index, **options).values())))
-    where = f"reference: {_reference_label(offset)}"
-    first = evidence.sign_flip(
-        [float(np.mean(v[1:]) - v[0]) for v in values],
-        name=f"{measure}: layer 1 first",
-        statistic_text=f"mean over runs of (mean {about} of layers 2..L minus layer 1's); {where}",
-        baseline_text="layer 1 no earlier than the rest (difference 0)", **over_runs,
-    )
-    name = f"{measure} bottom-up among layers 2..L"
-    statistic_text = f"mean over runs of Spearman(depth, {about}) over layers 2..L; {where}"
-    if min(len(v) for v in values) < 3:
-        return [first, evidence.inconclusive(
-            name, statistic_text, float("nan"), "no depth order among layers 2..L",
-            len(values), "runs", "too few units: a run with fewer than 3 layers has no order "
-            "among layers 2..L")]
-    rest = evidence.sign_flip(
-        [evidence.spearman(np.arange(1, len(v)), v[1:]) for v in values], name=name,
-        statistic_text=statistic_text, baseline_text="no depth order (correlation 0)",
-        threshold=min_rank_correlation, **over_runs,
-    )
-    return [first, rest]
-
-
-def _per_depth_tests(by_reference, per_run_epochs, offsets, options, measure, about,
-                     min_rank_correlation, min_runs, alpha, seed) -> list[evidence.Evidence]:
-    """The order per depth (number of layers), against the layer-relabelling null."""
-    depths = [len(next(iter(curves.values()))) for curves in by_reference]
-    tests = []
-    for depth in sorted(set(depths)):
-        members = [i for i, d in enumerate(depths) if d == depth]
-        for offset in offsets:
-            tests.append(_layer_relabelling_test(
-                [by_reference[i] for i in members], [per_run_epochs[i] for i in members],
-                offset, options,
-                name=f"{measure} bottom-up, {depth} layers, reference: "
-                     f"{_reference_label(offset)}",
-                statistic_text=(
-                    f"mean over the {depth}-layer runs of Spearman(depth, {about}) under "
-                    f"{measure}"
-                ),
-                threshold=min_rank_correlation, min_runs=min_runs, alpha=alpha, seed=seed,
-            ))
-    return tests
 
 
 def figure6_and_a8(
@@ -637,7 +490,7 @@ def figure6_and_a8(
             "verdict must be what bottom_up_convergence returned (claim "
             f"{CLAIM!r}); found {getattr(verdict, 'claim', type(verdict).__name__)!r}."
         )
-    prefixes = tuple(_contrast_name(other, "") for other in a8_measures)
+    prefixes = tuple(convergence_order.contrast_name(other, "") for other in a8_measures)
     a8 = tuple(test for test in verdict.tests if test.name.startswith(prefixes))
     rest = tuple(test for test in verdict.tests if not test.name.startswith(prefixes))
     return evidence.Verdict(FIGURE6_CLAIM, rest), evidence.Verdict(A8_CLAIM, a8)
@@ -666,8 +519,8 @@ def figure6_parts(
     ['mean_cca_distance shows the order less clearly than pwcca_distance']
     """
     figure6, a8 = figure6_and_a8(verdict, a8_measures)
-    contrast = tuple(test for test in figure6.tests if _CONTRAST in test.name)
-    order = tuple(test for test in figure6.tests if _CONTRAST not in test.name)
+    contrast = tuple(test for test in figure6.tests if convergence_order.CONTRAST in test.name)
+    order = tuple(test for test in figure6.tests if convergence_order.CONTRAST not in test.name)
     return {
         "6a-c": evidence.Verdict(FIGURE6_ORDER_CLAIM, order),
         "6d": evidence.Verdict(FIGURE6D_CLAIM, contrast),
@@ -675,254 +528,11 @@ def figure6_parts(
     }
 
 
-_CONTRAST = " shows the order less clearly than "
-
-
-def _layer_relabelling_test(
-    by_reference: list[dict[int, Curves]],
-    per_run_epochs: list[np.ndarray],
-    offset: int,
-    options: dict[str, Any],
-    *,
-    name: str,
-    statistic_text: str,
-    threshold: float,
-    min_runs: int,
-    alpha: float,
-    seed: int,
-) -> evidence.Evidence:
-    """Mean per-run Spearman(depth, statistic) against each run's layers relabelled at random.
-
-    Page's trend test with Spearman scores: under "no depth order" the layers of a run are
-    exchangeable, so each run's statistics are permuted among its layers, independently per run
-    (all ``prod(L_r!)`` relabellings when few enough, else random ones). With runs of one depth
-    this is :func:`scipy.stats.page_trend_test` (exact method; tested); runs of several depths
-    (3- and 5-layer LSTMs) are beyond it, hence the null is built here.
-    """
-    values = []
-    for curves, at in zip(by_reference, per_run_epochs, strict=True):
-        index = _length(curves) - 1 - offset
-        values.append(np.array(list(convergence_statistics(
-            curves[index], at, reference=index, **options).values())))
-    rhos, null, exact = depth_trend_null(values, seed)
-    observed = float(rhos.mean())
-    pvalue = evidence.null_pvalue(observed, null, "greater", exact=exact)
-    smallest = evidence.smallest_pvalue(null, "greater", exact=exact)
-    contrary_pvalue = evidence.null_pvalue(observed, null, "less", exact=exact)
-    holds, reason = evidence.decide(
-        pvalue, smallest, alpha, observed >= threshold,
-        f"mean correlation at least {threshold}", contrary_pvalue,
-    )
-    if len(values) < min_runs:
-        holds, reason = None, (
-            f"too few units: {len(values)} run(s) of this depth, the declared minimum is "
-            f"{min_runs}"
-        )
-    return evidence.Evidence(
-        name=name,
-        statistic=statistic_text,
-        value=observed,
-        null=(
-            f"no depth order: each run's layers relabelled at random, independently per run "
-            f"({'all' if exact else 'random'} {len(null)} relabellings)"
-        ),
-        null_value=float(null.mean()),
-        pvalue=pvalue,
-        units=len(values),
-        unit="runs",
-        effect=observed - float(null.mean()),
-        interval=evidence.bootstrap_mean(rhos, seed=seed),
-        holds=holds,
-        reason=reason,
-        contrary="the same relabellings, the other direction (a top-down order)",
-        contrary_pvalue=contrary_pvalue,
-    )
-
-
-def _contrast_name(other: str, measure: str) -> str:
-    return f"{other}{_CONTRAST}{measure}"
-
-
-def _rank_correlations(
-    by_reference: list[dict[int, Curves]],
-    per_run_epochs: list[np.ndarray],
-    offset: int,
-    options: dict[str, Any],
-    names: tuple[str, str] | None = None,
-) -> list[float]:
-    """Per run, :func:`depth_rank_correlation` against the checkpoint ``offset`` from its end.
-
-    ``names``: (this measure, the measure whose references it must share), for the error when a
-    run lacks that reference.
-    """
-    rhos = []
-    for curves, at in zip(by_reference, per_run_epochs, strict=True):
-        index = _length(curves) - 1 - offset
-        if index not in curves and names is not None:
-            raise ValueError(
-                f"{names[0]!r} curves need the reference checkpoint {index} that {names[1]!r} "
-                f"uses; found references {sorted(curves)}."
-            )
-        rhos.append(depth_rank_correlation(curves[index], at, reference=index, **options))
-    return rhos
-
-
-def depth_trend_null(
-    values: Sequence[np.ndarray], seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Each run's Spearman(depth, values) and the null of their mean under "no depth order".
-
-    ``values[r]`` holds run r's statistic per layer, bottom layer first (runs may differ in
-    depth). Under the null each run's layers are exchangeable: the null is the mean Spearman
-    correlation over every combination of per-run relabellings (exact, when there are at most
-    ``_EXACT_RELABELLINGS``) or over random ones. Returns (per-run correlations, null, exact).
-    With runs of one depth the one-sided p-value equals :func:`scipy.stats.page_trend_test`'s.
-
-    Examples
-    --------
-    >>> rhos, null, exact = depth_trend_null([np.array([1.0, 2.0, 3.0])] * 2)
-    >>> rhos.tolist(), len(null), exact
-    ([1.0, 1.0], 36, True)
-    """
-    rhos = np.array([evidence.spearman(np.arange(1, len(v) + 1), v) for v in values])
-    per_run = [_relabelled_correlations(v) for v in values]
-    if math.prod(len(r) for r in per_run) <= _EXACT_RELABELLINGS:
-        null = np.zeros(1)
-        for run_null in per_run:
-            null = (null[:, None] + run_null[None, :]).ravel()
-        return rhos, null / len(per_run), True
-    rng = np.random.default_rng(seed)
-    null = np.mean([r[rng.integers(len(r), size=_RANDOM_RELABELLINGS)] for r in per_run],
-                   axis=0)
-    return rhos, null, False
-
-
-def _relabelled_correlations(values: np.ndarray) -> np.ndarray:
-    """Spearman(depth, values) under every relabelling of the layers (0 for constant values)."""
-    centred = rankdata(values) - (len(values) + 1) / 2
-    depth = np.arange(len(values)) - (len(values) - 1) / 2
-    norm = np.sqrt((centred**2).sum() * (depth**2).sum())
-    orders = np.array(list(itertools.permutations(range(len(values)))))
-    return centred[orders] @ depth / norm if norm > 0 else np.zeros(len(orders))
-
-
-def _by_reference(run: Mapping[str, Any], measure: str, position: int) -> dict[int, Curves]:
-    """``{reference index: {layer: curve}}`` of one run's ``measure``, whichever form was given."""
-    if measure not in run:
-        raise ValueError(
-            f"run {position} has no curves for {measure!r}; it has {sorted(run)}."
-        )
-    entry = run[measure]
-    if entry and all(isinstance(key, (int, np.integer)) for key in entry):
-        lengths = {len(np.asarray(c)) for curves in entry.values() for c in curves.values()}
-        if len(lengths) != 1:
-            raise ValueError(
-                f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
-            )
-        (length,) = lengths
-        return {_checkpoint_index(int(k), length, "reference"): v for k, v in entry.items()}
-    lengths = {len(np.asarray(c)) for c in entry.values()}
-    if len(lengths) != 1:
-        raise ValueError(
-            f"run {position}, {measure!r}: curves of different lengths {sorted(lengths)}."
-        )
-    return {lengths.pop() - 1: entry}
-
-
-def _common_offsets(by_reference: list[dict[int, Curves]], measure: str) -> list[int]:
-    """Reference offsets from the end (0 = last checkpoint) shared by every run, sorted."""
-    offsets = [sorted(_length(curves) - 1 - index for index in curves) for curves in by_reference]
-    if any(o != offsets[0] for o in offsets):
-        raise ValueError(
-            f"every run must give {measure!r} against the same references, counted from its "
-            f"last checkpoint; found offsets {offsets}."
-        )
-    return offsets[0]
-
-
-def _length(by_reference: dict[int, Curves]) -> int:
-    """Number of checkpoints of a run's curves (one curve read)."""
-    return len(np.asarray(next(iter(next(iter(by_reference.values())).values()))))
-
-
-def _epochs_per_run(epochs: Any, n_runs: int) -> list[np.ndarray]:
-    first = epochs[0]
-    if np.ndim(first) == 0:
-        return [_as_epochs(epochs)] * n_runs
-    if len(epochs) != n_runs:
-        raise ValueError(
-            f"epochs must be one array shared by all runs or one per run; found {len(epochs)} "
-            f"arrays for {n_runs} runs."
-        )
-    return [_as_epochs(at) for at in epochs]
-
-
-def _as_epochs(epochs: Any) -> np.ndarray:
-    epochs = np.asarray(epochs, dtype=float)
-    if epochs.ndim != 1 or len(epochs) < 2 or not np.all(np.diff(epochs) > 0):
-        raise ValueError(
-            "epochs must be a 1-D increasing array with one epoch per checkpoint (e.g. "
-            f"lm_training.checkpoint_epochs(run)); found {epochs!r}."
-        )
-    return epochs
-
-
-def _as_curve(curve: Any, layer: str, length: int, reference: int) -> np.ndarray:
-    curve = np.asarray(curve, dtype=float)
-    if curve.shape != (length,):
-        raise ValueError(
-            f"the curve of {layer!r} has shape {curve.shape}; expected ({length},), one distance "
-            "per checkpoint of epochs."
-        )
-    if not np.isfinite(curve).all():
-        raise ValueError(f"the curve of {layer!r} holds NaN or infinite distances.")
-    if abs(curve[reference]) > _REFERENCE_TOLERANCE * max(1.0, np.abs(curve).max()):
-        raise ValueError(
-            f"the curve of {layer!r} is {curve[reference]:.3g} at its reference checkpoint "
-            f"{reference}, not 0: it was computed against another checkpoint. Key the curves by "
-            "the index of the checkpoint they are measured against."
-        )
-    return curve
-
-
-def _checkpoint_index(reference: int, length: int, name: str) -> int:
-    if not -length <= reference < length:
-        raise ValueError(
-            f"{name} {reference} is not a checkpoint index for {length} checkpoints."
-        )
-    return reference % length
-
-
-def _time_average(distances: np.ndarray, at: np.ndarray) -> float:
-    if len(distances) == 1:
-        return float(distances[0])
-    area = np.sum((distances[1:] + distances[:-1]) / 2 * np.diff(at))
-    return float(area / (at[-1] - at[0]))
-
-
-def _first_within(distances: np.ndarray, at: np.ndarray, threshold: float) -> float:
-    within = np.flatnonzero(distances <= threshold)
-    return float(at[within[0]]) if within.size else math.inf
-
-
-def _statistic_text(statistic: str, threshold: float, start: int) -> str:
-    if statistic == "area":
-        return f"time-averaged distance to the reference, checkpoints {start}..reference-1"
-    return (
-        f"first epoch within {threshold} of the reference, checkpoints {start}..reference-1 "
-        "(inf if never)"
-    )
-
-
-def _reference_label(offset: int) -> str:
-    if offset == 0:
-        return "last checkpoint"
-    return f"{offset} checkpoint{'s' if offset > 1 else ''} before the last"
-
-
 # --------------------------------------------------------------------------- measured numbers
 # The numbers fig6_rnn_convergence.ipynb records beside each verdict (record_claim's
 # ``measured``). ``names`` maps each run's key, ``(model, seed)``, to its name, in run order.
+# They stay beside the checks: they read the curves with the declared statistic and start, and
+# a module of their own would import this one while this one re-exports it (a cycle).
 
 BY_MEASURE = "order per run with the final checkpoint as reference, by measure"
 
