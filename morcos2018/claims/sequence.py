@@ -188,8 +188,9 @@ def steps_related_to_last(
     Verdict
         Per seed and layer, one test of ``measure`` and one contrast per baseline. The first has
         ``value`` the held-out share and ``null_value`` 0 (its chance level); a contrast has
-        ``value`` the contrast, ``null_value`` 0; ``interval`` is the centered bootstrap 95%
-        interval of the effect.
+        ``value`` the contrast, ``null_value`` 0. ``effect`` is the value minus the boundary it
+        is tested against (``min_above_chance`` for the share, 0 for a contrast) and
+        ``interval`` the centered bootstrap 95% interval of that effect.
 
     Examples
     --------
