@@ -751,55 +751,6 @@ def _check_step(step: int, steps: int) -> int:
 # The numbers figA3_A4_sequence.ipynb records beside each verdict (record_claim's ``measured``).
 
 
-def steps_related_measured(related: evidence.Verdict, plain: Mapping[str, Mapping[str, Any]],
-                           below: Mapping[str, Any], step: int, layers: Sequence[str],
-                           measures: Sequence[str]) -> dict:
-    """Appendix A3: each layer's distance to the last step at ``step`` under every measure,
-    PWCCA's chance level there, and how far each test's statistic lies from chance.
-
-    Parameters
-    ----------
-    related : Verdict
-        :func:`steps_related_to_last` at ``step``; its tests with a p-value are the PWCCA tests,
-        one per layer in the order of ``layers``.
-    plain : mapping
-        ``{layer: {measure: distance to the last step per step}}``.
-    below : mapping
-        ``{layer: steps clearly below chance}`` (:func:`steps_clearly_below_chance`).
-    step : int
-        The step compared with the last step.
-    layers, measures : sequence of str
-        The layers and measures.
-
-    Returns
-    -------
-    dict
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as T
-    >>> related = T(tests=[T(name="lstm1", value=0.2, null_value=0.8, pvalue=0.01)])
-    >>> m = steps_related_measured(related, {"lstm1": {"pwcca_distance": [0.5, 0.2, 0.0]}},
-    ...                            {"lstm1": [1]}, 1, ["lstm1"], ["pwcca_distance"])
-    >>> m["share of the way from chance to identical, per test"]
-    {'lstm1': 0.75}
-    """
-    chance = dict(zip(layers, (test.null_value for test in related.tests
-                               if test.pvalue is not None), strict=True))
-    return {
-        "step compared with the last step": step,
-        "distance to the last step at that step, per layer and measure":
-            {layer: {m: round(float(plain[layer][m][step]), 3) for m in measures}
-             for layer in layers},
-        "chance level of the PWCCA distance at that step, per layer":
-            {layer: round(float(chance[layer]), 3) for layer in layers},
-        "steps clearly below chance under PWCCA (p <= 0.05, >= 10% of the way), per layer": below,
-        "share of the way from chance to identical, per test":
-            {test.name: round(1 - test.value / test.null_value, 3) + 0.0  # no -0.0
-             for test in related.tests},
-    }
-
-
 def aligned_steps_measured(related: evidence.Verdict, lengths: Mapping[str, Any],
                            plain: Mapping[str, Mapping[str, Any]], below: Mapping[str, Any],
                            windows: np.ndarray, step: int, layers: Sequence[str],

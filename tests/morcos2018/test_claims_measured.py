@@ -142,16 +142,8 @@ def test_language_model_numbers():
 
 def test_sequence_numbers():
     t = SimpleNamespace
-    related = t(tests=[t(name="lstm1 PWCCA", value=0.2, null_value=0.8, pvalue=0.01),
-                       t(name="lstm1 cosine", value=0.5, null_value=0.5, pvalue=None)])
     plain = {"lstm1": {"pwcca_distance": np.array([0.5, 0.2, 0.0]),
                        "cosine_distance": np.array([0.4, 0.3, 0.0])}}
-    m = sequence.steps_related_measured(related, plain, {"lstm1": [1]}, 1, ["lstm1"],
-                                        ["pwcca_distance", "cosine_distance"])
-    assert m["chance level of the PWCCA distance at that step, per layer"] == {"lstm1": 0.8}
-    assert m["share of the way from chance to identical, per test"] == {
-        "lstm1 PWCCA": 0.75, "lstm1 cosine": 0.0}
-    assert str(m["share of the way from chance to identical, per test"]["lstm1 cosine"]) == "0.0"
     repeated = {1: {"lstm1": np.array([0.5, 0.1, 0.6])}}
     perturbs = t(tests=[t(name="x", value=0.1234)])
     a4 = sequence.repeated_input_measured(perturbs, plain, repeated, 2)
