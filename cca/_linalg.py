@@ -40,7 +40,7 @@ values from 1e-150 to 1e150 neither overflow nor underflow; results are mapped b
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import gammaln
@@ -173,15 +173,24 @@ def power_of_two_scales(
     ValueError naming ``name`` for a neuron too small for its factor to be a float64 (values all
     below :data:`cca._validation.SMALLEST_NEURON`, ~5.6e-309: their directions would overflow).
     """
-    low, high = SAFE_MAGNITUDE[np.finfo(array.dtype).dtype]
     if np.iscomplexobj(array):
         magnitude = np.abs(array).max(axis=0)
-    else:
-        magnitude = np.maximum(np.abs(array.max(axis=0)), np.abs(array.min(axis=0)))
-    if np.all((magnitude == 0) | ((magnitude >= low) & (magnitude <= high))):
+        return scales_from_extremes(-magnitude, magnitude, array.dtype, uniform, name)
+    return scales_from_extremes(array.min(axis=0), array.max(axis=0), array.dtype, uniform, name)
+
+
+def scales_from_extremes(
+    low: np.ndarray, high: np.ndarray, dtype: np.dtype, uniform: bool = False, name: str = "x"
+) -> np.ndarray | None:
+    """:func:`power_of_two_scales` from each column's minimum and maximum (``low``, ``high``) in a
+    layer of ``dtype`` (float32 or float64): all that rule reads of the data, so a layer held
+    elsewhere (:mod:`cca._array_api`) sends only these two rows."""
+    low_safe, high_safe = SAFE_MAGNITUDE[np.finfo(dtype).dtype]
+    magnitude = np.maximum(np.abs(high), np.abs(low))
+    if np.all((magnitude == 0) | ((magnitude >= low_safe) & (magnitude <= high_safe))):
         return None
     if uniform:  # the live neurons' common factor from the widest spread (<= 1 / eps after)
-        spread = np.ptp(array, axis=0)
+        spread = high - low
         if spread.max() > 0:
             magnitude = np.where(spread > 0, spread.max(), magnitude)
     exponents = np.frexp(np.where(magnitude > 0, magnitude, 1.0))[1]
@@ -415,23 +424,44 @@ def data_basis(
     data = centered[:, live]
     scale = 1 / np.linalg.norm(data, axis=0) if svcca is None else np.ones(data.shape[1])
     left, singular, right_h = np.linalg.svd(data * scale, full_matrices=False)
+    basis, columns = basis_from_svd(singular, right_h, scale, live, len(data), svcca, noise)
+    return replace(basis, basis=left[:, columns])
+
+
+def basis_from_svd(
+    singular: np.ndarray,
+    right_h: np.ndarray,
+    scale: np.ndarray,
+    live: np.ndarray,
+    n: int,
+    svcca=None,
+    noise: np.ndarray | None = None,
+    eps: float = float(np.finfo(np.float64).eps),
+) -> tuple[Basis, np.ndarray]:
+    """:func:`data_basis` from the thin SVD U S V^H of a side's live columns times ``scale``
+    (``singular`` S and ``right_h`` V^H; n rows): the basis without Q, and the indices of the
+    columns of U that Q keeps. The SVD may have been computed elsewhere (:mod:`cca._array_api`):
+    only these small factors are needed here. ``eps``: the unit roundoff of the SVD's arithmetic
+    (float32's where a device has no float64)."""
     count = len(singular) if svcca is None else keep_count(singular, *svcca)
     right = right_h[:count].conj().T
     floor = 0.0 if noise is None else data_floor(noise[live] * scale, right)
-    arithmetic = singular[0] * max(data.shape) * np.finfo(np.float64).eps
+    arithmetic = singular[0] * max(n, len(scale)) * eps
     kept = singular[:count] > np.maximum(arithmetic, floor)
     whitening = np.zeros((len(live), kept.sum()), dtype=right_h.dtype)
     whitening[live] = scale[:, None] * right[:, kept] / singular[:count][kept]
     smallest = singular[:count][kept].min() / singular[0] if kept.any() else 1.0
-    accuracy = float(np.finfo(np.float64).eps / smallest)
-    return Basis(whitening, True, left[:, :count][:, kept], accuracy)
+    return Basis(whitening, True, None, float(eps / smallest)), np.flatnonzero(kept)
 
 
 @single_blas_thread
-def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
+def solve(
+    basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None, inner: np.ndarray | None = None
+):
     """Canonical correlations and directions (A, B) from two bases.
 
-    ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path). A holds
+    ``cross`` is X^T Y (Gram path); without it the bases' Q matrices are used (SVD path), or
+    ``inner``, Qx^H Qy formed where the data are (:mod:`cca._array_api`). A holds
     all of x's directions: the c = min(rank x, rank y) canonical ones first, then (when x has
     more) the directions of x's basis unpaired with y (correlation 0), which PWCCA's tie rule
     needs (:func:`settle_ties`); B holds the c canonical ones.
@@ -439,9 +469,9 @@ def solve(basis_x: Basis, basis_y: Basis, cross: np.ndarray | None = None):
     if 0 in (basis_x.whitening.shape[1], basis_y.whitening.shape[1]):  # a side without rank
         empty = np.zeros(0)
         return empty, basis_x.whitening[:, :0], basis_y.whitening[:, :0]
-    if cross is None:
+    if inner is None and cross is None:
         inner = basis_x.basis.conj().T @ basis_y.basis
-    else:
+    elif inner is None:
         inner = basis_x.whitening.conj().T @ cross @ basis_y.whitening
     left, rho, right_h = np.linalg.svd(inner, full_matrices=True)
     right = right_h[: len(rho)].conj().T

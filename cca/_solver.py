@@ -17,9 +17,11 @@ import numpy as np
 
 from cca import _linalg
 from cca._validation import (
+    array_namespace,
     as_activations,
     channels_last,
     check_conv,
+    device_of,
     live_neurons,
     reduce_space,
     warn_if_degenerate,
@@ -98,12 +100,12 @@ class CCAResult:
     @cached_property
     def x_variates(self) -> np.ndarray:
         """Canonical variates of x, shape (n, c), orthonormal columns h_i = (x - x_mean) @ a_i."""
-        return self._centered(self._x, self.x_mean, "x") @ self.x_directions
+        return self._variates(self._x, self.x_mean, self.x_directions, "x")
 
     @cached_property
     def y_variates(self) -> np.ndarray:
         """Canonical variates of y, shape (n, c), orthonormal columns."""
-        return self._centered(self._y, self.y_mean, "y") @ self.y_directions
+        return self._variates(self._y, self.y_mean, self.y_directions, "y")
 
     def project_x(self, x: object) -> np.ndarray:
         """Project new x data onto the fitted directions: (x - x_mean) @ x_directions.
@@ -144,6 +146,16 @@ class CCAResult:
                 f"use project_{name}(data) to get the variates of any data."
             )
         return data - mean
+
+    def _variates(self, data, mean, directions, name) -> np.ndarray:
+        """(data - mean) @ directions; data held by another framework (:mod:`cca._array_api`)
+        stay on their device, in their precision."""
+        xp = None if isinstance(data, np.ndarray) else array_namespace(data)
+        if xp is None:
+            return self._centered(data, mean, name) @ directions
+        device = device_of(data)
+        mean = xp.asarray(mean, dtype=data.dtype, device=device)
+        return xp.matmul(data - mean, xp.asarray(directions, dtype=data.dtype, device=device))
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def as_activations(value: object, name: str, min_rows: int = 2) -> np.ndarray:
         raise ValueError(
             f"{name} could not be converted to a NumPy array ({type(value).__name__}: {error}). "
             "Pass a NumPy array, a nested list of numbers, or a tensor on the CPU "
-            "(e.g. tensor.detach().cpu().numpy())."
+            "(e.g. tensor.detach().cpu().numpy()); or install array-api-compat "
+            '(pip install "pwcca[array-api]") to compute on the tensor\'s own device.'
         ) from error
     if array.dtype.kind == "O":
         array = _numbers_from_objects(array, name)
@@ -144,6 +145,46 @@ def check_no_subnormal_neurons(array: np.ndarray, name: str) -> None:
 def is_dask_array(value: object) -> bool:
     """Whether ``value`` is a dask array (recognised by its class, without importing dask)."""
     return type(value).__module__.startswith("dask.array") and hasattr(value, "chunks")
+
+
+def array_namespace(*values: object):
+    """The array API namespace (PyTorch, JAX, CuPy, array-api-strict, ...) of the values that
+    are arrays of another framework than NumPy and dask, or None if there are none; computed
+    there by :mod:`cca._array_api`. PyTorch tensors have no namespace of their own: they need
+    array-api-compat (``pip install "pwcca[array-api]"``); without it they are read on the host
+    as before (CPU tensors). ValueError for arrays of two frameworks."""
+    spaces = [space for space in map(_namespace_of, values) if space is not None]
+    if any(space is not spaces[0] for space in spaces[1:]):
+        raise ValueError(
+            f"x and y are arrays of different frameworks ({spaces[0].__name__} and "
+            f"{spaces[1].__name__}); pass both as arrays of one framework, on one device."
+        )
+    return spaces[0] if spaces else None
+
+
+def _namespace_of(value: object):
+    if value is None or isinstance(value, np.ndarray) or is_dask_array(value):
+        return None
+    if not (is_torch_tensor(value) or hasattr(value, "__array_namespace__")):
+        return None
+    try:
+        import array_api_compat
+    except ImportError:
+        return value.__array_namespace__() if hasattr(value, "__array_namespace__") else None
+    try:
+        return array_api_compat.array_namespace(value)
+    except TypeError:  # an array type array-api-compat does not know: read on the host
+        return None
+
+
+def device_of(array: object):
+    """The device an array of another framework lives on (array-api-compat's reading where it
+    is installed)."""
+    try:
+        from array_api_compat import device
+    except ImportError:
+        return array.device
+    return device(array)
 
 
 def is_torch_tensor(value: object) -> bool:
@@ -205,11 +246,16 @@ def transposed_hint(names: str) -> str:
 COARSEST_RESOLUTION = 2.0**-7
 
 
-def check_dtype_and_shape(dtype: np.dtype, shape: tuple, name: str, min_rows: int = 2) -> None:
+def check_dtype_and_shape(
+    dtype: np.dtype, shape: tuple, name: str, min_rows: int = 2, real: bool | None = None
+) -> None:
     """Raise ValueError unless an array of ``dtype`` and ``shape`` can be a layer: real numbers
     in a format no coarser than bfloat16, 2-D or 4-D, at least ``min_rows`` datapoints and one
-    neuron."""
-    if dtype.kind not in "biuf" and not is_extension_number(dtype):
+    neuron. ``real``: whether ``dtype``, another framework's (:mod:`cca._array_api`), holds real
+    numbers (None: ``dtype`` is NumPy's, which says so itself)."""
+    if real is None:
+        real = dtype.kind in "biuf" or is_extension_number(dtype)
+    if not real:
         raise ValueError(
             f"{name} must hold real numbers; found dtype {dtype}. "
             "Pass a numeric (integer or floating point) array of activations."

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cca import _array_api
 from cca._solver import CCAResult, fit, per_frequency, pooled_pwcca
 from cca._validation import (
+    array_namespace,
     averaged_resolution,
     check_keep,
     check_keep_fits,
@@ -51,6 +53,18 @@ def _on_dask(x, y, conv, layout, method, svcca=None, allow_dft=False) -> CCAResu
     from cca import _dask  # imports dask, which only dask input needs
 
     return _dask.fit(x, y, conv, method, svcca, allow_dft, layout)
+
+
+def _on_device(
+    x, y, conv, layout, method, svcca=None, allow_dft=False, directions=True
+) -> CCAResult | None:
+    """The result for arrays of another framework, computed on their device
+    (:mod:`cca._array_api`); None when neither layer is one."""
+    xp = array_namespace(x, y)
+    if xp is None:
+        return None
+    check_method(method)
+    return _array_api.fit(x, y, xp, method, conv, svcca, layout, directions, allow_dft)
 
 
 def _prepare(x, y, conv, layout, method, allow_dft=False):
@@ -131,6 +145,9 @@ def cca(
     on_dask = _on_dask(x, y, conv, layout, method)
     if on_dask is not None:
         return on_dask
+    on_device = _on_device(x, y, conv, layout, method)
+    if on_device is not None:
+        return on_device
     x, y, resolution = _prepare(x, y, conv, layout, method)
     return fit(x, y, method, conv, resolution=resolution, layout=layout or "nhwc")
 
@@ -163,6 +180,9 @@ def canonical_correlations(
     on_dask = _on_dask(x, y, conv, layout, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.correlations
+    on_device = _on_device(x, y, conv, layout, method, allow_dft=True, directions=False)
+    if on_device is not None:
+        return on_device.correlations
     x, y, resolution = _prepare(x, y, conv, layout, method, allow_dft=True)
     if conv == "dft":
         fits = per_frequency(x, y, method, resolution)
@@ -255,6 +275,9 @@ def svcca(
     on_dask = _on_dask(x, y, conv, layout, method, svcca=(keep, rule))
     if on_dask is not None:
         return on_dask.mean_cca
+    on_device = _on_device(x, y, conv, layout, method, svcca=(keep, rule), directions=False)
+    if on_device is not None:
+        return on_device.mean_cca
     x, y, resolution = _prepare(x, y, conv, layout, method)
     check_keep_fits(keep, x.shape[1], y.shape[1])
     reduced = fit(x, y, method, conv, svcca=(keep, rule), resolution=resolution, directions=False)
@@ -315,6 +338,9 @@ def pwcca(
     on_dask = _on_dask(x, y, conv, layout, method, allow_dft=True)
     if on_dask is not None:
         return on_dask.pwcca
+    on_device = _on_device(x, y, conv, layout, method, allow_dft=True)
+    if on_device is not None:
+        return on_device.pwcca
     x, y, resolution = _prepare(x, y, conv, layout, method, allow_dft=True)
     if conv != "dft":
         return fit(x, y, method, resolution=resolution).pwcca
