@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UPGRADE ?=
 
-.PHONY: reproduce publish test test-fast data venv lint lock clean-venv docs
+.PHONY: reproduce publish test test-fast test-frameworks data venv lint lock clean-venv docs
 
 reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) \
@@ -39,6 +39,15 @@ test: data venv
 test-fast: venv
 	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# PyTorch and JAX arrays computed on their own device, on the CPU (tests/cca/test_cca_frameworks.py,
+# which make test skips): installs PyTorch (the CPU build where one lies on disk) and JAX into the
+# venv, about 1 GB. On a GPU machine: $(VENV)/bin/python benchmarks/bench_array_api.py.
+TORCH ?= torch==2.13.0
+test-frameworks: venv
+	$(VENV)/bin/python -m pip install --quiet "$(TORCH)" "jax>=0.4.30"
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests/cca/test_cca_frameworks.py \
+		tests/cca/test_cca_layout.py $(PYTEST_ARGS)
 
 # The library's documentation site (docs/, Sphinx; the lock pins the docs extra, which venv
 # installs): HTML in docs/_build/html with warnings as errors, then the examples on its pages run

@@ -26,6 +26,7 @@ Results are Python floats and NumPy arrays; a result's variates
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -82,10 +83,12 @@ def _copied_to_host(array):
 def has_float64(xp, device) -> bool:
     """Whether ``device`` computes in float64 (not Apple's MPS, nor JAX without x64, which
     silently makes float32 of it)."""
-    try:
-        return xp.asarray(0.0, dtype=xp.float64, device=device).dtype == xp.float64
-    except (TypeError, ValueError, RuntimeError):
-        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # JAX warns that it truncates to float32
+        try:
+            return xp.asarray(0.0, dtype=xp.float64, device=device).dtype == xp.float64
+        except (TypeError, ValueError, RuntimeError):
+            return False
 
 
 class Pair:
@@ -120,7 +123,7 @@ class Pair:
         )
         x, y = (self._reduced(array, conv) for array in arrays)
         if x.dtype != y.dtype:
-            x, y = xp.astype(x, self.precision), xp.astype(y, self.precision)
+            x, y = (xp.astype(v, self.precision, copy=False) for v in (x, y))
         self.x, self.y = x, y
 
     @property
@@ -147,7 +150,7 @@ class Pair:
         # (integers on a device without float64).
         eps = float_resolution(value.dtype) or FLOAT64_EPS
         eps = max(eps, float(np.finfo(np.float32 if working == xp.float32 else np.float64).eps))
-        return xp.astype(value, working), eps
+        return xp.astype(value, working, copy=False), eps
 
     def _channels_last(self, array, name, layout, source):
         if array.ndim == 4 and layout == "nchw":
@@ -182,17 +185,19 @@ def _common_device(x, y):
 
 def _screen(xp, value, name) -> None:
     """The in-memory errors for NaN, infinity or values beyond float64's range, found on the
-    device (only a count, the first bad value and the largest magnitude cross)."""
+    device (only a count, the first bad value and the largest magnitude cross). The largest
+    magnitude, from two reductions (the standard's max and min propagate NaN), clears the usual
+    layer; only a layer it flags is searched for its bad values."""
+    largest = max(float(xp.max(value)), -float(xp.min(value)))
+    if math.isfinite(largest) and (largest <= MAX_MAGNITUDE or value.dtype != xp.float64):
+        return
     bad = ~xp.isfinite(value)
     count = int(xp.count_nonzero(bad))
     if count:
         flat = xp.reshape(value, (-1,))
         first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
         raise ValueError(nonfinite_message(name, count, float(flat[first])))
-    if value.dtype == xp.float64:
-        largest = float(xp.max(xp.abs(value)))
-        if largest > MAX_MAGNITUDE:
-            raise ValueError(magnitude_message(name, largest))
+    raise ValueError(magnitude_message(name, largest))
 
 
 def fit(
@@ -268,10 +273,12 @@ class _Scaled:
         """[x y] centered (means accumulated in the device's widest precision) in ``dtype``,
         dead neurons exactly 0, and the means on the host."""
         xp, pair = self.xp, self.pair
-        wide = xp.astype(self.stacked, pair.precision)
+        wide = xp.astype(self.stacked, pair.precision, copy=False)
         mean = xp.mean(wide, axis=0)
-        mask = xp.asarray(self.live.astype(np.float32), dtype=dtype, device=pair.device)
-        return xp.astype(wide - mean, dtype) * mask, to_host(mean).astype(np.float64)
+        centered = xp.astype(wide - mean, dtype, copy=False)
+        if not self.live.all():
+            centered = centered * xp.asarray(self.live, dtype=dtype, device=pair.device)
+        return centered, to_host(mean).astype(np.float64)
 
     def moments(self, name: str, resolution) -> _linalg.Moments:
         """:func:`cca._linalg.moments_of` of the device data, the products in ``name``."""

@@ -442,7 +442,9 @@ def basis_from_svd(
     (``singular`` S and ``right_h`` V^H; n rows): the basis without Q, and the indices of the
     columns of U that Q keeps. The SVD may have been computed elsewhere (:mod:`cca._array_api`):
     only these small factors are needed here. ``eps``: the unit roundoff of the SVD's arithmetic
-    (float32's where a device has no float64)."""
+    (float32's where a device has no float64), for the rank floor; the tie scale
+    (:attr:`Basis.accuracy`) is float64's on every path, as :func:`gram_basis` sets it for the
+    float32 Gram path, so that PWCCA settles as ties only what float64 could not tell apart."""
     count = len(singular) if svcca is None else keep_count(singular, *svcca)
     right = right_h[:count].conj().T
     floor = 0.0 if noise is None else data_floor(noise[live] * scale, right)
@@ -451,7 +453,8 @@ def basis_from_svd(
     whitening = np.zeros((len(live), kept.sum()), dtype=right_h.dtype)
     whitening[live] = scale[:, None] * right[:, kept] / singular[:count][kept]
     smallest = singular[:count][kept].min() / singular[0] if kept.any() else 1.0
-    return Basis(whitening, True, None, float(eps / smallest)), np.flatnonzero(kept)
+    accuracy = float(np.finfo(np.float64).eps / smallest)  # the tie scale, as gram_basis's
+    return Basis(whitening, True, None, accuracy), np.flatnonzero(kept)
 
 
 @single_blas_thread

@@ -26,7 +26,7 @@ def test_the_library_project_declares_only_numpy_scipy_threadpoolctl():
         RUNTIME
     )
     assert "scripts" not in project and "entry-points" not in project
-    assert set(project["optional-dependencies"]) == {"dask", "peers", "docs"}
+    assert set(project["optional-dependencies"]) == {"dask", "peers", "docs", "array-api"}
 
 
 @pytest.fixture(scope="module")
