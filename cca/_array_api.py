@@ -17,6 +17,10 @@ SVD path; PWCCA and :func:`cca.cca` start in float64), the rank floors and tie r
 results equal NumPy's within the input dtype's accuracy. A device without float64 (Apple's MPS,
 JAX without ``jax_enable_x64``) computes in float32 throughout, with float32's floors.
 
+The baselines (:func:`linear_cka`, :func:`cosine_similarity`, :func:`euclidean_distance`) need
+only sums: their centered layers' Gram products, or sums over all values, reduced to a few
+numbers on the device.
+
 Input is validated on the device with the in-memory functions' own messages: shape, dtype, NaN
 or infinity (counted there), magnitude, ``conv`` and ``layout``. ``conv="dft"`` needs NumPy input.
 Results are Python floats and NumPy arrays; a result's variates
@@ -43,6 +47,7 @@ from cca._validation import (
     check_keep_fits,
     check_layout,
     check_same_rows,
+    check_same_shape,
     data_resolution,
     dead_layer_message,
     device_of,
@@ -51,6 +56,7 @@ from cca._validation import (
     magnitude_message,
     nonfinite_message,
     warn_if_degenerate,
+    zero_layer_message,
 )
 
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
@@ -97,7 +103,7 @@ class Pair:
     ``resolution`` the machine epsilon of each one's stored values (as
     :func:`cca._validation.data_resolution`, less after averaging over space)."""
 
-    def __init__(self, xp, x, y, conv, layout, allow_dft):
+    def __init__(self, xp, x, y, conv=None, layout=None, allow_dft=False, flat=False):
         check_layout(layout)
         self.xp = xp
         self.device = _common_device(x, y)
@@ -105,6 +111,14 @@ class Pair:
         arrays, resolution = zip(
             *(self._layer(value, name) for value, name in ((x, "x"), (y, "y"))), strict=True
         )
+        if flat:  # the same neurons (cosine, Euclidean): same shape, flattened per datapoint
+            check_same_shape(tuple(arrays[0].shape), tuple(arrays[1].shape))
+            self.x, self.y = (
+                xp.astype(xp.reshape(a, (a.shape[0], -1)), self.precision, copy=False)
+                for a in arrays
+            )
+            self.resolution = resolution
+            return
         check_same_rows(*arrays)
         if conv is not None:
             arrays = tuple(
@@ -328,3 +342,92 @@ class _Scaled:
             to_host(scale).astype(np.float64), live, data.shape[0], svcca, noise, eps,
         )
         return basis, xp.take(left, xp.asarray(kept, device=device), axis=1)
+
+
+# --------------------------------------------------------------------------- the baselines
+
+
+def _power_of_two(largest: float) -> float:
+    """A power of two that brings ``largest`` (> 0) to [0.5, 1)."""
+    return float(np.ldexp(1.0, -np.frexp(largest)[1]))
+
+
+def _largest(xp, array) -> float:
+    return max(float(xp.max(array)), -float(xp.min(array)))
+
+
+def _centered_layer(xp, layer, rescale: bool = True):
+    """:func:`cca._linalg.centered_layer` on the device: each neuron minus its mean, constant
+    neurons exactly 0 (from their extremes), scaled by powers of two (exact) so that squares
+    neither overflow nor underflow; and whether any neuron varies."""
+    largest = _largest(xp, layer)
+    if rescale and largest > 0:
+        layer = layer * _power_of_two(largest)
+    varies = xp.max(layer, axis=0) > xp.min(layer, axis=0)
+    centered = (layer - xp.mean(layer, axis=0)) * xp.astype(varies, layer.dtype)
+    spread = _largest(xp, centered)
+    if rescale and spread > 0:
+        centered = centered * _power_of_two(spread)
+    return centered, spread > 0
+
+
+def _frobenius_sq(xp, matrix) -> float:
+    return float(xp.sum(matrix * matrix))
+
+
+def linear_cka(x, y, xp, debiased: bool, conv, layout) -> float:
+    """:func:`cca.linear_cka` on the device: the centered layers' Gram products there, a few
+    sums to the host (for ``debiased``, those of the kernel diagonals,
+    :func:`cca._linalg.hsic_from_sums`)."""
+    pair = Pair(xp, x, y, conv, layout)
+    layers = []
+    for name, layer in (("x", pair.x), ("y", pair.y)):
+        centered, varies = _centered_layer(xp, xp.astype(layer, pair.precision, copy=False))
+        if not varies:
+            raise ValueError(dead_layer_message(name, layer.shape[0]))
+        layers.append(centered)
+    x, y = layers
+    n = x.shape[0]
+    if debiased and n < 4:
+        raise ValueError(f"debiased CKA needs at least 4 datapoints; found {n}.")
+    cross_sq = _frobenius_sq(xp, xp.matmul(x.T, y))
+    self_x, self_y = (_frobenius_sq(xp, xp.matmul(s.T, s)) for s in (x, y))
+    if not debiased:
+        return float(min(cross_sq / (math.sqrt(self_x) * math.sqrt(self_y)), 1.0))
+    diag_k, diag_l = xp.sum(x * x, axis=1), xp.sum(y * y, axis=1)
+    sum_k, sum_l = float(xp.sum(diag_k)), float(xp.sum(diag_l))
+    hsic_xy, _ = _linalg.hsic_from_sums(cross_sq, n, float(xp.sum(diag_k * diag_l)), sum_k, sum_l)
+    hsic_xx = _linalg.checked_self_hsic(*_linalg.hsic_from_sums(
+        self_x, n, float(xp.sum(diag_k * diag_k)), sum_k, sum_k), "x")
+    hsic_yy = _linalg.checked_self_hsic(*_linalg.hsic_from_sums(
+        self_y, n, float(xp.sum(diag_l * diag_l)), sum_l, sum_l), "y")
+    return float(hsic_xy / math.sqrt(hsic_xx * hsic_yy))
+
+
+def cosine_similarity(x, y, xp, center: bool) -> float:
+    """:func:`cca.cosine_similarity` on the device (three sums to the host)."""
+    pair = Pair(xp, x, y, flat=True)
+    if center:
+        (x, _), (y, _) = _centered_layer(xp, pair.x), _centered_layer(xp, pair.y)
+    else:
+        x, y = (s * _power_of_two(m) if (m := _largest(xp, s)) > 0 else s
+                for s in (pair.x, pair.y))
+    norms = math.sqrt(float(xp.sum(x * x))) * math.sqrt(float(xp.sum(y * y)))
+    if norms == 0:
+        raise ValueError(zero_layer_message(center))
+    return float(np.clip(float(xp.sum(x * y)) / norms, -1.0, 1.0))
+
+
+def euclidean_distance(x, y, xp, center: bool) -> float:
+    """:func:`cca.euclidean_distance` on the device (one sum to the host)."""
+    pair = Pair(xp, x, y, flat=True)
+    difference = pair.x - pair.y
+    largest = _largest(xp, difference)
+    if largest == 0:
+        return 0.0
+    exponent = int(np.frexp(largest)[1])  # in units of 2^exponent: exact, no underflow
+    scaled = difference * float(np.ldexp(1.0, -exponent))
+    if center:
+        scaled, _ = _centered_layer(xp, scaled, rescale=False)
+    norm = math.sqrt(float(xp.sum(scaled * scaled)))
+    return float(np.ldexp(norm, exponent) / math.sqrt(pair.x.shape[0]))

@@ -597,10 +597,17 @@ def unbiased_hsic_terms(
     The terms cancel exactly when a neuron varies on one datapoint only: HSIC_u is then 0 up to
     rounding, which the second value (1e-10 of the terms' magnitudes) bounds generously.
     """
-    n = len(diag_k)
-    dot = diag_k @ diag_l
+    return hsic_from_sums(cross_sq, len(diag_k), diag_k @ diag_l, diag_k.sum(), diag_l.sum())
+
+
+def hsic_from_sums(
+    cross_sq: float, n: int, dot: float, sum_k: float, sum_l: float
+) -> tuple[float, float]:
+    """:func:`unbiased_hsic_terms` from the sums it reads of the kernel diagonals dK, dL (their
+    dot product and totals), so that layers held elsewhere (:mod:`cca._array_api`) send only
+    these numbers."""
     terms = np.array(
-        [cross_sq, -dot, diag_k.sum() * diag_l.sum() / ((n - 1) * (n - 2)), -2 * dot / (n - 2)]
+        [cross_sq, -dot, sum_k * sum_l / ((n - 1) * (n - 2)), -2 * dot / (n - 2)], dtype=float
     )
     return terms.sum() / (n * (n - 3)), 1e-10 * np.abs(terms).sum() / (n * (n - 3))
 
@@ -613,6 +620,12 @@ def unbiased_hsic(cross_sq: float, diag_k: np.ndarray, diag_l: np.ndarray) -> fl
 def self_hsic(centered: np.ndarray, diag: np.ndarray, name: str) -> float:
     """Unbiased HSIC of a layer with itself; ValueError where it is 0 (up to rounding) or below."""
     hsic, rounding = unbiased_hsic_terms(np.linalg.norm(centered.T @ centered) ** 2, diag, diag)
+    return checked_self_hsic(hsic, rounding, name)
+
+
+def checked_self_hsic(hsic: float, rounding: float, name: str) -> float:
+    """``hsic``, a layer's unbiased HSIC with itself; ValueError where it is within ``rounding``
+    of 0 or below."""
     if hsic <= rounding:
         raise ValueError(
             f"debiased CKA is undefined here: the unbiased estimate of HSIC({name}, {name}) is "

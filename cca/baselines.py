@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cca import _linalg
+from cca import _array_api, _linalg
 from cca._validation import (
+    array_namespace,
     as_activations,
     check_flag,
     check_same_shape,
@@ -75,6 +76,9 @@ def linear_cka(
         from cca import _dask  # imports dask, which only dask input needs
 
         return _dask.linear_cka(x, y, conv, layout)
+    xp = array_namespace(x, y)
+    if xp is not None:  # another framework's arrays, computed on their device
+        return _array_api.linear_cka(x, y, xp, debiased, conv, layout)
     x, y = _prepare_pair(x, y, conv, layout)
     if debiased and len(x) < 4:
         raise ValueError(f"debiased CKA needs at least 4 datapoints; found {len(x)}.")
@@ -150,6 +154,9 @@ def cosine_similarity(x: object, y: object, *, center: bool = True) -> float:
         from cca import _dask  # imports dask, which only dask input needs
 
         return _dask.cosine_similarity(x, y, center)
+    xp = array_namespace(x, y)
+    if xp is not None:
+        return _array_api.cosine_similarity(x, y, xp, center)
     x, y = _prepare_same_shape(x, y, center)
     norms = np.linalg.norm(x) * np.linalg.norm(y)
     if norms == 0:
@@ -201,6 +208,9 @@ def euclidean_distance(x: object, y: object, *, center: bool = True) -> float:
         from cca import _dask  # imports dask, which only dask input needs
 
         return _dask.euclidean_distance(x, y, center)
+    xp = array_namespace(x, y)
+    if xp is not None:
+        return _array_api.euclidean_distance(x, y, xp, center)
     x, y = _flat_pair(x, y)
     difference = x - y
     largest = np.abs(difference).max()

@@ -249,3 +249,72 @@ def test_numpy_input_never_takes_the_device_path(monkeypatch):
         warnings.simplefilter("error")
         cca.pwcca(X, Y)
         cca.mean_cca(X.tolist()[:200], Y[:200])
+
+
+# --- the baselines on the device -----------------------------------------------------------------
+
+BASELINES = {
+    "linear_cka": cca.linear_cka,
+    "linear_cka_debiased": lambda x, y: cca.linear_cka(x, y, debiased=True),
+    "linear_cka_distance": cca.linear_cka_distance,
+    "cosine": cca.cosine_similarity,
+    "cosine_raw": lambda x, y: cca.cosine_similarity(x, y, center=False),
+    "cosine_distance": cca.cosine_distance,
+    "euclidean": cca.euclidean_distance,
+    "euclidean_raw": lambda x, y: cca.euclidean_distance(x, y, center=False),
+}
+SAME_NEURONS = ("cosine", "cosine_raw", "cosine_distance", "euclidean", "euclidean_raw")
+
+
+def baseline_pair(name):
+    """Two layers the baseline reads: the same neurons (with a constant one) for cosine and
+    Euclidean, X and Y for CKA."""
+    if name in SAME_NEURONS:
+        x = np.hstack([X[:, :8], np.full((N, 1), 2.5)])
+        return x, x + 0.4 * rng.normal(size=x.shape)
+    return X, Y
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_baselines_equal_numpy_on_the_device(name):
+    measure = BASELINES[name]
+    x, y = baseline_pair(name)
+    assert measure(on_device(x), on_device(y)) == pytest.approx(measure(x, y), abs=1e-12)
+    for scale in (1e-150, 1e150):  # exact powers of two on the device too
+        expected = measure(scale * x, scale * y)
+        assert measure(on_device(scale * x), on_device(scale * y)) == pytest.approx(
+            expected, rel=1e-12, abs=1e-12 * abs(expected))
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    assert measure(on_device(x32, NO_FLOAT64), on_device(y32, NO_FLOAT64)) == pytest.approx(
+        measure(x32, y32), rel=1e-5, abs=1e-6)
+
+
+def test_baselines_on_conv_layers_and_4d_input():
+    maps_x = rng.normal(size=(200, 5, 5, 6))
+    maps_y = maps_x**2 + rng.normal(size=maps_x.shape)
+    nchw_x, nchw_y = (on_device(m.transpose(0, 3, 1, 2)) for m in (maps_x, maps_y))
+    for debiased in (False, True):
+        expected = cca.linear_cka(maps_x, maps_y, debiased, conv="mean")
+        assert cca.linear_cka(nchw_x, nchw_y, debiased, conv="mean", layout="nchw") == (
+            pytest.approx(expected, abs=1e-12))
+    assert cca.cosine_similarity(on_device(maps_x), on_device(maps_y)) == pytest.approx(
+        cca.cosine_similarity(maps_x, maps_y), abs=1e-12)
+
+
+@pytest.mark.parametrize("case", ["shapes_differ", "dead_layer", "few_rows", "zero_layer", "nan"])
+def test_bad_baseline_input_gets_the_in_memory_error(case):
+    x, y = X[:100, :5].copy(), X[:100, :5] + 1.0
+    measure = cca.cosine_similarity
+    if case == "shapes_differ":
+        y = Y[:100, :4]
+    elif case == "dead_layer":
+        x, measure = np.ones((100, 3)), cca.linear_cka
+    elif case == "few_rows":
+        x, y = x[:3], y[:3]
+        measure = lambda a, b: cca.linear_cka(a, b, debiased=True)  # noqa: E731
+    elif case == "zero_layer":
+        x = np.ones((100, 5))
+    elif case == "nan":
+        y[5, 2] = np.nan
+    expected, found = errors(lambda: measure(x, y), lambda: measure(on_device(x), on_device(y)))
+    assert found == expected

@@ -64,6 +64,14 @@ def test_pytorch_tensors(crossings):
     expected = cca.pwcca(MAPS, MAPS**2, conv="mean")
     assert cca.pwcca(nchw, nchw**2, conv="mean", layout="nchw") == pytest.approx(
         expected, abs=1e-12)
+    for debiased in (False, True):
+        assert cca.linear_cka(torch.from_numpy(X), torch.from_numpy(Y), debiased) == (
+            pytest.approx(cca.linear_cka(X, Y, debiased), abs=1e-12))
+    noisy = X + rng.normal(size=X.shape)
+    assert cca.cosine_similarity(torch.from_numpy(X), torch.from_numpy(noisy)) == pytest.approx(
+        cca.cosine_similarity(X, noisy), abs=1e-12)
+    assert cca.euclidean_distance(torch.from_numpy(X), torch.from_numpy(noisy)) == pytest.approx(
+        cca.euclidean_distance(X, noisy), rel=1e-12)
     result = cca.cca(torch.from_numpy(X), torch.from_numpy(Y))
     assert isinstance(result.x_variates, torch.Tensor)
     with pytest.raises(ValueError, match="non-finite value"):
