@@ -503,6 +503,69 @@ def sign_flip(
     )
 
 
+def equivalence_sign_flip(
+    ratios: Sequence[float],
+    *,
+    margin: float,
+    name: str,
+    statistic_text: str,
+    baseline_text: str,
+    unit: str = "networks",
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> Evidence:
+    """Test that per-unit ratios to a baseline lie within ``1 +- margin``: two one-sided sign-flip
+    tests (TOST) over units, each of :func:`sign_flip`.
+
+    Holds when the mean ratio is significantly above ``1 - margin`` and significantly below
+    ``1 + margin`` (the larger of the two p-values at most ``alpha``); contradicted when it is
+    significantly beyond either margin (the contrary tests); inconclusive otherwise, and with
+    fewer units than ``alpha`` allows (5 units: smallest p 1/32).
+
+    Examples
+    --------
+    >>> near_one = [0.97, 1.05, 1.02, 0.99, 1.04]
+    >>> equivalence_sign_flip(near_one, margin=0.2, name="at chance", statistic_text="ratio",
+    ...                       baseline_text="chance").outcome
+    'holds'
+    >>> equivalence_sign_flip([0.5, 0.6, 0.55, 0.52, 0.58], margin=0.2, name="at chance",
+    ...                       statistic_text="ratio", baseline_text="chance").outcome
+    'contradicted'
+    """
+    if not 0 < margin < 1:
+        raise ValueError(f"margin must be in (0, 1); found {margin!r}.")
+    ratios = np.asarray(ratios, dtype=float)
+    _check_units(ratios, "ratios", minimum=1)
+    common = dict(name=name, statistic_text=statistic_text, baseline_text=baseline_text,
+                  unit=unit, alpha=alpha, seed=seed)
+    above = sign_flip(ratios, baseline=1 - margin, alternative="greater", **common)
+    below = sign_flip(ratios, baseline=1 + margin, alternative="less", **common)
+    pvalue = max(above.pvalue, below.pvalue)
+    contrary_pvalue = min(above.contrary_pvalue, below.contrary_pvalue)
+    k = len(ratios)
+    smallest = 1 / 2**k if 2**k <= EXACT_LIMIT else 1 / (EXACT_LIMIT + 1)
+    holds, reason = decide(pvalue, smallest, alpha, contrary_pvalue=contrary_pvalue)
+    return Evidence(
+        name=name,
+        statistic=statistic_text,
+        value=float(ratios.mean()),
+        null=(f"{baseline_text}; equivalence within 1 +- {margin:g}: two one-sided sign-flip "
+              f"tests over the {k} {unit} (ratio above {1 - margin:g}, ratio below "
+              f"{1 + margin:g}), the larger p"),
+        null_value=1.0,
+        pvalue=pvalue,
+        units=k,
+        unit=unit,
+        effect=float(ratios.mean() - 1),
+        interval=bootstrap_mean(ratios - 1, seed=seed),
+        holds=holds,
+        reason=reason,
+        contrary=(f"the ratio beyond the nearer margin ({1 - margin:g} or {1 + margin:g}): the "
+                  "same sign flips, the other direction, the smaller p"),
+        contrary_pvalue=contrary_pvalue,
+    )
+
+
 def _sign_flips(differences: np.ndarray, alternative: str, n_flips: int, seed: int):
     """(p-value, null, exact?) of a sign-flip test of the mean of ``differences``."""
     if len(differences) == 1:  # scipy needs two units: the observed sign and its mirror
