@@ -30,6 +30,7 @@ profile (areas of your own notebooks) are read unchecked.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections.abc import Callable, Mapping
@@ -298,6 +299,38 @@ CNN = Table({
 
 #: What each checked file of a profile holds, by file stem.
 SCHEMA: dict[str, Table] = {"cnn": CNN, "images": IMAGES, "text": TEXT_AREA, "toys": TOYS}
+
+#: What a notebook parameter may be set to with ``cca-reproduce -p NAME=VALUE`` (besides null,
+#: the profile's value), the same rules as the profile keys it stands for. The batch's own
+#: parameters (profile, figures_dir, results_dir) are set by the runner, not here.
+PARAMETERS: dict[str, Value] = {
+    "seeds": list_of(SEED), "seed": SEED, "epochs": EPOCHS, "networks": COUNT,
+    "probe_size": COUNT, "layer": TEXT, "layers": list_of(TEXT), "widths": list_of(WIDTH),
+    "filters": COUNT, "learning_rates": list_of(LEARNING_RATE), "n_permutations": COUNT,
+    "model": TEXT, "models": list_of(TEXT), "threshold": number(0, 1, above=True),
+    "beta": number(-1e6, 1e6), "svcca_keep": FRACTION,
+}
+#: Parameters every notebook has, which the batch runner sets itself.
+BATCH_PARAMETERS = ("profile", "figures_dir", "results_dir")
+
+
+def check_parameter(name: str, value: Any) -> None:
+    """ValueError (one line, for ``-p``) unless ``value`` may be given to notebook parameter
+    ``name``: null (the profile's value) or what :data:`PARAMETERS` allows."""
+    spec = PARAMETERS.get(name)
+    if value is None or spec is None or spec.accepts(value):
+        return
+    raise ValueError(
+        f"-p {name}={_json(value)}: {name} must be {spec.allowed}, or null for the profile's "
+        f"value (VALUE is JSON: e.g. -p seeds=[0,1] or -p epochs=3)"
+    )
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _check_values(path: Path, table: Mapping[str, Any], schema: Table, prefix: str) -> None:

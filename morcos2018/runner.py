@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from morcos2018.config import load_profile, profile_files
+from morcos2018.config import check_parameter, load_profile, profile_files
 from morcos2018.files import repository_root, write_json
 from morcos2018.findings import findings_markdown
 from morcos2018.plan import PlannedRun, training_plan
@@ -205,6 +205,8 @@ def _overrides_by_notebook(
             f"{', '.join(known) or '(none: no cell tagged parameters)'}. Check the spelling, or "
             "choose notebooks that take it with --only"
         )
+    for name, value in overrides.items():
+        check_parameter(name, value)
     return {
         notebook: {name: value for name, value in overrides.items() if name in taken[notebook]}
         for notebook in notebooks

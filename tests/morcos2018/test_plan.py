@@ -182,3 +182,33 @@ def test_the_plan_estimates_time_from_how_fast_the_cached_runs_trained(tmp_path)
     for path in epochs:  # copied files: one modification time, no rate
         os.utime(path, (1_000_000, 1_000_000))
     assert plan.measured_rates(tmp_path) == {}
+
+
+@pytest.mark.parametrize(("name", "value", "allowed"), [
+    ("epochs", 2.5, "an int in 1..10000"),
+    ("epochs", "2", "an int in 1..10000"),
+    ("seeds", 3, "a non-empty list, each an int"),
+    ("learning_rates", [-1e-3], "a non-empty list, each a number in (0, 10]"),
+    ("widths", [], "a non-empty list"),
+])
+def test_parameter_values_are_checked_before_anything_runs(name, value, allowed):
+    """Issue 28: a -p value the profile key it stands for would refuse is a one-line error
+    naming the parameter, the value and what is allowed (null keeps the profile's value)."""
+    with pytest.raises(ValueError) as error:
+        runner.plan_batch("smoke", ["fig1", "fig3", "fig4", "fig5"], overrides={name: value})
+    message = str(error.value)
+    assert message.startswith(f"-p {name}=") and f": {name} must be {allowed}" in message
+    assert "null for the profile's value" in message and "\n" not in message
+    runner.plan_batch("smoke", ["fig1", "fig3"], overrides={"seeds": None, "epochs": 2})
+
+
+def test_every_notebook_parameter_has_a_declared_type():
+    """A new notebook parameter needs its entry in config.PARAMETERS, or -p could not check it."""
+    import papermill
+
+    from morcos2018 import config
+
+    for notebook in sorted(runner.default_notebooks_dir().glob("*.ipynb")):
+        for name in papermill.inspect_notebook(str(notebook)):
+            assert name in config.PARAMETERS or name in config.BATCH_PARAMETERS, (
+                notebook.stem, name)
