@@ -10,8 +10,8 @@ Examples
 --------
 >>> [p["name"] for p in declared("language_model.models_beat_unigram")]
 ['language_model.MIN_RATIO', 'evidence.ALPHA', 'language_model.POOLED']
->>> [(d["from"], d["to"]) for d in deviations("dynamics.directions_against_noise")]
-[(1000, 200)]
+>>> [d["parameter"] for d in deviations("dynamics.directions_against_noise")]
+['dynamics.N_PERMUTATIONS', 'dynamics.NOISE_LEVEL_TEST']
 """
 
 from __future__ import annotations
