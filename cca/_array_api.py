@@ -41,6 +41,7 @@ from cca._validation import (
     MAX_MAGNITUDE,
     array_namespace,
     as_activations,
+    averaged_resolution,
     channels_last,
     check_conv,
     check_dtype_and_shape,
@@ -63,7 +64,8 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
 
 def to_host(array) -> np.ndarray:
-    """A small device array (statistics or factors, never the data) as a NumPy array of its own.
+    """A small device array (statistics or factors, never the data) as a float64 NumPy array of
+    its own, as the host solve computes.
 
     Through DLPack where the array is on the CPU; otherwise by the framework's copy to the host
     (CuPy's ``get``, PyTorch's ``cpu``, or the standard's ``to_device`` to a CPU device)."""
@@ -71,7 +73,7 @@ def to_host(array) -> np.ndarray:
         host = np.from_dlpack(array)
     except (BufferError, RuntimeError, TypeError, ValueError):
         host = _copied_to_host(array)
-    return np.array(host, copy=True)
+    return np.array(host, dtype=np.float64, copy=True)
 
 
 def _copied_to_host(array):
@@ -133,7 +135,7 @@ class Pair:
                 "'positions' on the device."
             )
         self.resolution = tuple(
-            self._averaged(r, array, conv) for r, array in zip(resolution, arrays, strict=True)
+            averaged_resolution(r, array, conv) for r, array in zip(resolution, arrays, strict=True)
         )
         x, y = (self._reduced(array, conv) for array in arrays)
         if x.dtype != y.dtype:
@@ -170,12 +172,6 @@ class Pair:
         if array.ndim == 4 and layout == "nchw":
             return self.xp.permute_dims(array, (0, 2, 3, 1))
         return channels_last(array, name, layout, source)  # checks; channels last as it is
-
-    def _averaged(self, resolution, array, conv):
-        """:func:`cca._validation.averaged_resolution` for a layer in its working precision."""
-        if conv == "mean" and array.ndim == 4 and array.dtype == self.xp.float64:
-            return max(resolution / math.sqrt(array.shape[1] * array.shape[2]), FLOAT64_EPS)
-        return resolution
 
     def _reduced(self, array, conv):
         """:func:`cca._validation.reduce_space` on the device (means accumulated in float64)."""
@@ -261,8 +257,8 @@ class _Scaled:
         xp = self.xp = pair.xp
         self.pair, self.n_x = pair, pair.x.shape[1]
         stacked = xp.concat([pair.x, pair.y], axis=1)
-        low = to_host(xp.min(stacked, axis=0)).astype(np.float64)
-        high = to_host(xp.max(stacked, axis=0)).astype(np.float64)
+        low = to_host(xp.min(stacked, axis=0))
+        high = to_host(xp.max(stacked, axis=0))
         dtype = np.float32 if stacked.dtype == xp.float32 else np.float64
         cut = self.n_x
         scales = [
@@ -292,12 +288,12 @@ class _Scaled:
         centered = xp.astype(wide - mean, dtype, copy=False)
         if not self.live.all():
             centered = centered * xp.asarray(self.live, dtype=dtype, device=pair.device)
-        return centered, to_host(mean).astype(np.float64)
+        return centered, to_host(mean)
 
     def moments(self, name: str, resolution) -> _linalg.Moments:
         """:func:`cca._linalg.moments_of` of the device data, the products in ``name``."""
         centered, mean = self._centered(getattr(self.xp, name))
-        gram = to_host(self.xp.matmul(centered.T, centered)).astype(np.float64)
+        gram = to_host(self.xp.matmul(centered.T, centered))
         return _linalg.Moments(centered.shape[0], mean, gram, self.live, self.n_x, resolution)
 
     def svd_result(self, resolution, svcca, conv, layout) -> CCAResult:
@@ -306,7 +302,7 @@ class _Scaled:
         xp, pair = self.xp, self.pair
         centered, mean = self._centered(pair.precision)
         n, cut = centered.shape[0], self.n_x
-        squares = to_host(xp.sum(centered * centered, axis=0)).astype(np.float64)
+        squares = to_host(xp.sum(centered * centered, axis=0))
         noise = _linalg.rounding_noise(squares + n * mean**2, resolution)
         eps = float(np.finfo(np.float64 if pair.wide else np.float32).eps)
         parts = (centered[:, :cut], centered[:, cut:])
@@ -317,12 +313,12 @@ class _Scaled:
         ]
         bases = tuple(basis for basis, _ in sides)
         check_rank(bases, conv)
-        inner = to_host(xp.matmul(sides[0][1].T, sides[1][1])).astype(np.float64)
+        inner = to_host(xp.matmul(sides[0][1].T, sides[1][1]))
         rho, x_directions, y_directions = _linalg.solve(*bases, inner=inner)
         on_device = xp.asarray(x_directions, dtype=pair.precision, device=pair.device)
         products = to_host(xp.matmul(parts[0].T, xp.matmul(parts[0], on_device)))
         result = build_result(
-            rho, x_directions, y_directions, products.astype(np.float64), mean, self.scale,
+            rho, x_directions, y_directions, products, mean, self.scale,
             "svd", conv, n=n, tolerance=tie_tolerance(bases), layout=layout,
         )
         return replace(result, _x=pair.x, _y=pair.y)
@@ -338,8 +334,8 @@ class _Scaled:
             scale = xp.ones(data.shape[1], dtype=data.dtype, device=device)
         left, singular, right_h = xp.linalg.svd(data * scale, full_matrices=False)
         basis, kept = _linalg.basis_from_svd(
-            to_host(singular).astype(np.float64), to_host(right_h).astype(np.float64),
-            to_host(scale).astype(np.float64), live, data.shape[0], svcca, noise, eps,
+            to_host(singular), to_host(right_h), to_host(scale), live, data.shape[0], svcca,
+            noise, eps,
         )
         return basis, xp.take(left, xp.asarray(kept, device=device), axis=1)
 

@@ -328,7 +328,8 @@ def averaged_resolution(resolution: float, layer: np.ndarray, conv: str | None) 
     averaged over 8 x 8 positions keeps directions 8 times smaller than its values' rounding).
     A float32 layer's means are stored in float32 again (:func:`reduce_space`), which rounds
     them as much as the values: ``resolution``."""
-    if conv == "mean" and np.ndim(layer) == 4 and layer.dtype == np.float64:
+    float64 = float_resolution(getattr(layer, "dtype", None)) == np.finfo(np.float64).eps
+    if conv == "mean" and len(np.shape(layer)) == 4 and float64:  # NumPy's or any framework's
         averaged = resolution / float(np.sqrt(layer.shape[1] * layer.shape[2]))
         return max(averaged, float(np.finfo(np.float64).eps))  # the mean is itself a float64
     return resolution

@@ -174,3 +174,21 @@ def reference_correlations(x, y, cut=1e-12, absolute=0.0):
         u, s, _ = np.linalg.svd(centered, full_matrices=False)
         bases.append(u[:, (s > s[0] * cut) & (s > absolute)])
     return np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)
+
+
+@pytest.fixture
+def host_crossings(monkeypatch) -> list[int]:
+    """The sizes of the arrays that cross from a device to the host (cca._array_api.to_host),
+    one per crossing, in order; clear it to count one call."""
+    from cca import _array_api
+
+    sizes: list[int] = []
+    original = _array_api.to_host
+
+    def counting(array):
+        host = original(array)
+        sizes.append(host.size)
+        return host
+
+    monkeypatch.setattr(_array_api, "to_host", counting)
+    return sizes
