@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,18 +89,45 @@ def run_key(config: Mapping[str, Any]) -> str:
 
 def save_epoch(folder: Path, manifest: dict[str, Any], model: Any, epoch: int) -> None:
     """Write the epoch's checkpoint and optimizer state, then the manifest, then drop the previous
-    optimizer state: until the manifest names the new epoch, the files it names stay untouched."""
+    optimizer state unless its epoch is an anchor (:func:`is_anchor`): until the manifest names
+    the new epoch, the files it names stay untouched."""
     files = {name: entry for name, entry in manifest["files"].items()
-             if not name.startswith("optimizer")}
+             if not name.startswith("optimizer") or _kept_optimizer(name)}
     files[checkpoint_name(epoch)] = write_npz(folder / checkpoint_name(epoch), model.variables)
     files[optimizer_name(epoch)] = write_npz(folder / optimizer_name(epoch),
                                                model.optimizer.variables)
     manifest.update(format=FORMAT_VERSION, epochs_done=epoch, files=files)
+    write_manifest(folder, manifest)
+    for stale in folder.glob("optimizer*.npz"):
+        if stale.name not in files:
+            stale.unlink()
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     manifest["checksum"] = manifest_checksum(manifest)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
-    for stale in folder.glob("optimizer*.npz"):
-        if stale.name != optimizer_name(epoch):
-            stale.unlink()
+
+
+ANCHOR_EVERY = 5
+"""Every this many epochs an epoch's optimizer state is kept (not only the last epoch's), so a
+damaged later checkpoint is retrained from there (:func:`salvage`) instead of from scratch. The
+state is about twice a checkpoint's size: this adds ~2/5 to an entry's checkpoints."""
+
+
+def is_anchor(epoch: int) -> bool:
+    """Whether an epoch's optimizer state is kept after later epochs are trained."""
+    return epoch > 0 and epoch % ANCHOR_EVERY == 0
+
+
+def _optimizer_epoch(name: str) -> int | None:
+    """The epoch in an optimizer file's name (``None`` for format 1's ``optimizer.npz``)."""
+    stem = name.removeprefix("optimizer_").removesuffix(".npz")
+    return int(stem) if stem.isdigit() else None
+
+
+def _kept_optimizer(name: str) -> bool:
+    epoch = _optimizer_epoch(name)
+    return epoch is not None and is_anchor(epoch)
 
 
 def checkpoint_name(epoch: int) -> str:
@@ -142,16 +169,18 @@ def check_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
 UNREADABLE = (OSError, ValueError, KeyError, TypeError, CorruptCacheError)
 
 
-def intact_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of an intact entry, read and checked without writing anything.
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The entry's manifest, checked as a whole (format, the files it must list, its key and
+    checksum: :func:`check_manifest`) but without reading the files it names.
 
     Raises
     ------
     FileNotFoundError
         If the entry has no manifest (new, or never finished its first epoch).
     ValueError, KeyError, TypeError, OSError, CorruptCacheError
-        If the manifest cannot be read, is not this entry's (:func:`check_manifest`) or a file
-        it names does not match it.
+        If the manifest cannot be read or is not this entry's: nothing it says can be trusted.
+    CacheRefusedError
+        If a newer version wrote it, or it cannot be read (permissions, I/O).
     """
     manifest = json.loads(_read(folder / MANIFEST))
     if isinstance(manifest.get("format"), int) and manifest["format"] > max(READABLE_FORMATS):
@@ -175,8 +204,36 @@ def intact_manifest(folder: Path) -> dict[str, Any]:
     if not expected <= set(files):
         raise ValueError("manifest does not list every checkpoint")
     check_manifest(folder, manifest)
-    for name, entry in files.items():
-        read_verified(folder / name, entry)
+    return manifest
+
+
+def damaged_files(folder: Path, manifest: Mapping[str, Any]) -> dict[str, str]:
+    """The files of the manifest that are missing or do not match their checksum, each with
+    why; an unreadable one raises :class:`CacheRefusedError` (no proof of corruption)."""
+    damaged = {}
+    for name, entry in manifest["files"].items():
+        try:
+            read_verified(folder / name, entry)
+        except CorruptCacheError as error:
+            damaged[name] = str(error)
+    return damaged
+
+
+def intact_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an intact entry, read and checked without writing anything.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the entry has no manifest (new, or never finished its first epoch).
+    ValueError, KeyError, TypeError, OSError, CorruptCacheError
+        If the manifest cannot be read, is not this entry's (:func:`check_manifest`) or a file
+        it names does not match it.
+    """
+    manifest = read_manifest(folder)
+    damaged = damaged_files(folder, manifest)
+    if damaged:
+        raise CorruptCacheError(next(iter(damaged.values())))
     return manifest
 
 
@@ -199,18 +256,88 @@ def has_epochs(manifest: Mapping[str, Any], epochs: int) -> bool:
 
 
 def valid_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest if the entry is intact; ``None`` (entry wiped) if new, partial or corrupt.
-    Call with the entry's write lock held."""
+    """The manifest if the entry is intact, or cut back to its last good epoch (:func:`salvage`)
+    if only files after it are damaged; ``None`` (entry wiped) if new, partial or corrupt from
+    the start, or its manifest cannot be trusted. Call with the entry's write lock held."""
     for leftover in folder.glob(".*.tmp"):
         leftover.unlink()
     if not (folder / MANIFEST).exists():
         wipe(folder, reason=None)
         return None
     try:
-        return intact_manifest(folder)
+        manifest = read_manifest(folder)
+        damaged = damaged_files(folder, manifest)
     except UNREADABLE as error:
         wipe(folder, reason=str(error))
         return None
+    if not damaged:
+        return manifest
+    resumed = salvage(folder, manifest, damaged)
+    if resumed is None:
+        wipe(folder, reason="; ".join(damaged.values()))
+    return resumed
+
+
+def last_good_epoch(manifest: Mapping[str, Any], damaged: Iterable[str]) -> int | None:
+    """The latest epoch a damaged entry can resume from: its checkpoint and every earlier one
+    verify and its optimizer state was kept and verifies; ``None`` if there is none.
+
+    >>> files = {name: {} for name in ["epoch_0000.npz", "epoch_0005.npz", "epoch_0007.npz",
+    ...          "optimizer_0005.npz", "optimizer_0007.npz"]}
+    >>> last_good_epoch({"epochs_done": 7, "files": files}, ["epoch_0007.npz"])
+    5
+    >>> last_good_epoch({"epochs_done": 7, "files": files}, ["epoch_0000.npz"]) is None
+    True
+    """
+    damaged = set(damaged)
+    bad_checkpoints = [epoch for epoch in range(manifest["epochs_done"] + 1)
+                       if checkpoint_name(epoch) in damaged]
+    first_bad = min(bad_checkpoints, default=manifest["epochs_done"] + 1)
+    anchors = [epoch for name in manifest["files"]
+               if name not in damaged and (epoch := _optimizer_epoch(name)) is not None
+               and epoch < first_bad]
+    return max(anchors, default=None)
+
+
+def salvage(folder: Path, manifest: dict[str, Any],
+            damaged: Mapping[str, str]) -> dict[str, Any] | None:
+    """Cut a damaged entry back to :func:`last_good_epoch` (warning which files are damaged and
+    where it resumes), deleting what came after it; ``None`` if there is no good epoch.
+
+    Nothing the entry holds up to that epoch is touched. Retraining the later epochs from the
+    kept weights, optimizer state and per-epoch seeds gives the same weights as the lost ones on
+    the same machine (:mod:`morcos2018.training`, Repeatability)."""
+    epoch = last_good_epoch(manifest, damaged)
+    if epoch is None:
+        return None
+    names = ", ".join(sorted(damaged))
+    lost = (f"retraining epochs {epoch + 1}-{manifest['epochs_done']}"
+            if epoch < manifest["epochs_done"] else "nothing to retrain")
+    warnings.warn(
+        f"cache entry {folder}: {names} damaged ({'; '.join(damaged.values())}); its epochs up "
+        f"to {epoch} verify, so it resumes from epoch {epoch} ({lost})",
+        CacheCorruptionWarning,
+        stacklevel=4,
+    )
+    kept = {name: entry for name, entry in manifest["files"].items()
+            if name not in damaged and _file_epoch(name) <= epoch}
+    manifest = {**manifest, "epochs_done": epoch, "files": kept,
+                "history": manifest["history"][: epoch + 1]}
+    if manifest.get("stopped_at") is not None and manifest["stopped_at"] > epoch:
+        del manifest["stopped_at"]
+    write_manifest(folder, manifest)
+    for path in folder.glob("*.npz"):
+        if path.name not in kept:
+            path.unlink()
+    for path in (folder / "activations").glob("epoch_*.npz"):
+        if int(path.name[len("epoch_"):].split("-")[0]) > epoch:
+            path.unlink()
+    return manifest
+
+
+def _file_epoch(name: str) -> int:
+    """The epoch of a checkpoint or numbered optimizer file."""
+    return int(name.split("_")[1].split(".")[0])
 
 
 def wipe(folder: Path, reason: str | None) -> None:

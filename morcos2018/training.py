@@ -17,21 +17,28 @@ decay horizon, in the config under another key)::
     epoch_0000.npz       all model variables after 0 epochs (the initialization), float32
     epoch_0001.npz       ... after each epoch (weights, batch-norm statistics, RNG states)
     optimizer_0003.npz   optimizer variables (step count, moments) after the last epoch (here 3),
-                         for resume; the epoch in its name ties it to the manifest's epochs_done
+                         for resume; the epoch in its name ties it to the manifest's epochs_done.
+                         Every 5th epoch's (optimizer_0005.npz, ...) is kept too: see below
     manifest.json        written last: config, completed epochs, SHA-256 and size of every file,
                          history, and its own checksum
     activations/         cached activations (see :mod:`morcos2018.activations`)
 
 Every file is written atomically (temporary file, fsync, rename). An epoch writes its checkpoint and
 its optimizer file, then rewrites ``manifest.json``, and only then deletes the previous epoch's
-optimizer file; so a run killed at any point, mid-epoch or between these writes, resumes from the
-last epoch the manifest records. A file whose checksum does not match the manifest, a manifest that
-cannot be read, one whose config does not hash to the entry's key (an edited config, or another
-run's folder copied under this key), one that does not match its own checksum (an edited history)
-or whose optimizer state is not that of its last epoch (say ``epochs_done`` edited by hand) makes
-the whole entry be retrained (with a :class:`CacheCorruptionWarning` naming it), never silently
-used. An entry this version must not touch, written in a newer cache format or with a file that
-cannot be read (permissions, I/O: no proof of corruption), raises
+optimizer file (unless that epoch is an anchor, a multiple of
+:data:`morcos2018.cache.ANCHOR_EVERY`); so a run killed at any point, mid-epoch or between these
+writes, resumes from the last epoch the manifest records. A checkpoint or optimizer file that is
+missing or does not match its checksum in the manifest makes the entry be cut back to its last
+good epoch, the latest anchor (or last epoch) whose checkpoint, every earlier checkpoint and
+optimizer state verify, and retrained from there (:func:`morcos2018.cache.salvage`; from scratch
+if there is none), with a :class:`CacheCorruptionWarning` naming the damaged files and the epoch
+it resumes from. A manifest that cannot be read, one whose config does not hash to the entry's
+key (an edited config, or another run's folder copied under this key), one that does not match
+its own checksum (an edited history) or whose optimizer state is not that of its last epoch (say
+``epochs_done`` edited by hand) cannot be trusted about any file, so the whole entry is retrained
+(with a warning naming it); neither is ever silently used. An entry this version must not
+touch, written in a newer cache format or with a file that cannot be read (permissions, I/O: no
+proof of corruption), raises
 :class:`morcos2018.cache.CacheRefusedError` naming it and what to do, and nothing is deleted.
 Entries of format 1 (one ``optimizer.npz``) are still read and resumed.
 

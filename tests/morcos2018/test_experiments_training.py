@@ -145,6 +145,61 @@ def test_corrupt_checkpoint_is_detected_and_retrained(tmp_path):
     assert _same_arrays(reference, retrained.load_variables())
 
 
+def _flip_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.slow  # trains networks: 5-20 s on a busy 2-core CPU
+def test_a_damaged_late_checkpoint_is_retrained_from_the_last_good_epoch(tmp_path, monkeypatch):
+    """Issue 28: only what is provably corrupt is retrained, from the latest kept optimizer state
+    whose checkpoint and every earlier one verify; the result is the uninterrupted run's."""
+    monkeypatch.setattr(cache, "ANCHOR_EVERY", 2)
+    config = {"experiment": "dense", "seed": 4, "epochs": 7}
+    reference = train(config, _build_dense, _dense_data, cache_root=tmp_path / "clean")
+    run = train(config, _build_dense, _dense_data, cache_root=tmp_path / "damaged")
+    assert sorted(p.name for p in run.path.glob("optimizer*")) == [
+        "optimizer_0002.npz", "optimizer_0004.npz", "optimizer_0006.npz", "optimizer_0007.npz"]
+    activations = run.path / "activations"
+    activations.mkdir()
+    for name in ("epoch_0003-probe-mean-float32-x.npz", "epoch_0006-probe-mean-float32-x.npz"):
+        (activations / name).write_bytes(b"stands for stored activations")
+    kept = {epoch: run.checkpoint_path(epoch).stat().st_mtime_ns for epoch in range(5)}
+
+    _flip_byte(run.checkpoint_path(5))
+    with pytest.warns(CacheCorruptionWarning,
+                      match=r"epoch_0005.npz damaged .* resumes from epoch 4 \(retraining "
+                            r"epochs 5-7\)"):
+        resumed = train(config, _build_dense, _dense_data, cache_root=tmp_path / "damaged")
+    assert {e: run.checkpoint_path(e).stat().st_mtime_ns for e in range(5)} == kept
+    assert sorted(p.name for p in activations.iterdir()) == ["epoch_0003-probe-mean-float32-x.npz"]
+    assert resumed.history == reference.history
+    for epoch in range(config["epochs"] + 1):
+        assert _same_variables(resumed, reference, epoch)
+
+    # A damaged anchor as well: back to the one before it.
+    _flip_byte(run.checkpoint_path(6))
+    _flip_byte(run.path / "optimizer_0004.npz")
+    with pytest.warns(CacheCorruptionWarning, match=r"resumes from epoch 2 \(retraining"):
+        resumed = train(config, _build_dense, _dense_data, cache_root=tmp_path / "damaged")
+    for epoch in range(config["epochs"] + 1):
+        assert _same_variables(resumed, reference, epoch)
+
+    # Only an anchor damaged: the run is complete; the anchor is dropped, nothing retrained.
+    _flip_byte(run.path / "optimizer_0002.npz")
+    with pytest.warns(CacheCorruptionWarning, match="nothing to retrain"):
+        loaded = train(config, _build_dense, _no_data, cache_root=tmp_path / "damaged")
+    assert _same_variables(loaded, reference)
+    assert not (run.path / "optimizer_0002.npz").exists()
+
+    # Damage before the first anchor: nothing to resume from, the whole entry is retrained.
+    _flip_byte(run.checkpoint_path(1))
+    with pytest.warns(CacheCorruptionWarning, match="retraining it"):
+        again = train(config, _build_dense, _dense_data, cache_root=tmp_path / "damaged")
+    assert _same_variables(again, reference)
+
+
 @pytest.mark.slow  # trains networks: 5-25 s on a busy 2-core CPU
 def test_partial_manifest_is_detected_and_retrained(tmp_path):
     config = {"experiment": "dense", "seed": 2, "epochs": 1}
