@@ -3,7 +3,9 @@
 Layout, atomic writes, checksums, locking and the read-only case are described in
 :mod:`morcos2018.training`, which trains into it. This module holds what reads and writes the
 entries: :func:`run_key` (the folder name of a config), the manifest that lists every file with
-its size and SHA-256, and the checks that make a damaged entry be retrained, never silently used.
+its size and SHA-256, and the checks that make a damaged entry be retrained, never silently used:
+from its last good epoch (:func:`salvage`) when only later files are damaged, from scratch when the
+manifest itself cannot be trusted.
 
 The manifest is checked too, since everything a notebook reads of a run comes through it (config,
 epochs, the training history behind the accuracies of Figures 3-5): its config must hash to the
