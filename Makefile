@@ -35,10 +35,13 @@ test: data venv
 	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# The library's tests and the reproduction's unit tests: nothing that trains or runs a notebook.
+# The library's tests and the reproduction's unit tests: nothing that trains (tests/conftest.py
+# fails an unmarked test that does) or runs a notebook, one pytest worker per core (pytest-xdist).
+# make test runs in one process: its notebook tests share one session-wide smoke batch.
+FAST_WORKERS ?= auto
 test-fast: venv
 	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
-	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not slow" -n $(FAST_WORKERS) $(PYTEST_ARGS)
 
 # PyTorch and JAX arrays computed on their own device, on the CPU (tests/cca/test_cca_frameworks.py,
 # which make test skips): installs PyTorch (the CPU build where one lies on disk) and JAX into the

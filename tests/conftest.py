@@ -29,6 +29,24 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.fixture(autouse=True)
+def _unmarked_tests_train_nothing(request, monkeypatch):
+    """A test that trains is marked ``slow``: ``make test-fast`` (``-m "not slow"``) trains nothing
+    (issue 23, item 7). Every unmarked reproduction test runs with :mod:`morcos2018.training`'s
+    epoch loop, the one place where CNNs and language models take optimizer steps, replaced by
+    one that fails the test. (The library's tests, under tests/cca, need no reproduction.)"""
+    if request.node.get_closest_marker("slow") is None and "morcos2018" in request.node.path.parts:
+        from morcos2018 import training
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(
+                f"{request.node.nodeid} trains a network: mark it @pytest.mark.slow "
+                "(make test-fast trains nothing)")
+
+        monkeypatch.setattr(training, "_train_epochs", refuse)
+    yield
+
+
 def readme_section(title: str) -> str:
     """The README's text from the heading ``title`` (e.g. ``"### The training sweep on a Dask
     cluster"``) to its end."""

@@ -36,6 +36,11 @@ SLOW = {
     "memorization.check_a5_cosine_euclidean",
     "learning_rate.check_figure5",
     "sequence.repeated_input_perturbs",
+    # 0.44 s and 0.16 s a draw (measured 2026-12-05): 105 s and 24 s of the fast suite before
+    "dynamics.directions_against_noise",
+    "dynamics.directions_against_noise [none kept]",
+    "dynamics.directions_against_noise [noise-level boundary]",
+    "sequence.steps_related_to_last",
 }
 #: Findings: sizes above alpha. (Figure 1 a-c's threshold boundary, 0.5 at ccccbb5, is now tested
 #: beyond the threshold: evidence.SIGN_FLIP_THRESHOLD.)

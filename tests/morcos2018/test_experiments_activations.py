@@ -59,6 +59,7 @@ def test_cached_activations_are_stored_and_reused(tmp_path, monkeypatch):
         cached_activations(run, probe, ["conv3"], epoch=run.epochs + 1)
 
 
+@pytest.mark.slow  # trains (make test-fast trains nothing)
 def test_activations_from_a_read_only_cache_are_computed_without_storing(tmp_path, monkeypatch):
     """A shared, read-only cache of trained networks (issue 15, item 9): activations not stored
     yet are computed and returned, and nothing is written (simulated: every write is refused,

@@ -105,6 +105,7 @@ def test_extending_a_run_equals_training_it_at_once(tmp_path):
     assert _same_variables(extended, at_once)
 
 
+@pytest.mark.slow  # trains (make test-fast trains nothing)
 def test_a_run_stops_at_its_criterion_and_is_then_complete_for_any_longer_request(tmp_path):
     """``config["until"]`` stops training at the first epoch whose metric meets it (Figure 3's
     networks are trained to a training-accuracy criterion); asking for more epochs later loads

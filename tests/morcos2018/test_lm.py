@@ -51,6 +51,7 @@ def smoke_run(tmp_path_factory):
     return run, corpus_from_config(config["corpus"])
 
 
+@pytest.mark.slow  # trains (make test-fast trains nothing)
 def test_tiny_training_decreases_loss_and_is_cached(smoke_run):
     run, corpus = smoke_run
     perplexity = validation_perplexity(run)
@@ -66,6 +67,7 @@ def test_tiny_training_decreases_loss_and_is_cached(smoke_run):
     np.testing.assert_array_equal(validation_perplexity(again), perplexity)
 
 
+@pytest.mark.slow  # trains (make test-fast trains nothing)
 def test_stateless_copy_matches_the_stateful_model_on_one_window(smoke_run):
     run, corpus = smoke_run
     stateful = run.load_model()
@@ -77,6 +79,7 @@ def test_stateless_copy_matches_the_stateful_model_on_one_window(smoke_run):
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+@pytest.mark.slow  # trains (make test-fast trains nothing)
 def test_activations_per_layer_and_time_step(smoke_run):
     run, corpus = smoke_run
     model = load_lm(run)
