@@ -13,7 +13,9 @@ every network's layers on one fixed set of probe images. This module does that f
 - :func:`probe_labels`: their labels, true or the memorizing group's relabelling;
 - :func:`network_activations`: ``{layer: [one array per network]}`` on that probe, conv layers
   averaged over space, cached next to each network (:func:`morcos2018.activations.
-  cached_activations`). These are the input of :mod:`morcos2018.analysis`.
+  cached_activations`). These are the input of :mod:`morcos2018.analysis`;
+- :func:`dose_response_arms`: Figure 3's two groups at several numbers of training images, read
+  on probes of equal size (issue 25, item 3).
 
 Keras and TensorFlow are imported only when a network is trained or read.
 """
@@ -25,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from morcos2018 import analysis
 from morcos2018.activations import cached_activations, probe_indices
+from morcos2018.claims import memorization
 from morcos2018.models import cnn_config, load_cnn_data, train_cnn
 from morcos2018.training import TrainedRun
 
@@ -155,3 +159,80 @@ def network_activations(
         for run in runs
     ]
     return {layer: [acts[layer].astype(np.float64) for acts in per_run] for layer in layers}
+
+
+def dose_response_arms(
+    tables: Sequence[Mapping[str, Any]],
+    seeds: Sequence[int],
+    memorizing_seeds: Sequence[int],
+    layers: Sequence[str],
+    *,
+    epochs: int,
+    memorizing_epochs: int,
+    probe_seed: int = 0,
+) -> dict[int, dict[str, Any]]:
+    """Figure 3 at several numbers of training images (issue 25, item 3), one arm per table.
+
+    Each arm trains (or loads) the generalizing networks of ``seeds`` and the memorizing ones of
+    ``memorizing_seeds`` on its table's ``train_subset`` images, and reads ``layers`` on a probe
+    of its own training images. Every arm's probe has the same size, the smallest arm's number of
+    images (at most the tables' ``probe_size``), so that the arms differ only in what the
+    networks were trained on, not in how many datapoints the distances see.
+
+    Parameters
+    ----------
+    tables
+        Figure 3's table (:func:`morcos2018.models.family_table` of ``"groups"``) at each
+        number of training images (:func:`morcos2018.plan.dose_response_tables`, plus Figure
+        3's own).
+    seeds, memorizing_seeds
+        The two groups' seeds (the same in every arm).
+    layers
+        Layers to compare (the claim's late layers).
+    epochs, memorizing_epochs
+        The most epochs of each group (``images.groups``).
+    probe_seed
+        Seed of each arm's probe draw.
+
+    Returns
+    -------
+    dict
+        ``{n: arm}`` in increasing ``n``; ``arm["distances"]``: ``{layer: (networks, networks)
+        PWCCA distance matrix}``, generalizing networks first; ``arm["class_share"]``:
+        ``{"generalizing": share, "memorizing": share}``, the share of the layers' variance along
+        each network's own labels' class means (:func:`morcos2018.claims.memorization.
+        class_mean_share`), mean over ``layers`` and networks; ``arm["probe_size"]``,
+        ``arm["epochs"]`` and ``arm["train_accuracy"]`` per network.
+    """
+    if not tables:
+        raise ValueError("tables must name at least one Figure 3 table (one per size).")
+    sizes = [int(table["train_subset"]) for table in tables]
+    if min(sizes) < 1 or len(set(sizes)) != len(sizes):
+        raise ValueError(f"each table needs its own positive train_subset; found {sizes}.")
+    probe_size = min(min(sizes), *(int(table["probe_size"]) for table in tables))
+    distance = analysis.distance_function("pwcca_distance")
+    arms = {}
+    for table in sorted(tables, key=lambda t: t["train_subset"]):
+        n = int(table["train_subset"])
+        runs = (train_networks(table, seeds, epochs=epochs)
+                + train_networks(table, memorizing_seeds, random_labels=True,
+                                 epochs=memorizing_epochs))
+        x = probe_inputs(table, "train", probe_size, probe_seed)
+        activations = network_activations(runs, x, layers, probe_name=f"train{probe_size}")
+        labels = {False: probe_labels(table, "train", probe_size, probe_seed),
+                  True: probe_labels(table, "train", probe_size, probe_seed, random_labels=True)}
+        groups = {"generalizing": range(len(seeds)),
+                  "memorizing": range(len(seeds), len(runs))}
+        arms[n] = {
+            "distances": analysis.layerwise_distances(activations, distance),
+            "class_share": {
+                group: float(np.mean([
+                    memorization.class_mean_share(activations[layer][i],
+                                                  labels[group == "memorizing"])
+                    for layer in layers for i in members]))
+                for group, members in groups.items()},
+            "probe_size": probe_size,
+            "epochs": [run.epochs for run in runs],
+            "train_accuracy": [run.history[-1]["accuracy"] for run in runs],
+        }
+    return arms

@@ -29,7 +29,7 @@ Example
 -------
 >>> plan = training_plan("smoke")
 >>> len(plan), sorted({run.experiment for run in plan})
-(12, ['cnn', 'language_model'])
+(16, ['cnn', 'language_model'])
 >>> lstm3 = next(run for run in plan if run.label.startswith("3-layer LSTM"))
 >>> lstm3.notebooks
 ('fig1_lm_dynamics', 'fig6_rnn_convergence', 'figA3_A4_sequence')
@@ -197,14 +197,40 @@ def fig1_cnn_dynamics(profile: Mapping[str, Any], seeds: Sequence[int] | None = 
 def fig3_memorization(profile: Mapping[str, Any], networks: int | None = None,
                       seeds: Sequence[int] | None = None) -> list[Config]:
     """Figure 3: generalizing and memorizing groups on Figure 3's own table (``[groups]``);
-    the memorizing seeds are offset by ``cnn.fig3.memorizing_seed_offset``."""
+    the memorizing seeds are offset by ``cnn.fig3.memorizing_seed_offset``. Then the same groups
+    at each other number of training images of ``[groups] dose_response``, if the profile sets
+    it (:func:`dose_response_tables`)."""
     images = profile["images"]
-    fig3 = family_table(images, "groups")
-    seeds = network_seeds(seeds, networks or images["groups"]["networks"])
-    return ([cnn_config(fig3, seed=int(s), epochs=images["groups"]["epochs"]) for s in seeds]
-            + [cnn_config(fig3, seed=int(s), random_labels=True,
-                          epochs=images["groups"]["memorizing_epochs"])
-               for s in memorizing_seeds(profile, seeds)])
+    groups = images["groups"]
+    seeds = network_seeds(seeds, networks or groups["networks"])
+    configs = []
+    for table in [family_table(images, "groups"), *dose_response_tables(profile)]:
+        configs += [cnn_config(table, seed=int(s), epochs=groups["epochs"]) for s in seeds]
+        configs += [cnn_config(table, seed=int(s), random_labels=True,
+                               epochs=groups["memorizing_epochs"])
+                    for s in memorizing_seeds(profile, seeds)]
+    return configs
+
+
+def dose_response_tables(profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Figure 3's table at each number of training images of ``images.groups.dose_response``
+    other than its own ``train_subset`` (issue 25, item 3), in increasing order; empty when the
+    profile sets none. Every other key is Figure 3's, so equal sizes are equal cache entries
+    (the extended profile's 2,000 are the default profile's Figure 3 networks).
+
+    Examples
+    --------
+    >>> from morcos2018.config import load_profile
+    >>> [t["train_subset"] for t in dose_response_tables(load_profile("extended"))]
+    [1000, 2000]
+    >>> dose_response_tables(load_profile("default"))
+    []
+    """
+    images = profile["images"]
+    own = family_table(images, "groups")
+    return [{**own, "train_subset": int(n)}
+            for n in sorted(set(images["groups"].get("dose_response", [])))
+            if int(n) != own["train_subset"]]
 
 
 def fig4_width(profile: Mapping[str, Any], widths: Sequence[float] | None = None,

@@ -632,3 +632,60 @@ def plot_repeated_input(plain: Mapping[str, Mapping[str, np.ndarray]],
         ax.set_ylabel("PWCCA to last step")
     fig.tight_layout()
     return fig
+
+
+def plot_dose_response(ratios: Mapping[int, tuple[float, float]],
+                       class_share: Mapping[int, Mapping[str, float]],
+                       margin: float) -> Any:
+    """Figure 3 against the number of training images (issue 25, item 3): left, the ratio of
+    the mean within-memorizing to the mean between-group distance (+- its jackknife standard
+    error) with the equivalence interval's lower bound ``1 - margin``; right, the late layers'
+    class-mean share of variance per group.
+
+    Parameters
+    ----------
+    ratios : mapping of int to (float, float)
+        ``{n: (ratio, standard error)}``
+        (:func:`morcos2018.claims.memorization.figure3_ratios`).
+    class_share : mapping of int to mapping
+        ``{n: {"generalizing": share, "memorizing": share}}``.
+    margin : float
+        Figure 3's equivalence margin.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_dose_response({1000: (0.74, 0.02), 5000: (0.88, 0.03)},
+    ...                          {1000: {"generalizing": 0.5, "memorizing": 0.8},
+    ...                           5000: {"generalizing": 0.4, "memorizing": 0.6}}, 0.1)
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['training images', 'training images']
+    """
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(ratios)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    values, errors = zip(*(ratios[n] for n in sizes), strict=True)
+    left.errorbar(sizes, values, yerr=errors, marker="o", capsize=3, color=COLOURS[1],
+                  label="within memorizing / between")
+    left.axhline(1.0, color="0.4", lw=1)
+    left.axhline(1 - margin, color="0.4", lw=1, ls="--", label=f"1 - margin ({1 - margin:g})")
+    left.set_ylabel("PWCCA distance ratio")
+    left.set_title("Memorizing pairs vs between-group pairs", fontsize=10)
+    for i, group in enumerate(("generalizing", "memorizing")):
+        right.plot(sizes, [class_share[n][group] for n in sizes], marker="o", color=COLOURS[i],
+                   label=group)
+    right.set_ylim(0, 1)
+    right.set_ylabel("class-mean share of variance")
+    right.set_title("Late layers along their labels' class means", fontsize=10)
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
+        ax.set_xlabel("training images")
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -11,7 +11,10 @@ a fixed random relabelling (memorizing), and compares every pair's layers by PWC
 - A9: unweighted mean CCA and SVCCA show the same order with a smaller gap
   (:func:`check_a9_mean_cca_svcca`);
 - A5: cosine and Euclidean distance do not show the effect clearly
-  (:func:`check_a5_cosine_euclidean`).
+  (:func:`check_a5_cosine_euclidean`);
+- Figure 3 at more training images (issue 25): the memorizing / between-group ratio, below the
+  paper's ~1 on our few thousand images, rises with their number
+  (:func:`check_figure3_dose_response`).
 
 Every check takes ``(networks, networks)`` distance matrices, or ``{layer: matrix}`` mappings
 whose chosen ``layers`` are averaged (the notebook averages the last conv layers), and two lists
@@ -31,7 +34,11 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
   scale: the reference measure's (PWCCA's) relative gap must exceed the control's, by a
   network-label permutation test of the contrast;
 - the equivalence test needs ``min_networks = 4`` networks per group, or its verdict is
-  None; permutation tests are None when no split of the networks could reach ``alpha``.
+  None; permutation tests are None when no split of the networks could reach ``alpha``;
+- declared 2026-12-05 (issue 25), after the default run's ratio 0.795 at 2,000 images had
+  been published (b592674) and the ratios 0.74 (1,000) and 0.885 (5,000) seen: "rises with the
+  number of training images" is :data:`DOSE_TEST`, contradicted below a rise of
+  :data:`DOSE_MIN_SLOPE` per tenfold more images.
 """
 
 from __future__ import annotations
@@ -52,6 +59,17 @@ EQUIVALENCE_MARGIN = 0.1
 #: Fewest networks per group for the jackknife equivalence test to decide.
 MIN_NETWORKS = 4
 N_PERMUTATIONS = 10_000
+#: Smallest rise of interest of Figure 3's ratio, per tenfold more training images: a slope
+#: significantly below it contradicts "the ratio rises with n" (declared 2026-12-05, issue 25).
+DOSE_MIN_SLOPE = 0.05
+#: How "the ratio rises with the number of training images" is tested (declared 2026-12-05).
+DOSE_TEST = (
+    "one-sided t test of the weighted least-squares slope of the ratio on log10(training images) "
+    "over arms of independently trained networks, weights 1 / (delete-one-network jackknife "
+    "SE)^2, SE(slope) = 1 / sqrt(sum w (x - weighted mean x)^2), Student t on min(group size) - 1 "
+    "degrees of freedom; holds: slope > 0 at p <= alpha; contradicted: slope < DOSE_MIN_SLOPE at "
+    "p <= alpha"
+)
 #: Declared: controls whose A5/A9 test is fixed by construction (a demonstration, not evidence),
 #: and why.
 BY_CONSTRUCTION = {
@@ -127,6 +145,109 @@ def check_figure3(
         "Figure 3: generalizing networks converge to more similar late layers than memorizing "
         "networks, and memorizing pairs are as far apart as memorizing-vs-generalizing pairs",
         (tighter, far),
+    )
+
+
+def figure3_ratios(
+    distances_by_size: Mapping[int, Distances],
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    layers: Sequence[str] | None = None,
+) -> dict[int, tuple[float, float]]:
+    """Figure 3's ratio per number of training images, with its jackknife standard error.
+
+    The ratio is the mean within-memorizing over the mean between-group distance, as in
+    :func:`check_figure3`'s second test; its standard error is the delete-one-network jackknife
+    of that test (NaN when the memorizing group has fewer than 3 networks: leaving one out
+    must leave a pair).
+
+    Parameters
+    ----------
+    distances_by_size
+        ``{n: distances}``: per number of training images ``n`` (a positive int) of an arm, its
+        networks' distance matrix, or ``{layer: matrix}`` whose ``layers`` are averaged.
+    generalizing, memorizing
+        Disjoint network indices of the two groups, the same in every arm.
+    layers
+        Layers to average when an arm's distances are a mapping.
+
+    Returns
+    -------
+    dict
+        ``{n: (ratio, jackknife standard error)}``, sorted by ``n``.
+
+    Examples
+    --------
+    >>> d = np.full((6, 6), 1.0); d[:3, :3] = 0.25; d[3:, 3:] = 0.5; np.fill_diagonal(d, 0)
+    >>> figure3_ratios({2000: d}, range(3), range(3, 6))
+    {2000: (0.5, 0.0)}
+    """
+    matrices, gen, mem = _arms(distances_by_size, generalizing, memorizing, layers)
+    return _arm_ratios(matrices, gen, mem)
+
+
+def check_figure3_dose_response(
+    distances_by_size: Mapping[int, Distances],
+    generalizing: Sequence[int],
+    memorizing: Sequence[int],
+    *,
+    layers: Sequence[str] | None = None,
+    alpha: float = ALPHA,
+    min_slope: float = DOSE_MIN_SLOPE,
+    min_networks: int = MIN_NETWORKS,
+) -> Verdict:
+    """Figure 3 at more training images: the memorizing / between-group ratio rises with n.
+
+    The paper (Section 3.1, Figure 3; 50,000 CIFAR-10 images) finds memorizing networks' late
+    layers as far apart as memorizing-vs-generalizing pairs (ratio ~1); ours, trained on n
+    Fashion-MNIST images, gave 0.74, 0.795 and 0.885 at n = 1,000, 2,000 and 5,000 (issue 25).
+    One test, ``"ratio rises with the number of images"``, over arms of independently trained
+    networks (one arm per n):
+
+    - statistic: the weighted least-squares slope ``b`` of the ratio ``R_n`` on ``log10(n)``
+      (a rise per tenfold more images), weights ``w = 1 / SE_n^2`` with ``SE_n`` the ratio's
+      delete-one-network jackknife standard error (:func:`figure3_ratios`; an arm whose
+      ``SE_n`` is 0 counts as known to machine precision); ``SE(b) = 1 / sqrt(sum w (x -
+      xbar_w)^2)``; Student's t with ``min(group sizes) - 1`` degrees of freedom (an arm's
+      jackknife has no more; conservative);
+    - holds: ``b > 0`` at one-sided ``p <= alpha`` (the claim is the direction: a rise
+      significantly above 0 holds even when it is below ``min_slope``);
+    - contradicted: ``b < min_slope`` at one-sided ``p <= alpha`` (a rise smaller than the
+      smallest of interest, or none);
+    - inconclusive with fewer than 2 arms or fewer than ``min_networks`` networks per group.
+
+    Parameters
+    ----------
+    distances_by_size, generalizing, memorizing, layers
+        As in :func:`figure3_ratios`.
+    alpha, min_slope, min_networks
+        The declared rules (claims/register.toml).
+
+    Returns
+    -------
+    Verdict
+        One test; its ``effect`` is ``b`` with a ``1 - 2 alpha`` interval.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> def arm(ratio):
+    ...     d = 0.76 + rng.normal(0, 0.01, (8, 8)); d = (d + d.T) / 2
+    ...     d[:4, :4] = 0.41; d[4:, 4:] = ratio * 0.76; np.fill_diagonal(d, 0)
+    ...     return d
+    >>> arms = {1000: arm(0.6), 2000: arm(0.75), 5000: arm(0.9)}
+    >>> check_figure3_dose_response(arms, range(4), range(4, 8)).outcome
+    'holds'
+    """
+    _check_alpha_and_slope(alpha, min_slope)
+    matrices, gen, mem = _arms(distances_by_size, generalizing, memorizing, layers)
+    test = _ratio_rises(_arm_ratios(matrices, gen, mem), len(gen), len(mem), alpha,
+                        min_slope, min_networks)
+    return Verdict(
+        "Figure 3 at more training images: the memorizing / between-group distance ratio of the "
+        "late layers rises with the number of training images (towards the paper's ~1 at 50,000)",
+        (test,),
     )
 
 
@@ -385,12 +506,7 @@ def _memorizing_as_far(matrix, gen, mem, alpha, margin, min_networks) -> Evidenc
             name, statistic, ratio, null, units, "networks",
             f"too few units: the jackknife needs {min_networks} networks per group; found "
             f"{len(gen)} generalizing and {len(mem)} memorizing", null_value=1.0, effect=ratio - 1)
-    variance = 0.0
-    for left_out in [[_ratio(matrix, np.delete(gen, i), mem) for i in range(len(gen))],
-                     [_ratio(matrix, gen, np.delete(mem, i)) for i in range(len(mem))]]:
-        values = np.asarray(left_out)
-        variance += (len(values) - 1) / len(values) * np.sum((values - values.mean()) ** 2)
-    error = float(np.sqrt(variance))
+    error = _jackknife_error(matrix, gen, mem)
     pvalue, contrary_pvalue = _equivalence_pvalues(ratio, error, margin, df)
     holds, reason = evidence.decide(pvalue, 0.0, alpha, contrary_pvalue=contrary_pvalue)
     half = float(student_t.ppf(1 - alpha, df)) * error
@@ -413,6 +529,56 @@ def _equivalence_pvalues(ratio: float, error: float, margin: float, df: int
     within = float(max(student_t.sf(below / error, df), student_t.sf(above / error, df)))
     outside = float(min(student_t.sf(-below / error, df), student_t.sf(-above / error, df)))
     return within, outside
+
+
+def _ratio_rises(ratios: Mapping[int, tuple[float, float]], n_gen: int, n_mem: int,
+                 alpha: float, min_slope: float, min_networks: int) -> Evidence:
+    """The dose-response test of :func:`check_figure3_dose_response` on the arms' ratios."""
+    name = "ratio rises with the number of images"
+    statistic = ("slope of the late layers' mean within-memorizing / mean between-group distance "
+                 "per tenfold training images (weighted least squares on log10 n)")
+    df = min(n_gen, n_mem) - 1
+    null = (f"no rise (slope 0) over {len(ratios)} arms; t with {df} degrees of freedom; "
+            f"interval: {100 * (1 - 2 * alpha):g}%. Test: {DOSE_TEST}")
+    units = len(ratios) * (n_gen + n_mem)
+    slope, error = _weighted_slope(ratios) if len(ratios) >= 2 else (float("nan"),) * 2
+    if len(ratios) < 2 or min(n_gen, n_mem) < min_networks:
+        return evidence.inconclusive(
+            name, statistic, slope, null, units, "networks",
+            f"too few units: the slope needs 2 numbers of training images and the jackknife "
+            f"{min_networks} networks per group; found {len(ratios)} (n = {list(ratios)}) with "
+            f"{n_gen} generalizing and {n_mem} memorizing networks each",
+            null_value=0.0, effect=slope)
+    pvalue = float(student_t.sf(slope / error, df))
+    contrary_pvalue = float(student_t.cdf((slope - min_slope) / error, df))
+    holds, reason = evidence.decide(pvalue, 0.0, alpha, contrary_pvalue=contrary_pvalue)
+    half = float(student_t.ppf(1 - alpha, df)) * error
+    return Evidence(name, statistic, slope, null, 0.0, pvalue, units, "networks",
+                    effect=slope, interval=(slope - half, slope + half), holds=holds,
+                    reason=reason,
+                    contrary=(f"a rise smaller than {min_slope:g} per tenfold training images: "
+                              f"the one-sided t test of slope - {min_slope:g}, the other "
+                              "direction"),
+                    contrary_pvalue=contrary_pvalue)
+
+
+def _weighted_slope(ratios: Mapping[int, tuple[float, float]]) -> tuple[float, float]:
+    """(slope, its standard error) of the ratio on log10(n), weights 1 / SE^2."""
+    x, y, weights = _weighted_points(ratios)
+    centered = x - np.average(x, weights=weights)
+    spread = float(np.sum(weights * centered**2))
+    slope = float(np.sum(weights * centered * (y - np.average(y, weights=weights))) / spread)
+    return slope, float(1 / np.sqrt(spread))
+
+
+def _weighted_points(ratios: Mapping[int, tuple[float, float]]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log10 n, ratio, weight 1 / SE^2) per arm; a standard error of 0 (every network alike)
+    is taken as machine precision, so that arm's ratio counts as known."""
+    sizes = np.log10(np.array(list(ratios), dtype=float))
+    values, errors = (np.array(column, dtype=float) for column in zip(*ratios.values(),
+                                                                      strict=True))
+    return sizes, values, 1 / np.maximum(errors, np.finfo(float).eps) ** 2
 
 
 def _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, seed) -> Evidence:
@@ -440,6 +606,18 @@ def _weaker_gap(matrices, gen, mem, reference, control, alpha, n_permutations, s
 def _ratio(matrix: np.ndarray, gen: np.ndarray, mem: np.ndarray) -> float:
     return (stats.within_group(matrix, mem).mean
             / stats.between_groups(matrix, gen, mem).mean)
+
+
+def _jackknife_error(matrix: np.ndarray, gen: np.ndarray, mem: np.ndarray) -> float:
+    """Delete-one-network jackknife standard error of :func:`_ratio`: within each group,
+    ``(k - 1) / k`` times the sum of squared deviations of the k leave-one-out ratios, summed
+    over the two groups. Needs 3 networks in the memorizing group (a pair must remain)."""
+    variance = 0.0
+    for left_out in [[_ratio(matrix, np.delete(gen, i), mem) for i in range(len(gen))],
+                     [_ratio(matrix, gen, np.delete(mem, i)) for i in range(len(mem))]]:
+        values = np.asarray(left_out)
+        variance += (len(values) - 1) / len(values) * np.sum((values - values.mean()) ** 2)
+    return float(np.sqrt(variance))
 
 
 def _as_matrix(distances: Distances, layers: Sequence[str] | None, name: str) -> np.ndarray:
@@ -488,6 +666,42 @@ def _check_groups(matrix, generalizing, memorizing) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"each group needs at least 2 networks (a pair); found {len(gen)} "
                          f"generalizing and {len(mem)} memorizing.")
     return gen, mem
+
+
+def _arms(distances_by_size, generalizing, memorizing, layers
+          ) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray]:
+    """Each arm's checked matrix, sorted by its number of training images, and the groups."""
+    if not isinstance(distances_by_size, Mapping) or not distances_by_size:
+        raise ValueError("distances_by_size must be a non-empty {number of training images: "
+                         f"distances}} mapping; found {distances_by_size!r:.80}.")
+    bad = [n for n in distances_by_size
+           if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0]
+    if bad:
+        raise ValueError(f"distances_by_size's keys must be numbers of training images "
+                         f"(positive ints); found {bad}.")
+    matrices = {int(n): _as_matrix(distances_by_size[n], layers, f"distances_by_size[{n}]")
+                for n in sorted(distances_by_size)}
+    shapes = {n: matrix.shape for n, matrix in matrices.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"every arm must compare the same networks (the groups' indices apply "
+                         f"to each); found shapes {shapes}.")
+    return matrices, *_check_groups(next(iter(matrices.values())), generalizing, memorizing)
+
+
+def _arm_ratios(matrices: Mapping[int, np.ndarray], gen: np.ndarray, mem: np.ndarray
+                ) -> dict[int, tuple[float, float]]:
+    """``{n: (ratio, jackknife SE)}``; the SE is NaN with fewer than 3 memorizing networks."""
+    return {n: (float(_ratio(matrix, gen, mem)),
+                _jackknife_error(matrix, gen, mem) if len(mem) >= 3 else float("nan"))
+            for n, matrix in matrices.items()}
+
+
+def _check_alpha_and_slope(alpha: float, min_slope: float) -> None:
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must be in (0, 0.5) (a one-sided level); found {alpha!r}.")
+    if not min_slope > 0:
+        raise ValueError(f"min_slope must be a positive rise per tenfold training images; found "
+                         f"{min_slope!r}.")
 
 
 # --------------------------------------------------------------------------- measured numbers
@@ -554,6 +768,61 @@ def figure3_measured(late: Sequence[str], late_distances: Mapping[str, Mapping[s
                 "holds": control.holds,
                 "tests": {test.name: {"value": test.value, "pvalue": test.pvalue,
                                       "holds": test.holds} for test in control.tests}}}
+
+
+def dose_response_measured(ratios: Mapping[int, tuple[float, float]],
+                           class_share: Mapping[int, Mapping[str, float]] | None,
+                           verdict: Verdict) -> dict:
+    """Figure 3 at more training images: each arm's ratio, and the fitted rise.
+
+    Parameters
+    ----------
+    ratios : mapping
+        ``{n: (ratio, jackknife standard error)}`` (:func:`figure3_ratios`).
+    class_share : mapping or None
+        ``{n: {group: the late layers' class-mean share, mean over the group's networks}}``
+        (:func:`class_mean_share`), or None to leave it out.
+    verdict : Verdict
+        :func:`check_figure3_dose_response` on the same arms: the slope, its interval and
+        p-value are read from its test.
+
+    Returns
+    -------
+    dict
+        ``"per number of training images"``: ``{str(n): {"ratio", "standard error"[,
+        "class-mean share"]}}``; ``"slope per tenfold training images"``: ``{"value",
+        "interval", "pvalue"}``; and, descriptively, ``"training images at which the fitted
+        line reaches 1 - margin"``: where the weighted fit (through the weighted means of
+        ``log10 n`` and the ratio) reaches ``1 - EQUIVALENCE_MARGIN``, or ``"not reached"``
+        when it does not rise.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> test = SimpleNamespace(value=0.3, interval=(0.1, 0.5), pvalue=0.01)
+    >>> m = dose_response_measured({1000: (0.6, 0.1), 10000: (0.9, 0.1)}, None,
+    ...                            SimpleNamespace(tests=[test]))
+    >>> m["per number of training images"]["1000"]
+    {'ratio': 0.6, 'standard error': 0.1}
+    >>> round(m["training images at which the fitted line reaches 0.9"])
+    10000
+    """
+    (test,) = verdict.tests
+    per_size = {}
+    for n, (ratio, error) in ratios.items():
+        per_size[str(n)] = {"ratio": ratio, "standard error": error}
+        if class_share is not None:
+            per_size[str(n)]["class-mean share"] = dict(class_share[n])
+    target = 1 - EQUIVALENCE_MARGIN
+    reached: float | str = "not reached"
+    if test.value is not None and test.value > 0:
+        x, y, weights = _weighted_points(ratios)
+        mean_x, mean_y = (np.average(values, weights=weights) for values in (x, y))
+        reached = float(10 ** (mean_x + (target - mean_y) / test.value))
+    return {"per number of training images": per_size,
+            "slope per tenfold training images": {
+                "value": test.value, "interval": test.interval, "pvalue": test.pvalue},
+            f"training images at which the fitted line reaches {target:g}": reached}
 
 
 def a10_measured(test_pwcca: object, final: Mapping[str, Mapping[str, object]]) -> dict:

@@ -3,9 +3,11 @@ planted effect of the size our default run measured (README: late-layer PWCCA wi
 generalizing 0.35, within memorizing 0.46, between groups 0.63)."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from morcos2018.claims import memorization
 
@@ -169,3 +171,142 @@ def test_removing_class_means_leaves_no_class_structure_and_keeps_the_rest():
         memorization.class_mean_share(x, labels[:-1])
     with pytest.raises(ValueError, match="two classes"):
         memorization.remove_class_means(x, np.zeros(200))
+
+
+# --------------------------------------------------------------------------- Figure 3 dose-response
+# Issue 25, item 3: does the memorizing / between-group ratio rise with the number of training
+# images? One arm of 4 + 4 networks per n; within memorizing = ratio x between.
+SIZES = (1000, 2000, 5000)
+DOSE = "ratio rises with the number of images"
+
+
+def arms(ratios, seed=0, per_group=4, pair_noise=0.03, network_noise=0.015, sizes=SIZES):
+    return {n: group_distances(seed + i, within_gen=0.413, within_mem=ratio * 0.764,
+                               between=0.764, per_group=per_group, pair_noise=pair_noise,
+                               network_noise=network_noise)
+            for i, (n, ratio) in enumerate(zip(sizes, ratios, strict=True))}
+
+
+def test_figure3_equivalence_unchanged_by_the_jackknife_refactor():
+    """Values of check_figure3's equivalence test computed before the jackknife moved into a
+    helper shared with the dose-response check (2026-12-05)."""
+    before = {7: (0.55, 0.882552345653469, 0.6793159243905477, 0.32068407560945233,
+                  (-0.19138857667295733, -0.043506732020104744)),
+              8: (0.63, 1.0461598521844138, 0.11364000849186143, 0.8863599915081386,
+                  (-0.03438624584304775, 0.12670595021187528))}
+    for seed, (within_mem, value, pvalue, contrary, interval) in before.items():
+        d = group_distances(seed, within_mem=within_mem, pair_noise=0.03, network_noise=0.02)
+        far = memorization.check_figure3(d, GEN, MEM, n_permutations=300)[
+            "memorizing pairs as far apart as between-group pairs"]
+        assert far.value == pytest.approx(value, abs=1e-14)
+        assert far.pvalue == pytest.approx(pvalue, abs=1e-14)
+        assert far.contrary_pvalue == pytest.approx(contrary, abs=1e-14)
+        assert far.interval == pytest.approx(interval, abs=1e-14)
+
+
+def test_figure3_ratios_are_the_equivalence_tests_ratios_per_arm():
+    by_n = arms((0.74, 0.795, 0.885))
+    ratios = memorization.figure3_ratios(by_n, range(4), range(4, 8))
+    assert list(ratios) == list(SIZES)
+    for n, (ratio, error) in ratios.items():
+        far = memorization.check_figure3(by_n[n], range(4), range(4, 8), n_permutations=100)[
+            "memorizing pairs as far apart as between-group pairs"]
+        assert ratio == pytest.approx(far.value)
+        half = far.interval[1] - far.value + 1  # interval = ratio - 1 +- t(0.95, 3) x SE
+        assert error == pytest.approx(half / stats.t.ppf(0.95, 3))
+
+
+def test_dose_response_holds_on_a_planted_rise():
+    verdict = memorization.check_figure3_dose_response(arms((0.6, 0.75, 0.95)), range(4),
+                                                       range(4, 8))
+    test = verdict[DOSE]
+    assert verdict.holds is True and test.pvalue <= 0.05
+    assert test.units == 24 and test.unit == "networks" and test.null_value == 0.0
+    x = np.log10(SIZES)
+    assert test.value == pytest.approx(np.polyfit(x, [0.6, 0.75, 0.95], 1)[0], abs=0.15)
+    assert test.interval[0] < test.value < test.interval[1]
+    json.dumps(verdict.as_record(), allow_nan=False)
+
+
+def test_dose_response_contradicted_on_a_flat_or_falling_trend_with_tight_spread():
+    for ratios in [(0.8, 0.8, 0.8), (0.85, 0.8, 0.75)]:
+        verdict = memorization.check_figure3_dose_response(
+            arms(ratios, pair_noise=0.003, network_noise=0.002), range(4), range(4, 8))
+        assert verdict.holds is False, ratios
+        assert verdict[DOSE].contrary_pvalue <= 0.05 and "contradicted" in verdict[DOSE].reason
+
+
+def test_dose_response_inconclusive_on_a_flat_trend_with_realistic_spread():
+    verdict = memorization.check_figure3_dose_response(arms((0.8, 0.8, 0.8), seed=3), range(4),
+                                                       range(4, 8))
+    assert verdict.holds is None
+
+
+def test_dose_response_weights_arms_by_their_standard_errors():
+    """A noisy arm counts less: the weighted slope follows the precise arms, and an arm whose
+    networks are all alike (SE 0) does not break the fit."""
+    ratios = {1000: (0.7, 0.01), 2000: (0.2, 1.0), 10000: (0.9, 0.01)}
+    slope, error = memorization._weighted_slope(ratios)
+    assert slope == pytest.approx(0.2, abs=0.01)
+    assert error == pytest.approx(0.01 / np.sqrt(0.5), rel=0.01)
+    exact = memorization._weighted_slope({1000: (0.7, 0.0), 10000: (0.9, 0.0)})
+    assert exact[0] == pytest.approx(0.2) and np.isfinite(exact[1])
+
+
+def test_dose_response_inconclusive_with_one_size_or_three_networks_per_group():
+    one = memorization.check_figure3_dose_response({2000: arms((0.8,), sizes=(2000,))[2000]},
+                                                   range(4), range(4, 8))
+    assert one.holds is None and one[DOSE].reason.startswith("too few units")
+    three = memorization.check_figure3_dose_response(arms((0.6, 0.75, 0.95), per_group=3),
+                                                     range(3), range(3, 6))
+    assert three.holds is None and three[DOSE].reason.startswith("too few units")
+    assert three[DOSE].units == 18 and np.isfinite(three[DOSE].value)
+    json.dumps(one.as_record(), allow_nan=False)
+
+
+def test_dose_response_averages_layers_and_rejects_bad_input():
+    by_n = arms((0.7, 0.8, 0.9))
+    layered = {n: {"conv9": d, "conv10": d + 0.01, "fc": np.zeros_like(d)}
+               for n, d in by_n.items()}
+    mean = {n: d + 0.005 for n, d in by_n.items()}
+    assert (memorization.check_figure3_dose_response(layered, range(4), range(4, 8),
+                                                     layers=["conv9", "conv10"]).as_record()
+            == memorization.check_figure3_dose_response(mean, range(4), range(4, 8)).as_record())
+    d = by_n[1000]
+    for bad, match in [({}, "non-empty"), ({0: d}, "positive ints"), ({2.5: d}, "positive ints"),
+                       ({True: d}, "positive ints"), ({1000: d[:, :7]}, "square"),
+                       ({1000: d, 2000: d[:7, :7]}, "same networks"),
+                       ({1000: d, 2000: np.triu(d)}, "symmetric")]:
+        with pytest.raises(ValueError, match=match):
+            memorization.check_figure3_dose_response(bad, range(4), range(4, 8))
+    with pytest.raises(ValueError, match="min_slope"):
+        memorization.check_figure3_dose_response(by_n, range(4), range(4, 8), min_slope=0)
+    with pytest.raises(ValueError):
+        memorization.figure3_ratios(by_n, range(4), range(4, 9))
+
+
+def test_dose_response_measured_records_each_arm_and_the_fitted_rise():
+    by_n = arms((0.74, 0.795, 0.885))
+    ratios = memorization.figure3_ratios(by_n, range(4), range(4, 8))
+    verdict = memorization.check_figure3_dose_response(by_n, range(4), range(4, 8))
+    share = {n: {"generalizing": 0.3, "memorizing": 0.6} for n in SIZES}
+    measured = memorization.dose_response_measured(ratios, share, verdict)
+    assert set(measured) == {"per number of training images", "slope per tenfold training images",
+                             "training images at which the fitted line reaches 0.9"}
+    arm = measured["per number of training images"]["2000"]
+    assert set(arm) == {"ratio", "standard error", "class-mean share"}
+    assert arm["class-mean share"] == {"generalizing": 0.3, "memorizing": 0.6}
+    slope = measured["slope per tenfold training images"]
+    assert slope["value"] == verdict[DOSE].value and slope["pvalue"] == verdict[DOSE].pvalue
+    # the weighted fit passes through the weighted means (log10 n 3.5, ratio 0.75): at 0.1 per
+    # decade it reaches 0.9 at log10 n = 5
+    line = SimpleNamespace(tests=[SimpleNamespace(value=0.1, interval=(0.0, 0.2), pvalue=0.04)])
+    reached = memorization.dose_response_measured({1000: (0.7, 0.05), 10000: (0.8, 0.05)}, None,
+                                                  line)
+    assert reached["training images at which the fitted line reaches 0.9"] == pytest.approx(1e5)
+    falling = memorization.check_figure3_dose_response(arms((0.9, 0.8, 0.7)), range(4),
+                                                       range(4, 8))
+    assert memorization.dose_response_measured(
+        memorization.figure3_ratios(arms((0.9, 0.8, 0.7)), range(4), range(4, 8)), None,
+        falling)["training images at which the fitted line reaches 0.9"] == "not reached"
+    json.dumps(measured, allow_nan=False)

@@ -29,10 +29,13 @@ def _seeds(configs, **match):
 
 def test_each_notebook_plans_the_networks_its_cells_train():
     images = SMOKE["images"]
-    fig3 = plan.fig3_memorization(SMOKE)
-    assert _seeds(fig3, random_labels=False) == [0, 1]
-    assert _seeds(fig3, random_labels=True) == [1000, 1001]  # cnn.fig3.memorizing_seed_offset
+    fig3 = plan.fig3_memorization(SMOKE)  # its own 320 images, then the dose-response's 256
+    assert _seeds(fig3, random_labels=False) == [0, 1, 0, 1]
+    assert _seeds(fig3, random_labels=True) == [1000, 1001] * 2  # cnn.fig3.memorizing_seed_offset
+    assert [c["train_subset"] for c in fig3] == [320] * 4 + [256] * 4
     assert fig3[0] == cnn_config(family_table(images, "groups"), seed=0,
+                                 epochs=images["groups"]["epochs"])
+    assert fig3[4] == cnn_config({**family_table(images, "groups"), "train_subset": 256}, seed=0,
                                  epochs=images["groups"]["epochs"])
     fig5 = plan.fig5_learning_rate(SMOKE)  # the base rate keeps the seeds, rate i adds (i+1) x 100
     assert [(c["optimizer"]["learning_rate"], c["seed"]) for c in fig5] == [
@@ -59,7 +62,7 @@ def test_equal_configs_are_one_run_trained_to_the_most_epochs_asked():
 def test_parameters_reach_only_the_notebooks_that_take_them(tmp_path):
     runs = runner.plan_batch("smoke", ["fig3", "fig4"], overrides={"seeds": [7], "widths": [0.5]})
     fig3 = [run.config for run in runs if "fig3_memorization" in run.notebooks]
-    assert sorted(c["seed"] for c in fig3) == [7, 1007]
+    assert sorted(c["seed"] for c in fig3) == [7, 7, 1007, 1007]  # 320 and 256 images
     fig4 = [run.config for run in runs if run.notebooks == ("fig4_width",)]
     assert [(c["width"], c["seed"]) for c in fig4] == [(0.5, 7)]
     with pytest.raises(ValueError, match="no such parameter"):
@@ -114,9 +117,9 @@ def test_cli_plan_lists_the_runs_and_trains_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path / "cache"))
     assert cli.main(["--profile", "smoke", "--plan"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("training plan of profile smoke: 12 runs (0 cached, 0 partial, "
-                               "12 to train)")
-    assert len(table) == 2 + 12
+    assert table[0].startswith("training plan of profile smoke: 16 runs (0 cached, 0 partial, "
+                               "16 to train)")
+    assert len(table) == 2 + 16
     assert cli.main(["--profile", "smoke", "--plan", "json", "--only", "fig6"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [r["label"] for r in records] == ["5-layer LSTM seed 0 (width 12)",
