@@ -9,8 +9,12 @@ those folders), writes the matching
 profile from it (the tally and one row per claim). ``tests/morcos2018/test_readme.py`` fails
 when the README, the two files and each other disagree.
 
-Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)]
+Usage: python scripts/publish_findings.py [RUN_FOLDER (default runs/default)] [--keep-others]
        python scripts/publish_findings.py --rerender PROFILE
+
+``--keep-others`` keeps the committed records of notebooks the run folder has no record of (each
+with its own date, versions and outcome words), for a profile republished one notebook at a time
+whose other networks are not at hand (the extended profile's Figure 4, 2026-12-05).
 
 ``--rerender`` regenerates ``findings/<profile>.md`` and the README's results of that profile from
 the committed ``findings/<profile>.json`` alone (no run): after a change of how records are
@@ -36,11 +40,15 @@ def main(argv: list[str]) -> None:
             raise SystemExit("usage: publish_findings.py --rerender PROFILE")
         rerender(argv[1])
         return
+    keep_others = "--keep-others" in argv
+    argv = [arg for arg in argv if arg != "--keep-others"]
     run = Path(argv[0]) if argv else REPO / "runs" / "default"
     source = run / "findings.json"
     if not source.exists():
         raise SystemExit(f"{source} does not exist: run `make reproduce` first")
     findings = json.loads(source.read_text(encoding="utf-8"))
+    if keep_others:
+        findings = with_committed_others(findings)
     if findings.get("failed") or findings.get("interrupted"):
         print(f"warning: {source} lists failed or interrupted notebooks: "
               f"{findings.get('failed')} {findings.get('interrupted')}")
@@ -79,6 +87,21 @@ def rerender(profile: str) -> None:
         table = readme_results_table(findings, PUBLISHED_FIGURES[profile])
         readme.write_text(replace_readme_table(readme.read_text(), table, profile))
         print(f"regenerated the README's results table of the {profile} profile")
+
+
+def with_committed_others(findings: dict) -> dict:
+    """``findings`` plus the committed records (findings/<profile>.json) of every notebook it has
+    no record of, after its own, in their committed order."""
+    profile = Path(str(findings["profile"])).name
+    committed = REPO / "findings" / f"{profile}.json"
+    if not committed.exists():
+        raise SystemExit(f"--keep-others: {committed} does not exist; nothing to keep")
+    ran = {record["notebook"] for record in findings["findings"]}
+    kept = [record for record in json.loads(committed.read_text(encoding="utf-8"))["findings"]
+            if record["notebook"] not in ran]
+    print(f"kept {len(kept)} committed records of "
+          f"{sorted({record['notebook'] for record in kept})}")
+    return {**findings, "findings": [*findings["findings"], *kept]}
 
 
 def copy_figures(source: Path, target: Path) -> int:

@@ -427,6 +427,29 @@ def test_publishing_copies_a_runs_figures(tmp_path):
     assert publish.copy_figures(target, target) == 0  # already where it belongs
 
 
+def test_publishing_one_notebook_can_keep_the_committed_records_of_the_others(tmp_path,
+                                                                             monkeypatch):
+    from conftest import load_script
+
+    publish = load_script("scripts/publish_findings.py")
+    monkeypatch.setattr(publish, "REPO", tmp_path)
+    (tmp_path / "findings").mkdir()
+    committed = {"profile": "extended", "findings": [
+        {"notebook": "fig3", "part": None, "holds": False},
+        {"notebook": "fig4", "part": None, "holds": False},
+        {"notebook": "fig4", "part": "a6", "holds": True}]}
+    (tmp_path / "findings" / "extended.json").write_text(json.dumps(committed))
+    run = {"profile": "runs/extended", "findings": [
+        {"notebook": "fig3", "part": None, "holds": True},
+        {"notebook": "fig3", "part": "dose", "holds": None}]}
+    merged = publish.with_committed_others(run)
+    assert [(r["notebook"], r["part"], r["holds"]) for r in merged["findings"]] == [
+        ("fig3", None, True), ("fig3", "dose", None), ("fig4", None, False), ("fig4", "a6", True)]
+    (tmp_path / "findings" / "extended.json").unlink()
+    with pytest.raises(SystemExit, match="nothing to keep"):
+        publish.with_committed_others(run)
+
+
 @slow
 def test_a_record_whose_inputs_changed_since_is_marked_stale(workspace, capsys):
     """issue 28: run alpha and beta, change the profile, rerun only alpha: beta's verdict is kept
