@@ -25,11 +25,13 @@ reproduce: data venv
 	$(VENV)/bin/cca-reproduce --profile $(PROFILE) --jobs $(JOBS) \
 		$(if $(TRAIN),--cluster $(TRAIN)) $(RUN_ARGS)
 
-# After `make reproduce`: commit its notebooks (with outputs) and findings, and regenerate the
-# README's results table from them.
+# After `make reproduce`: commit its notebooks (with outputs; the default profile's only, the ones
+# readers open) and findings, and regenerate the README's results table from them.
+# PUBLISH_ARGS=--keep-others keeps the committed records of notebooks the run did not run.
+PUBLISH_ARGS ?=
 publish: venv
-	$(VENV)/bin/python scripts/publish_notebooks.py runs/$(PROFILE)
-	$(VENV)/bin/python scripts/publish_findings.py runs/$(PROFILE)
+	$(if $(filter default,$(PROFILE)),$(VENV)/bin/python scripts/publish_notebooks.py runs/$(PROFILE))
+	$(VENV)/bin/python scripts/publish_findings.py runs/$(PROFILE) $(PUBLISH_ARGS)
 
 test: data venv
 	$(VENV)/bin/ruff check cca morcos2018 tests benchmarks scripts notebooks
