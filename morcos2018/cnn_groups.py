@@ -217,9 +217,9 @@ def dose_response_arms(
         runs = (train_networks(table, seeds, epochs=epochs)
                 + train_networks(table, memorizing_seeds, random_labels=True,
                                  epochs=memorizing_epochs))
-        x = probe_inputs(table, "train", probe_size, probe_seed)
+        x, true_labels = _probe(table, "train", probe_size, probe_seed, random_labels=False)
         activations = network_activations(runs, x, layers, probe_name=f"train{probe_size}")
-        labels = {False: probe_labels(table, "train", probe_size, probe_seed),
+        labels = {False: true_labels,
                   True: probe_labels(table, "train", probe_size, probe_seed, random_labels=True)}
         groups = {"generalizing": range(len(seeds)),
                   "memorizing": range(len(seeds), len(runs))}
