@@ -33,7 +33,9 @@ def test_the_plan_trains_the_seeds_the_rules_give():
     profile = load_profile("smoke")
     seeds = plan.network_seeds(None, profile["images"]["groups"]["networks"])
     configs = plan.fig3_memorization(profile)
-    assert [c["seed"] for c in configs] == seeds + plan.memorizing_seeds(profile, seeds)
+    arms = 1 + len(plan.dose_response_tables(profile))
+    assert arms == 2  # the smoke profile trains one dose-response arm beside Figure 3's own
+    assert [c["seed"] for c in configs] == (seeds + plan.memorizing_seeds(profile, seeds)) * arms
 
 
 def test_lm_dynamics_units_put_the_shown_network_first_once():
