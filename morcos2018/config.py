@@ -228,7 +228,7 @@ FRACTION = number(0, 1, above=True)
 #: Keys a figure family's table may override (:data:`morcos2018.models.FAMILY_OVERRIDES`).
 FAMILY_VALUES = {"train_subset": SIZE, "subset_seed": SEED, "width": WIDTH,
               "learning_rate": LEARNING_RATE, "learning_rate_decay": FRACTION,
-              "train_accuracy": FRACTION, "validation_size": SIZE, "probe_size": COUNT,
+              "train_accuracy": number(0, 1), "validation_size": SIZE, "probe_size": COUNT,
               "jit_compile": FLAG}
 _FAMILY = {key: value.optional() for key, value in FAMILY_VALUES.items()}
 
@@ -243,7 +243,9 @@ IMAGES = Table({
     "widths": Table({**_FAMILY, "multipliers": list_of(WIDTH), "networks": COUNT,
                      "epochs": EPOCHS, "filters": COUNT}),
     "learning_rates": Table({**_FAMILY, "values": list_of(LEARNING_RATE), "networks": COUNT,
-                             "epochs": EPOCHS, "layer": TEXT}),
+                             "epochs": EPOCHS, "layer": TEXT,
+                             "equal_loss": number(0, 1e6, above=True).optional(),
+                             "fixed_epochs": EPOCHS.optional()}),
     "dynamics": Table({"epochs": EPOCHS, "networks": COUNT}),
 })
 

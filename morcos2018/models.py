@@ -124,7 +124,8 @@ def cnn_config(
         at 1e-3; our small-data profiles use it so that training settles at ~0 loss).
         ``train_accuracy``, if set, stops each network at the first epoch whose training accuracy
         (Keras's mean over the epoch) reaches it (``config["until"]``; ``epochs`` is then the
-        most it trains). ``jit_compile = true`` trains through XLA
+        most it trains); 0 sets no criterion (a family table that trains every network for
+        ``epochs`` although the base table sets one). ``jit_compile = true`` trains through XLA
         (``keras.Model.compile(jit_compile=True)``): 2-3x the images per second of a narrow CNN
         on a CPU (``benchmarks/bench_training.py``), and it runs on a GPU the same way; XLA
         rounds differently, so it is part of the run's identity.

@@ -34,7 +34,9 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -129,6 +131,91 @@ def check_figure5(
                          _smallest_separation_p(codes, n_permutations, min_separated), left_out,
                          separate_name),
     ))
+
+
+#: Figure 5 with rate and training length separable (issue 25, item 2): how the two arms decide.
+ARMS_RULE = (
+    "check_figure5 (its declared alpha, accuracy floor, minimum of separated rates and "
+    "relabellings) on each arm of the same networks: 'equal training loss' reads every network "
+    "at the first epoch whose training loss is at most the profile's equal_loss (its last "
+    "epoch if never, named in the record), 'fixed epochs' after the profile's fixed_epochs; "
+    "holds when every test of both arms holds, inconclusive otherwise (with each arm's reason); "
+    "check_figure5 has no contradicting outcome, so neither has this")
+
+
+def check_figure5_arms(arms: Mapping[str, tuple[np.ndarray, Sequence[float], Sequence[float]]],
+                       **options: Any) -> Verdict:
+    """Figure 5a with the learning rate separated from the training length (:data:`ARMS_RULE`).
+
+    Parameters
+    ----------
+    arms
+        ``{arm name: (distances, rate_of, accuracy)}`` of :func:`check_figure5`, one reading of
+        the same networks per arm (e.g. ``"equal training loss"`` and ``"fixed epochs"``).
+    **options
+        Passed to :func:`check_figure5` for every arm (``linkage``, ``n_permutations``, ...).
+
+    Returns
+    -------
+    Verdict
+        Every arm's tests, each name prefixed by its arm; it holds when every one holds.
+
+    Examples
+    --------
+    >>> rates = np.repeat([1e-4, 1e-3, 1e-2], 4)
+    >>> d = np.where(rates[:, None] == rates[None, :], 0.4, 0.5)
+    >>> d = d + np.random.default_rng(0).normal(0, 0.005, d.shape); d = (d + d.T) / 2
+    >>> np.fill_diagonal(d, 0)
+    >>> mixed = np.full_like(d, 0.5) - 0.1 * np.eye(12)
+    >>> arms = {"equal loss": (d, rates, np.full(12, 0.85)),
+    ...         "fixed epochs": (mixed, rates, np.full(12, 0.85))}
+    >>> verdict = check_figure5_arms(arms, n_permutations=500)
+    >>> verdict.outcome, [t.outcome for t in verdict.tests]
+    ('inconclusive', ['holds', 'holds', 'inconclusive', 'inconclusive'])
+    """
+    if not arms:
+        raise ValueError("arms must name at least one reading of the networks, e.g. "
+                         "{'equal training loss': (distances, rate_of, accuracy)}")
+    tests = []
+    for arm, (distances, rate_of, accuracy) in arms.items():
+        verdict = check_figure5(distances, rate_of, accuracy, **options)
+        tests += [replace(test, name=f"{arm}: {test.name}") for test in verdict.tests]
+    return Verdict(
+        "Figure 5a: networks trained with different learning rates converge to distinct "
+        "clusters, one per learning rate, both when read at equal training loss and after "
+        f"equal epochs ({', '.join(arms)})", tuple(tests))
+
+
+def arm_epochs(losses: Sequence[float], equal_loss: float, fixed_epochs: int) -> dict[str, Any]:
+    """The two epochs at which one network is read (:data:`ARMS_RULE`).
+
+    Parameters
+    ----------
+    losses
+        The network's training loss after epochs ``1..E`` (epoch 0 has none).
+    equal_loss, fixed_epochs
+        The profile's levels.
+
+    Returns
+    -------
+    dict
+        ``"equal training loss"`` (the first epoch whose loss is at most ``equal_loss``, else the
+        last), ``"reached"`` (whether one was), ``"fixed epochs"``.
+
+    Examples
+    --------
+    >>> arm_epochs([0.9, 0.3, 0.05, 0.2], 0.1, 2)
+    {'equal training loss': 3, 'reached': True, 'fixed epochs': 2}
+    >>> arm_epochs([0.9, 0.3], 0.1, 2)["reached"]
+    False
+    """
+    losses = np.asarray(losses, dtype=float)
+    if not 1 <= fixed_epochs <= len(losses):
+        raise ValueError(f"fixed_epochs must be in 1..{len(losses)} (the epochs trained); "
+                         f"found {fixed_epochs}: train longer or lower fixed_epochs")
+    below = np.flatnonzero(losses <= equal_loss)
+    return {"equal training loss": int(below[0] + 1) if len(below) else len(losses),
+            "reached": bool(len(below)), "fixed epochs": int(fixed_epochs)}
 
 
 def rate_separation(distances: np.ndarray, codes: np.ndarray, n_rates: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from morcos2018.config import (
     profile_files,
 )
 from morcos2018.models import FAMILY_OVERRIDES
-from morcos2018.plan import fig4_width
+from morcos2018.plan import fig4_width, fig5_learning_rate
 
 
 def _write(folder, name, text):
@@ -55,13 +55,13 @@ def test_a_bad_base_names_the_profiles_there_are(tmp_path):
         load_profile(tmp_path / "a")
 
 
-def test_extended_is_the_default_with_figure_3_on_more_images_and_figure_4_wider():
+def test_extended_is_the_default_with_figures_3_4_5_redesigned():
     default, extended = load_profile("default"), load_profile("extended")
     assert {key: extended[key] == default[key] for key in default if key != "name"} == {
         "cnn": True, "images": False, "text": True, "toys": True}
     changed = {key for key in default["images"]
                if extended["images"][key] != default["images"][key]}
-    assert changed == {"groups", "widths"}
+    assert changed == {"groups", "widths", "learning_rates"}
     assert extended["images"]["groups"]["train_subset"] == 5000
     widths = extended["images"]["widths"]["multipliers"]
     assert min(widths) == 0.25 and max(widths) == 1.0 and len(widths) >= 5  # issue 11, item 3
@@ -69,6 +69,10 @@ def test_extended_is_the_default_with_figure_3_on_more_images_and_figure_4_wider
     assert all(c["until"] == {"metric": "accuracy", "at_least": 0.99} for c in configs)
     assert all(c["jit_compile"] for c in configs)
     assert all("until" not in c for c in fig4_width(default))  # the default's runs unchanged
+    rates = extended["images"]["learning_rates"]["values"]  # issue 25, item 2: 100x, no criterion
+    assert len(rates) == 4 and max(rates) / min(rates) == pytest.approx(100)
+    assert all("until" not in c for c in fig5_learning_rate(extended))
+    assert all("until" in c for c in fig5_learning_rate(default))
 
 
 def test_the_schema_knows_every_key_a_figure_family_may_override():
