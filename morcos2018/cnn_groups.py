@@ -29,7 +29,7 @@ import numpy as np
 
 from morcos2018 import analysis
 from morcos2018.activations import cached_activations, probe_indices
-from morcos2018.claims import memorization
+from morcos2018.claims import learning_rate, memorization
 from morcos2018.models import cnn_config, load_cnn_data, train_cnn
 from morcos2018.training import TrainedRun
 
@@ -132,7 +132,7 @@ def network_activations(
     x: np.ndarray,
     layers: Sequence[str],
     *,
-    epoch: int | None = None,
+    epoch: int | Sequence[int] | None = None,
     probe_name: str = "probe",
 ) -> dict[str, list[np.ndarray]]:
     """Layers of several networks on the probe ``x``: ``{layer: [one array per network]}``.
@@ -149,16 +149,76 @@ def network_activations(
     layers
         Layer names, e.g. ``["conv1", ..., "conv11", "logits", "softmax"]``.
     epoch
-        Checkpoint to read (0 is the initialization); default each network's last.
+        Checkpoint to read (0 is the initialization), or one per network; default each
+        network's last.
     probe_name
         Label of the probe in the cache file names.
     """
+    epochs = list(epoch) if isinstance(epoch, Sequence) else [epoch] * len(runs)
+    if len(epochs) != len(runs):
+        raise ValueError(f"epoch must be one checkpoint or one per network ({len(runs)}); "
+                         f"found {len(epochs)}")
     per_run = [
-        cached_activations(run, x, list(layers), epoch=epoch, probe_name=probe_name,
-                           spatial="mean", dtype="float32")
-        for run in runs
+        cached_activations(run, x, list(layers), epoch=None if e is None else int(e),
+                           probe_name=probe_name, spatial="mean", dtype="float32")
+        for run, e in zip(runs, epochs, strict=True)
     ]
     return {layer: [acts[layer].astype(np.float64) for acts in per_run] for layer in layers}
+
+
+def figure5_readings(runs: Sequence[TrainedRun],
+                     table: Mapping[str, Any]) -> tuple[dict[str, list[int]], list[bool] | None]:
+    """The checkpoints at which Figure 5 reads its networks, per reading.
+
+    Each network's last epoch (``{"last epoch": ...}``, the default profile's design) unless
+    Figure 5's table (``images.learning_rates``) sets ``equal_loss`` and ``fixed_epochs``: then
+    the two arms of :data:`morcos2018.claims.learning_rate.ARMS_RULE` (issue 25, item 2),
+    ``{"equal training loss": ..., "fixed epochs": ...}``.
+
+    Returns
+    -------
+    readings : dict
+        ``{reading: one epoch per network}``.
+    reached : list of bool or None
+        Per network, whether its training loss reached ``equal_loss`` (None without the arms).
+    """
+    if "equal_loss" not in table and "fixed_epochs" not in table:
+        return {"last epoch": [run.epochs for run in runs]}, None
+    if "equal_loss" not in table or "fixed_epochs" not in table:
+        raise ValueError("images.learning_rates must set both equal_loss and fixed_epochs (the "
+                         "two arms of Figure 5) or neither")
+    arms = [learning_rate.arm_epochs(run.metric("loss")[1:], table["equal_loss"],
+                                     table["fixed_epochs"]) for run in runs]
+    return ({arm: [each[arm] for each in arms] for arm in ("equal training loss", "fixed epochs")},
+            [each["reached"] for each in arms])
+
+
+def figure5_read(runs: Sequence[TrainedRun], probe: np.ndarray, layer: str,
+                 readings: Mapping[str, Sequence[int]], *, n_clusters: int, linkage: str,
+                 probe_name: str) -> dict[str, dict[str, Any]]:
+    """Figure 5 at each reading of :func:`figure5_readings`: the layer's pairwise PWCCA
+    distances, their hierarchical clustering and each network's metrics at its read epoch.
+
+    Returns
+    -------
+    dict
+        ``{reading: {"epochs", "neurons", "distances", "linkage", "order", "clusters",
+        "test_accuracy", "train_accuracy", "loss"}}`` (arrays over networks).
+    """
+    result = {}
+    for reading, epochs in readings.items():
+        acts = network_activations(runs, probe, [layer], epoch=list(epochs),
+                                   probe_name=probe_name)[layer]
+        distances = analysis.pairwise_distances(acts, "pwcca_distance")
+        tree, order, clusters = analysis.cluster_networks(distances, n_clusters, method=linkage)
+        at = [run.history[int(e)] for run, e in zip(runs, epochs, strict=True)]
+        result[reading] = {
+            "epochs": np.array(epochs), "neurons": acts[0].shape[1], "distances": distances,
+            "linkage": tree, "order": order, "clusters": clusters,
+            **{name: np.array([record[key] for record in at]) for name, key in (
+                ("test_accuracy", "val_accuracy"), ("train_accuracy", "accuracy"),
+                ("loss", "loss"))}}
+    return result
 
 
 def dose_response_arms(

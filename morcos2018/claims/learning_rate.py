@@ -447,3 +447,38 @@ def figure5_measured(layer: str, learning_rates: Sequence[float], distances: np.
             "train accuracy per network": train_accuracy.tolist(),
             "epochs trained per network": stopped_at.tolist(),
             "learning rate per network": rate_of.tolist()}
+
+
+def figure5_readings_measured(layer: str, learning_rates: Sequence[float],
+                              read: Mapping[str, Mapping[str, Any]], rate_of: np.ndarray,
+                              reached: Sequence[bool] | None,
+                              table: Mapping[str, Any]) -> dict:
+    """Figure 5's measured numbers at each reading of the networks (the notebook's ``read``:
+    :func:`morcos2018.cnn_groups.figure5_read`, each reading with its ``rate_distance``).
+
+    One reading (the default design: every network at its last epoch) gives
+    :func:`figure5_measured`; the two arms of :data:`ARMS_RULE` give it per arm, with each
+    network's training loss where it was read, the arms' levels and which networks never
+    reached ``equal_loss`` (read at their last epoch instead).
+    """
+    def one(r):
+        return figure5_measured(layer, learning_rates, r["distances"], rate_of, r["clusters"],
+                                r["rate_distance"], r["test_accuracy"], r["train_accuracy"],
+                                r["epochs"])
+    if reached is None:
+        (only,) = read.values()
+        return one(only)
+    missed = [i for i, ok in enumerate(reached) if not ok]
+    return {"layer": layer, "learning rates": list(learning_rates),
+            "equal training loss (at most)": float(table["equal_loss"]),
+            "fixed epochs": int(table["fixed_epochs"]), "epochs trained": int(table["epochs"]),
+            "networks that never reached the equal loss (read at their last epoch)": [
+                f"#{i} (lr {rate_of[i]:g})" for i in missed],
+            "arms": {reading: {**one(r), "training loss per network": r["loss"].tolist(),
+                               "training loss per learning rate": [
+                                   float(r["loss"][rate_of == rate].mean())
+                                   for rate in learning_rates],
+                               "epochs read per learning rate": [
+                                   float(r["epochs"][rate_of == rate].mean())
+                                   for rate in learning_rates]}
+                     for reading, r in read.items()}}

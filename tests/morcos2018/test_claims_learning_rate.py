@@ -125,3 +125,33 @@ def test_undecided_where_no_outcome_could_hold(networks):
             assert "too few units" not in separated.reason
     assert learning_rate.check_figure5(blocks, rates, accuracy, n_permutations=2000).holds is (
         None if networks == 2 else True)
+
+
+# --------------------------------------------------------------------------- two readings (issue 25)
+
+def test_arms_hold_only_when_both_readings_cluster():
+    clustered = rate_distances(0, [0.40] * 4)
+    null = rate_distances(1, [0.45] * 4)
+    both = learning_rate.check_figure5_arms(
+        {"equal training loss": (clustered, RATE_OF, TRAINED),
+         "fixed epochs": (rate_distances(2, [0.40] * 4), RATE_OF, TRAINED)}, n_permutations=500)
+    one = learning_rate.check_figure5_arms(
+        {"equal training loss": (clustered, RATE_OF, TRAINED),
+         "fixed epochs": (null, RATE_OF, TRAINED)}, n_permutations=500)
+    assert both.outcome == "holds" and len(both.tests) == 4
+    assert one.outcome == "inconclusive"
+    assert [t.outcome for t in one.tests[:2]] == ["holds", "holds"]
+    assert all(t.name.startswith("fixed epochs: ") for t in one.tests[2:])
+
+
+def test_arms_need_at_least_one_reading():
+    with pytest.raises(ValueError, match="at least one reading"):
+        learning_rate.check_figure5_arms({})
+
+
+def test_arm_epochs_read_the_first_epoch_at_the_loss_and_fall_back_to_the_last():
+    assert learning_rate.arm_epochs([1.0, 0.5, 0.09, 0.2, 0.01], 0.1, 3) == {
+        "equal training loss": 3, "reached": True, "fixed epochs": 3}
+    assert learning_rate.arm_epochs([1.0, 0.5], 0.1, 1)["equal training loss"] == 2
+    with pytest.raises(ValueError, match="train longer or lower fixed_epochs"):
+        learning_rate.arm_epochs([1.0, 0.5], 0.1, 3)

@@ -44,3 +44,20 @@ def test_probe_labels_are_the_probe_images_labels():
                           cnn_groups.probe_labels(images, "test", 20))
     with pytest.raises(ValueError, match="split"):
         cnn_groups.probe_labels(images, "valid")
+
+
+def test_figure5_readings_are_the_last_epoch_unless_the_table_sets_both_arms():
+    from types import SimpleNamespace
+
+    def run(losses):
+        history = [{}] + [{"loss": value} for value in losses]
+        return SimpleNamespace(epochs=len(losses),
+                               metric=lambda name: np.array([r.get(name, np.nan)
+                                                             for r in history]))
+    runs = [run([2.0, 0.5, 0.05, 0.04]), run([2.0, 1.0, 0.9, 0.8])]
+    assert cnn_groups.figure5_readings(runs, {}) == ({"last epoch": [4, 4]}, None)
+    readings, reached = cnn_groups.figure5_readings(runs, {"equal_loss": 0.1, "fixed_epochs": 2})
+    assert readings == {"equal training loss": [3, 4], "fixed epochs": [2, 2]}
+    assert reached == [True, False]
+    with pytest.raises(ValueError, match="both equal_loss and fixed_epochs"):
+        cnn_groups.figure5_readings(runs, {"equal_loss": 0.1})
