@@ -127,7 +127,7 @@ def test_undecided_where_no_outcome_could_hold(networks):
         None if networks == 2 else True)
 
 
-# --------------------------------------------------------------------------- two readings (issue 25)
+# ----------------------------------------------------------------- two readings (issue 25)
 
 def test_arms_hold_only_when_both_readings_cluster():
     clustered = rate_distances(0, [0.40] * 4)
