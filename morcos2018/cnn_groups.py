@@ -193,6 +193,29 @@ def figure5_readings(runs: Sequence[TrainedRun],
             [each["reached"] for each in arms])
 
 
+def figure4_readings(runs: Sequence[TrainedRun],
+                     criterion_accuracy: float) -> tuple[dict[str, list[int]], list[bool]]:
+    """Figure 4's two readings of networks trained for a fixed budget
+    (:data:`morcos2018.claims.width.READINGS_RULE`): ``"fixed epochs"`` (each network's last
+    epoch) and ``"training accuracy criterion"`` (the first epoch whose training accuracy is at
+    least ``criterion_accuracy``, else the last), and per network whether it reached it.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> run = SimpleNamespace(epochs=3, metric=lambda name: np.array([np.nan, 0.5, 0.995, 1.0]))
+    >>> figure4_readings([run], 0.99)
+    ({'fixed epochs': [3], 'training accuracy criterion': [2]}, [True])
+    """
+    reached, criterion = [], []
+    for run in runs:
+        above = np.flatnonzero(run.metric("accuracy")[1:] >= criterion_accuracy)
+        reached.append(bool(len(above)))
+        criterion.append(int(above[0] + 1) if len(above) else run.epochs)
+    return ({"fixed epochs": [run.epochs for run in runs],
+             "training accuracy criterion": criterion}, reached)
+
+
 def figure5_read(runs: Sequence[TrainedRun], probe: np.ndarray, layer: str,
                  readings: Mapping[str, Sequence[int]], *, n_clusters: int, linkage: str,
                  probe_name: str) -> dict[str, dict[str, Any]]:

@@ -383,7 +383,8 @@ def plot_accuracy_over_training(ax: Any, train: Sequence[Sequence[float]],
 
 
 #: Line format of the distance within a width, for trained networks and at initialization.
-STAGE_STYLES = {"trained": "-o", "initialization": "--s"}
+STAGE_STYLES = {"trained": "-o", "initialization": "--s", "fixed epochs": "-o",
+                "training accuracy criterion": "-^"}
 
 
 def plot_width_distances(ax: Any, widths: Sequence[float], by_stage: Mapping[str, Sequence[Any]],
@@ -418,7 +419,7 @@ def plot_width_distances(ax: Any, widths: Sequence[float], by_stage: Mapping[str
     labels = labels or {}
     for stage, values in by_stage.items():
         ax.errorbar(widths, [v.mean for v in values], yerr=[v.std for v in values],
-                    fmt=STAGE_STYLES[stage], capsize=3, label=labels.get(stage, stage))
+                    fmt=STAGE_STYLES.get(stage, "-o"), capsize=3, label=labels.get(stage, stage))
     ax.set_xscale("log", base=2)
     ax.set_xticks(widths, [f"{w:g}" for w in widths])
     ax.set_xlabel("width multiplier")

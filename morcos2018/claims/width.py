@@ -38,6 +38,7 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -229,6 +230,67 @@ def check_figure4(
         "initialization (A7), and more similar networks generalize better",
         a.tests + b.tests,
     )
+
+
+#: Figure 4 with width separated from training length, on a chance-corrected scale (issue 25).
+READINGS_RULE = (
+    "check_figure4 (its declared alpha, robust_rho and orderings; Figure 4a with A7 as the "
+    "trained minus initialization contrast, and 4b) on each reading of the same networks, every "
+    "network trained for the profile's epochs (a fixed budget) without a stopping criterion: "
+    "'fixed epochs' reads every network after those epochs, 'training accuracy criterion' at "
+    "the first epoch whose training accuracy reaches the profile's criterion_accuracy (its last "
+    "epoch if never, named in the record); distances on the chance-corrected scale of "
+    "analysis.heldout_pwcca_distance (1 - held-out PWCCA, 5 folds, seed 0; symmetrised), the "
+    "profile's filters random filters of the last conv layer, on heldout_probe test images "
+    "(never trained on); holds when every test of both readings holds, contradicted when any "
+    "is contradicted, inconclusive otherwise")
+
+
+def check_figure4_readings(
+    readings: Mapping[str, tuple[np.ndarray, np.ndarray, Sequence[float]]],
+    width_of: Sequence[float],
+    **options: object,
+) -> Verdict:
+    """Figure 4 (a with A7, and b) at each reading of the same networks (:data:`READINGS_RULE`).
+
+    Parameters
+    ----------
+    readings
+        ``{reading: (trained, initialization, accuracy)}`` of :func:`check_figure4`, e.g.
+        ``"fixed epochs"`` and ``"training accuracy criterion"``.
+    width_of
+        Width multiplier of each network.
+    **options
+        Passed to :func:`check_figure4` (``alpha``, ``robust_rho``, ``n_permutations``, ...).
+
+    Returns
+    -------
+    Verdict
+        Every reading's tests, each name prefixed by its reading.
+
+    Examples
+    --------
+    >>> width_of = np.repeat([1, 2, 4, 8, 16, 32, 64], 3)
+    >>> level = dict(zip([1, 2, 4, 8, 16, 32, 64], [0.7, 0.65, 0.6, 0.55, 0.5, 0.45, 0.4]))
+    >>> trained = np.array([[level[a] if a == b else 0.9 for b in width_of] for a in width_of])
+    >>> accuracy = 1.5 - np.array([level[w] for w in width_of])
+    >>> one = (trained, np.full((21, 21), 1.0), accuracy)
+    >>> verdict = check_figure4_readings({"fixed epochs": one, "criterion": one}, width_of)
+    >>> verdict.outcome, len(verdict.tests)
+    ('holds', 8)
+    """
+    if not readings:
+        raise ValueError("readings must name at least one reading of the networks, e.g. "
+                         "{'fixed epochs': (trained, initialization, accuracy)}")
+    tests = []
+    for reading, (trained, initialization, accuracy) in readings.items():
+        verdict = check_figure4(trained, initialization, width_of, accuracy, **options)
+        tests += [replace(test, name=f"{reading}: {test.name}") for test in verdict.tests]
+    return Verdict(
+        "Figure 4: wider networks converge to more similar solutions, beyond their agreement at "
+        "initialization (A7), and more similar networks generalize better, on a chance-corrected "
+        f"scale, at a fixed epoch budget and at a training criterion ({', '.join(readings)})",
+        tuple(tests))
 
 
 def check_a6_cosine_euclidean(
@@ -458,3 +520,25 @@ def width_slopes(widths: Sequence[float], per_width: Mapping[tuple[str, str], Se
     """
     return {stage: float(np.polyfit(np.log2(widths), [v.mean for v in per_width[stage, "PWCCA"]],
                                     1)[0]) for stage in ("trained", "initialization")}
+
+
+def readings_measured(widths: Sequence[float], width_of: np.ndarray,
+                      per_width: Mapping[str, Sequence[object]],
+                      readings: Mapping[str, Sequence[int]], accuracy: Mapping[str, np.ndarray],
+                      reached: Sequence[bool], settings: Mapping[str, object]) -> dict:
+    """Figure 4's numbers at each reading on the chance-corrected scale (:data:`READINGS_RULE`):
+    per width the mean within-width distance (each reading, and at initialization), the epochs
+    read and the mean test accuracy there, and the networks that never met the criterion."""
+    labels = np.asarray(width_of, dtype=float)
+
+    def by_width(values):
+        values = np.asarray(values, dtype=float)
+        return [float(values[labels == w].mean()) for w in widths]
+    return {
+        "widths": list(widths), **settings,
+        "within-width held-out PWCCA distance": {
+            stage: [float(v.mean) for v in values] for stage, values in per_width.items()},
+        "epochs read per width": {r: by_width(e) for r, e in readings.items()},
+        "test accuracy per width": {r: by_width(a) for r, a in accuracy.items()},
+        "networks that never reached the criterion (read at their last epoch)": [
+            f"#{i} (width {labels[i]:g})" for i, ok in enumerate(reached) if not ok]}

@@ -126,3 +126,23 @@ def test_figure4a_names_mismatched_initialization():
     trained = width_distances(0, TRAINED)
     with pytest.raises(ValueError, match="trained and initialization must compare the same"):
         width.check_figure4a(trained, trained[:-1, :-1], WIDTH_OF)
+
+
+def test_readings_prefix_each_test_and_need_every_reading_to_hold():
+    width_of = np.repeat([1, 2, 4, 8, 16, 32, 64], 3)
+    falling = dict(zip([1, 2, 4, 8, 16, 32, 64], np.linspace(0.7, 0.4, 7)))
+    flat = np.full((21, 21), 0.6)
+    trained = np.array([[falling[a] if a == b else 0.9 for b in width_of] for a in width_of])
+    accuracy = 1.5 - np.array([falling[w] for w in width_of])
+    initial = np.full((21, 21), 1.0)
+    both = width.check_figure4_readings(
+        {"fixed epochs": (trained, initial, accuracy), "criterion": (trained, initial, accuracy)},
+        width_of)
+    one = width.check_figure4_readings(
+        {"fixed epochs": (trained, initial, accuracy), "criterion": (flat, initial, accuracy)},
+        width_of)
+    assert both.outcome == "holds" and len(both.tests) == 8
+    assert one.outcome != "holds"
+    assert [t.name.split(":")[0] for t in one.tests] == ["fixed epochs"] * 4 + ["criterion"] * 4
+    with pytest.raises(ValueError, match="at least one reading"):
+        width.check_figure4_readings({}, width_of)
