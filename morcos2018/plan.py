@@ -282,7 +282,32 @@ def fig6_rnn_convergence(profile: Mapping[str, Any], models: Sequence[str] | Non
     convergence = settings["convergence"]
     models = models or convergence["models"]
     seeds = seeds or convergence["seeds"]
-    return [lm_config(settings, m, s) for m in models for s in seeds]
+    arms = [settings] + ([arm_settings(settings)] if "arm_final_fraction" in convergence else [])
+    return [lm_config(table, m, s) for table in arms for m in models for s in seeds]
+
+
+def arm_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``text`` table of Figure 6's arm whose learning rate does not vanish (issue 25, item
+    4): the profile's, with the cosine schedule ending at ``convergence.arm_final_fraction`` of
+    the rate instead of the profile's ``final_fraction`` (1 is a constant rate).
+
+    Examples
+    --------
+    >>> from morcos2018.config import load_profile
+    >>> text = load_profile("default")["text"]
+    >>> text["training"]["schedule"]["final_fraction"]
+    0.02
+    >>> arm_settings({**text, "convergence": {**text["convergence"], "arm_final_fraction": 0.5}}
+    ...              )["training"]["schedule"]
+    {'name': 'cosine', 'final_fraction': 0.5}
+    """
+    fraction = settings["convergence"].get("arm_final_fraction")
+    if fraction is None:
+        raise ValueError("text.convergence sets no arm_final_fraction: the profile has no arm "
+                         "of Figure 6 with a learning rate that does not vanish")
+    training = settings["training"]
+    schedule = {**training.get("schedule", {"name": "cosine"}), "final_fraction": float(fraction)}
+    return {**settings, "training": {**training, "schedule": schedule}}
 
 
 def figA3_A4_sequence(profile: Mapping[str, Any], model: str | None = None,

@@ -72,14 +72,14 @@ from morcos2018.claims.convergence_curves import Curves
 from morcos2018.claims.convergence_order import depth_trend_null
 
 __all__ = [
-    "A8_CLAIM", "A8_MEASURES", "BY_MEASURE", "CLAIM", "CONTRASTS", "FIGURE6D_CLAIM",
+    "A8_CLAIM", "A8_MEASURES", "BY_MEASURE", "CLAIM", "CONTRASTS", "Curves", "FIGURE6D_CLAIM",
     "FIGURE6_CLAIM", "FIGURE6_ORDER_CLAIM", "MEASURE", "MIN_CONTRAST", "MIN_RANK_CORRELATION",
-    "MIN_RUNS", "REFERENCES", "SETTLED", "SETTLED_CLAIM", "SETTLED_STEPS", "SPLIT_FIRST_LAYER",
-    "START", "STATISTICS", "THRESHOLD", "Curves", "a8_measured", "adjacent_distances",
-    "bottom_up_convergence", "convergence_statistics", "curves_to_references",
-    "depth_rank_correlation", "depth_trend_null", "figure6_and_a8", "figure6_measured",
-    "figure6_parts", "figure6d_measured", "final_reference_orders", "reference_settled",
-    "reference_settled_measured",
+    "MIN_RUNS", "NORMALISED_ORDER_CLAIM", "NORMALISED_ORDER_RULE", "REFERENCES", "SETTLED",
+    "SETTLED_CLAIM", "SETTLED_STEPS", "SPLIT_FIRST_LAYER", "START", "STATISTICS", "THRESHOLD",
+    "a8_measured", "adjacent_distances", "bottom_up_convergence", "convergence_statistics",
+    "curves_to_references", "depth_rank_correlation", "depth_trend_null", "figure6_and_a8",
+    "figure6_measured", "figure6_parts", "figure6d_measured", "final_reference_orders",
+    "normalised_areas", "order_beyond_layer_one", "reference_settled", "reference_settled_measured",
 ]
 
 #: The measure that shows the order (Fig 6a-c) and those claimed to show it less clearly.
@@ -448,6 +448,96 @@ def bottom_up_convergence(
     return evidence.Verdict(CLAIM, tuple(tests))
 
 
+#: Figure 6 beyond layer 1 (issue 25, item 4): the order among layers 2..L, each layer's curve in
+#: units of its own distance at initialization, in runs whose learning rate does not vanish.
+NORMALISED_ORDER_RULE = (
+    "per run (a model and seed trained with a learning rate that does not vanish: the profile's "
+    "convergence.arm_final_fraction), each layer l >= 2's PWCCA distance to its last checkpoint "
+    "divided by that distance at initialization (checkpoint 0); the time average of that ratio "
+    "over checkpoints START..last-1 (the area statistic); the Spearman correlation of depth "
+    "(2..L) with it; over runs, a sign flip of (correlation - MIN_RANK_CORRELATION): holds above "
+    "at alpha, contradicted below at alpha (its contrary test), inconclusive otherwise; runs "
+    "with fewer than 2 layers above layer 1 are refused")
+NORMALISED_ORDER_CLAIM = (
+    "Figure 6: LSTM layers converge bottom-up beyond the first layer (layers 2..L in order, each "
+    "in units of its own distance at initialization), with a learning rate that does not vanish")
+
+
+def normalised_areas(curves: Mapping[str, Any], epochs: Sequence[float], *,
+                     start: int = START) -> dict[str, float]:
+    """Each layer above layer 1: its time-averaged distance to the last checkpoint over
+    checkpoints ``start``..last-1, in units of its distance at initialization (checkpoint 0),
+    the statistic of :func:`order_beyond_layer_one`.
+
+    Examples
+    --------
+    >>> curves = {"l1": [1.0, 0.1, 0.0], "l2": [2.0, 1.0, 0.0], "l3": [4.0, 1.0, 0.0]}
+    >>> normalised_areas(curves, [0, 1, 2])
+    {'l2': 0.5, 'l3': 0.25}
+    """
+    above = {layer: np.asarray(curve, dtype=float) for layer, curve in list(curves.items())[1:]}
+    if len(above) < 2:
+        raise ValueError(f"{len(above) + 1} layer(s): the order beyond layer 1 needs at least 3 "
+                         "layers per run")
+    if any(not curve[0] > 0 for curve in above.values()):
+        raise ValueError("a layer's distance at initialization is not positive; the curves must "
+                         "start at checkpoint 0")
+    return convergence_curves.convergence_statistics(
+        {layer: curve / curve[0] for layer, curve in above.items()}, epochs, statistic="area",
+        threshold=THRESHOLD, start=start)
+
+
+def order_beyond_layer_one(
+    runs: Sequence[Mapping[str, Any]],
+    epochs: Sequence[float] | Sequence[Sequence[float]],
+    *,
+    start: int = START,
+    min_rank_correlation: float = MIN_RANK_CORRELATION,
+    alpha: float = evidence.ALPHA,
+    seed: int = 0,
+) -> evidence.Verdict:
+    """Figure 6's order among layers 2..L on a scale normalised per layer
+    (:data:`NORMALISED_ORDER_RULE`).
+
+    Parameters
+    ----------
+    runs
+        One ``{layer: PWCCA distance to the last checkpoint at every checkpoint}`` per run
+        (checkpoint 0 the initialization), layers input first.
+    epochs
+        The epochs of the checkpoints, one sequence for all runs or one per run.
+    start, min_rank_correlation, alpha, seed
+        The declared rule's parameters (:data:`START`, :data:`MIN_RANK_CORRELATION`).
+
+    Examples
+    --------
+    >>> at = np.arange(6.0)
+    >>> def run(rates):  # layer l's distance decays at its own rate, from its own initial level
+    ...     return {f"l{i}": (1 + i) * np.exp(-r * at) - (1 + i) * np.exp(-r * 5)
+    ...             for i, r in enumerate(rates)}
+    >>> runs = [run([3, 2.0, 1.0, 0.5]) for _ in range(6)]
+    >>> order_beyond_layer_one(runs, at).outcome
+    'holds'
+    """
+    per_run_epochs = convergence_curves._epochs_per_run(epochs, len(runs))
+    correlations = []
+    for i, (curves, at) in enumerate(zip(runs, per_run_epochs, strict=True)):
+        try:
+            values = normalised_areas(curves, at, start=start)
+        except ValueError as error:
+            raise ValueError(f"run {i}: {error}") from None
+        correlations.append(evidence.spearman(np.arange(2, len(values) + 2),
+                                              np.array(list(values.values()))))
+    test = evidence.sign_flip(
+        correlations, threshold=min_rank_correlation, unit="runs", alpha=alpha, seed=seed,
+        name="bottom-up among layers 2..L, normalised by initialization",
+        statistic_text=(f"per run, Spearman correlation of depth (2..L) with the time-averaged "
+                        f"PWCCA distance to the last checkpoint in units of the layer's distance "
+                        f"at initialization, checkpoints {start}..last-1"),
+        baseline_text=f"no order (0); the claim's size {min_rank_correlation:g}")
+    return evidence.Verdict(NORMALISED_ORDER_CLAIM, (test,))
+
+
 def figure6_and_a8(
     verdict: evidence.Verdict, a8_measures: Sequence[str] = A8_MEASURES
 ) -> tuple[evidence.Verdict, evidence.Verdict]:
@@ -691,3 +781,23 @@ def a8_measured(names: Mapping[Any, str], curves: Mapping[Any, Any],
     return {"runs": list(names.values()),
             BY_MEASURE: final_reference_orders(
                 names, curves, epochs, ("pwcca_distance", "cosine_distance", "euclidean_distance"))}
+
+
+def beyond_layer_one_measured(names: Mapping[Any, str], curves: Mapping[Any, Mapping[str, Any]],
+                              epochs: Mapping[Any, Sequence[float]],
+                              runs: Mapping[Any, Any]) -> dict:
+    """The numbers behind :func:`order_beyond_layer_one`: per run its normalised areas, its
+    depth correlation over layers 2..L and its final validation perplexity (``runs``: the arm's
+    trained language models, for :func:`morcos2018.lm_training.validation_perplexity`)."""
+    from morcos2018 import lm_training
+
+    per_run = {}
+    for key, name in names.items():
+        areas = normalised_areas(curves[key], epochs[key])
+        per_run[name] = {
+            "normalised area per layer": areas,
+            "depth correlation (layers 2..L)": evidence.spearman(
+                np.arange(2, len(areas) + 2), np.array(list(areas.values()))),
+            "final validation perplexity": float(
+                lm_training.validation_perplexity(runs[key])[-1])}
+    return {"runs": per_run}

@@ -334,3 +334,33 @@ def test_depth_trend_null_is_pages_trend_test_for_runs_of_one_depth():
         ours = evidence.null_pvalue(float(rhos.mean()), null, "greater", exact=True)
         page = page_trend_test(np.array(values), method="exact").pvalue
         assert ours == pytest.approx(page, rel=1e-9)
+
+
+# ----------------------------------------------------------------- beyond layer 1 (issue 25)
+
+def _scaled_runs(rates_by_run, scales=None):
+    at = np.arange(11) / 2
+    runs = []
+    for r, rates in enumerate(rates_by_run):
+        scale = scales[r] if scales else [1.0] * len(rates)
+        runs.append({f"lstm{i + 1}": s * (np.exp(-k * at) - np.exp(-k * at[-1]))
+                     for i, (k, s) in enumerate(zip(rates, scale, strict=True))})
+    return runs, at
+
+
+def test_order_beyond_layer_one_ignores_each_layers_scale_and_layer_one():
+    # layers 2..5 in order of their rates, but their scales run the other way: a raw area would
+    # reverse the order, the normalised one does not; layer 1 is last and must not count
+    rates = [0.2, 3.0, 2.0, 1.0, 0.5]
+    runs, at = _scaled_runs([rates] * 6, [[1.0, 8.0, 4.0, 2.0, 1.0]] * 6)
+    verdict = convergence.order_beyond_layer_one(runs, at)
+    assert verdict.outcome == "holds"
+    assert verdict.tests[0].value == pytest.approx(1.0)
+
+
+def test_order_beyond_layer_one_is_contradicted_by_a_reversed_order_and_refuses_two_layers():
+    runs, at = _scaled_runs([[3.0, 0.5, 1.0, 2.0, 3.0]] * 6)
+    assert convergence.order_beyond_layer_one(runs, at).outcome == "contradicted"
+    two, _ = _scaled_runs([[3.0, 1.0]])
+    with pytest.raises(ValueError, match="needs at least 3 layers"):
+        convergence.order_beyond_layer_one(two, at)

@@ -130,7 +130,7 @@ def test_figure4a_names_mismatched_initialization():
 
 def test_readings_prefix_each_test_and_need_every_reading_to_hold():
     width_of = np.repeat([1, 2, 4, 8, 16, 32, 64], 3)
-    falling = dict(zip([1, 2, 4, 8, 16, 32, 64], np.linspace(0.7, 0.4, 7)))
+    falling = dict(zip([1, 2, 4, 8, 16, 32, 64], np.linspace(0.7, 0.4, 7), strict=True))
     flat = np.full((21, 21), 0.6)
     trained = np.array([[falling[a] if a == b else 0.9 for b in width_of] for a in width_of])
     accuracy = 1.5 - np.array([falling[w] for w in width_of])

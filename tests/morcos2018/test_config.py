@@ -55,10 +55,13 @@ def test_a_bad_base_names_the_profiles_there_are(tmp_path):
         load_profile(tmp_path / "a")
 
 
-def test_extended_is_the_default_with_figures_3_4_5_redesigned():
+def test_extended_is_the_default_with_figures_3_4_5_6_redesigned():
     default, extended = load_profile("default"), load_profile("extended")
     assert {key: extended[key] == default[key] for key in default if key != "name"} == {
-        "cnn": True, "images": False, "text": True, "toys": True}
+        "cnn": True, "images": False, "text": False, "toys": True}
+    assert {key for key in default["text"] if extended["text"][key] != default["text"][key]} == {
+        "convergence"}  # issue 25, item 4: the arm whose learning rate does not vanish
+    assert extended["text"]["convergence"]["arm_final_fraction"] == 0.5
     changed = {key for key in default["images"]
                if extended["images"][key] != default["images"][key]}
     assert changed == {"groups", "widths", "learning_rates"}

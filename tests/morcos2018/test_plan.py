@@ -117,13 +117,15 @@ def test_cli_plan_lists_the_runs_and_trains_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("CCA_CACHE_DIR", str(tmp_path / "cache"))
     assert cli.main(["--profile", "smoke", "--plan"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("training plan of profile smoke: 16 runs (0 cached, 0 partial, "
-                               "16 to train)")
-    assert len(table) == 2 + 16
+    assert table[0].startswith("training plan of profile smoke: 18 runs (0 cached, 0 partial, "
+                               "18 to train)")
+    assert len(table) == 2 + 18
     assert cli.main(["--profile", "smoke", "--plan", "json", "--only", "fig6"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert [r["label"] for r in records] == ["5-layer LSTM seed 0 (width 12)",
-                                             "3-layer LSTM seed 0 (width 12)"]
+    # each model twice: the profile's schedule and Figure 6's arm (text.convergence)
+    assert [r["label"] for r in records] == ["5-layer LSTM seed 0 (width 12)"] * 2 + [
+        "3-layer LSTM seed 0 (width 12)"] * 2
+    assert len({r["key"] for r in records}) == 4
     assert all(run_key(r["config"]) == r["key"] for r in records)
     assert not (tmp_path / "cache").exists()
 

@@ -53,7 +53,7 @@ def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_noth
     plan = training_plan("smoke")
 
     assert smoke_batch["plan_status"] == 0, smoke_batch["plan_out"][-3000:]
-    assert "16 runs (0 cached, 0 partial, 16 to train)" in smoke_batch["plan_out"]
+    assert "18 runs (0 cached, 0 partial, 18 to train)" in smoke_batch["plan_out"]
     out = smoke_batch["sweep_out"]
     assert smoke_batch["sweep_status"] == 0, out[-3000:]
 
@@ -65,7 +65,7 @@ def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_noth
     assert re.search(rf"starts again {re.escape(label)}, from epoch 1", out), out[-3000:]
     first_epoch = cache / "runs" / run_key(config) / "epoch_0001.npz"
     assert first_epoch.stat().st_mtime_ns == killed["first_epoch"]
-    assert "[sweep] 16 runs trained, 0 failed, 0 were in the cache" in out
+    assert "[sweep] 18 runs trained, 0 failed, 0 were in the cache" in out
 
     # The plan is complete: every notebook loaded its networks and trained none.
     notebooks = {path.stem for path in (runner.REPO_DIR / "notebooks").glob("*.ipynb")}
@@ -79,9 +79,9 @@ def test_readme_sweep_survives_a_killed_worker_and_the_notebooks_then_train_noth
     # Planned again, everything is cached: nothing is trained, no cluster is started.
     monkeypatch.setenv("CCA_CACHE_DIR", str(cache))
     assert cli.main(shlex.split(plan_command)[1:]) == 0
-    assert "16 runs (16 cached, 0 partial, 0 to train)" in capsys.readouterr().out
+    assert "18 runs (18 cached, 0 partial, 0 to train)" in capsys.readouterr().out
     again = sweep.run_plan(plan, "tcp://127.0.0.1:1", echo=lambda _: None)  # nothing listens
-    assert len(again.cached) == 16 and not again.finished
+    assert len(again.cached) == 18 and not again.finished
 
     # Bitwise equal to runs trained here: the resumed CNN and a language model.
     assert _same_weights(train_cnn(config, cache_root=cache, verbose=False),
