@@ -91,7 +91,8 @@ def rerender(profile: str) -> None:
 
 def with_committed_others(findings: dict) -> dict:
     """``findings`` plus the committed records (findings/<profile>.json) of every notebook it has
-    no record of, after its own, in their committed order."""
+    no record of, ordered by notebook name (as a full run orders them: fig1..fig6, then the
+    appendix notebooks), each notebook's records in their own order."""
     profile = Path(str(findings["profile"])).name
     committed = REPO / "findings" / f"{profile}.json"
     if not committed.exists():
@@ -101,7 +102,8 @@ def with_committed_others(findings: dict) -> dict:
             if record["notebook"] not in ran]
     print(f"kept {len(kept)} committed records of "
           f"{sorted({record['notebook'] for record in kept})}")
-    return {**findings, "findings": [*findings["findings"], *kept]}
+    merged = sorted([*findings["findings"], *kept], key=lambda record: record["notebook"])
+    return {**findings, "findings": merged}
 
 
 def copy_figures(source: Path, target: Path) -> int:

@@ -445,6 +445,11 @@ def test_publishing_one_notebook_can_keep_the_committed_records_of_the_others(tm
     merged = publish.with_committed_others(run)
     assert [(r["notebook"], r["part"], r["holds"]) for r in merged["findings"]] == [
         ("fig3", None, True), ("fig3", "dose", None), ("fig4", None, False), ("fig4", "a6", True)]
+    later = {"profile": "runs/extended", "findings": [{"notebook": "fig4", "part": None,
+                                                       "holds": True}]}
+    merged = publish.with_committed_others(later)  # in notebook order, not the run's first
+    assert [(r["notebook"], r["part"], r["holds"]) for r in merged["findings"]] == [
+        ("fig3", None, False), ("fig4", None, True)]
     (tmp_path / "findings" / "extended.json").unlink()
     with pytest.raises(SystemExit, match="nothing to keep"):
         publish.with_committed_others(run)
