@@ -78,7 +78,8 @@ def load_profile(profile: str | Path) -> dict[str, Any]:
     >>> load_profile("smoke")["name"]
     'smoke'
     >>> extended, default = load_profile("extended"), load_profile("default")
-    >>> extended["images"]["widths"]["multipliers"][-1], extended["text"] == default["text"]
+    >>> extended["images"]["widths"]["multipliers"][-1], extended["text"]["training"] == (
+    ...     default["text"]["training"])
     (1.0, True)
     """
     tables: dict[str, Any] = {}

@@ -29,7 +29,7 @@ Example
 -------
 >>> plan = training_plan("smoke")
 >>> len(plan), sorted({run.experiment for run in plan})
-(16, ['cnn', 'language_model'])
+(18, ['cnn', 'language_model'])
 >>> lstm3 = next(run for run in plan if run.label.startswith("3-layer LSTM"))
 >>> lstm3.notebooks
 ('fig1_lm_dynamics', 'fig6_rnn_convergence', 'figA3_A4_sequence')
