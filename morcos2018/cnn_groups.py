@@ -193,20 +193,31 @@ def figure5_readings(runs: Sequence[TrainedRun],
             [each["reached"] for each in arms])
 
 
-def figure4_readings(runs: Sequence[TrainedRun],
-                     criterion_accuracy: float) -> tuple[dict[str, list[int]], list[bool]]:
+def figure4_readings(runs: Sequence[TrainedRun], table: Mapping[str, Any]
+                     ) -> tuple[dict[str, list[int]], list[bool]] | None:
     """Figure 4's two readings of networks trained for a fixed budget
-    (:data:`morcos2018.claims.width.READINGS_RULE`): ``"fixed epochs"`` (each network's last
-    epoch) and ``"training accuracy criterion"`` (the first epoch whose training accuracy is at
-    least ``criterion_accuracy``, else the last), and per network whether it reached it.
+    (:data:`morcos2018.claims.width.READINGS_RULE`), if Figure 4's table (``images.widths``)
+    sets ``criterion_accuracy`` and ``heldout_probe`` (None if it sets neither):
+    ``"fixed epochs"`` (each network's last epoch) and ``"training accuracy criterion"`` (the
+    first epoch whose training accuracy is at least ``criterion_accuracy``, else the last), and
+    per network whether it reached it.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> run = SimpleNamespace(epochs=3, metric=lambda name: np.array([np.nan, 0.5, 0.995, 1.0]))
-    >>> figure4_readings([run], 0.99)
+    >>> figure4_readings([run], {"criterion_accuracy": 0.99, "heldout_probe": 100})
     ({'fixed epochs': [3], 'training accuracy criterion': [2]}, [True])
+    >>> figure4_readings([run], {}) is None
+    True
     """
+    keys = {"criterion_accuracy", "heldout_probe"}
+    if not keys & set(table):
+        return None
+    if not keys <= set(table):
+        raise ValueError("images.widths must set both criterion_accuracy and heldout_probe (Figure "
+                         "4's two readings on the held-out scale) or neither")
+    criterion_accuracy = float(table["criterion_accuracy"])
     reached, criterion = [], []
     for run in runs:
         above = np.flatnonzero(run.metric("accuracy")[1:] >= criterion_accuracy)
@@ -214,6 +225,28 @@ def figure4_readings(runs: Sequence[TrainedRun],
         criterion.append(int(above[0] + 1) if len(above) else run.epochs)
     return ({"fixed epochs": [run.epochs for run in runs],
              "training accuracy criterion": criterion}, reached)
+
+
+def stage_distances(runs: Sequence[TrainedRun], probe: np.ndarray, layer: str,
+                    stages: Mapping[str, Sequence[int]], *, filters: int, filter_seed: int,
+                    distance: Any, probe_name: str) -> dict[str, np.ndarray]:
+    """Figure 4: per stage (a reading, or the initialization), the pairwise distances of
+    ``filters`` random channels of ``layer`` (:func:`morcos2018.analysis.subsample_neurons`,
+    the same channels at every stage), each network read at its epoch of that stage.
+
+    Returns
+    -------
+    dict
+        ``{stage: (networks, networks) distances}``.
+    """
+    result = {}
+    for stage, epochs in stages.items():
+        acts = network_activations(runs, probe, [layer], epoch=list(epochs),
+                                   probe_name=probe_name)[layer]
+        acts = [analysis.subsample_neurons(a, min(filters, a.shape[1]), filter_seed)
+                for a in acts]
+        result[stage] = analysis.pairwise_distances(acts, distance)
+    return result
 
 
 def figure5_read(runs: Sequence[TrainedRun], probe: np.ndarray, layer: str,
