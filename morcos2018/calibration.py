@@ -294,11 +294,12 @@ FALLING = 0.33 - 0.051 * DOUBLINGS
 
 def width_distances(rng: np.random.Generator, per_width: np.ndarray, *,
                     network_sd: float = NETWORK_SD, pair_sd: float = PAIR_SD) -> np.ndarray:
-    """Distances of 5 widths x 3 networks: within a width at ``per_width``, across two widths
-    at the mean of their levels."""
+    """Distances of ``len(per_width)`` widths x 3 networks: within a width at ``per_width``,
+    across two widths at the mean of their levels."""
     levels = np.asarray(per_width, dtype=float)
     blocks = (levels[:, None] + levels[None, :]) / 2
-    return network_distances(rng, blocks, np.repeat(np.arange(5), 3), network_sd, pair_sd)
+    return network_distances(rng, blocks, np.repeat(np.arange(len(levels)), 3), network_sd,
+                             pair_sd)
 
 
 def _figure4a(rng, trained, initial) -> Verdict:
@@ -344,22 +345,16 @@ def _a6(rng, planted: bool) -> Verdict:
 SEVEN_DOUBLINGS = np.arange(7) / 2
 
 
-def _seven_widths(rng, per_width):
-    levels = np.asarray(per_width, dtype=float)
-    blocks = (levels[:, None] + levels[None, :]) / 2
-    return network_distances(rng, blocks, np.repeat(np.arange(7), 3), NETWORK_SD, PAIR_SD)
-
-
 def _figure4_readings(rng, criterion_falls: bool) -> Verdict:
     width_of = np.repeat(2.0 ** SEVEN_DOUBLINGS, 3)
     falling = 0.60 - 0.051 * SEVEN_DOUBLINGS
     readings = {}
     for reading, levels in (("fixed epochs", falling),
                             ("criterion", falling if criterion_falls else np.full(7, 0.5))):
-        d = _seven_widths(rng, levels)
+        d = width_distances(rng, levels)
         _, within = width.within_width_distances(d, width_of)
         accuracy = np.repeat(0.76 - 0.9 * (within - within.mean()), 3) + rng.normal(0, 0.016, 21)
-        readings[reading] = (d, _seven_widths(rng, np.full(7, 0.95)), accuracy)
+        readings[reading] = (d, width_distances(rng, np.full(7, 0.95)), accuracy)
     return width.check_figure4_readings(readings, width_of, seed=_seed(rng))
 
 
@@ -405,10 +400,16 @@ RATES = np.repeat([3e-4, 1e-3, 3e-3], 5)
 RATE_ACCURACY = np.repeat([0.729, 0.746, 0.791], 5)  # the record's test accuracy per rate
 
 
-def _figure5(rng, within: float) -> Verdict:
-    blocks = np.full((3, 3), 0.472)
+def rate_distances(rng: np.random.Generator, within: float, rates: int) -> np.ndarray:
+    """Distances of ``rates`` learning rates x 5 networks: ``within`` inside a rate, 0.472 (the
+    record's) across rates."""
+    blocks = np.full((rates, rates), 0.472)
     np.fill_diagonal(blocks, within)
-    d = network_distances(rng, blocks, np.repeat(np.arange(3), 5), 0.01, 0.02)
+    return network_distances(rng, blocks, np.repeat(np.arange(rates), 5), 0.01, 0.02)
+
+
+def _figure5(rng, within: float) -> Verdict:
+    d = rate_distances(rng, within, 3)
     accuracy = RATE_ACCURACY + rng.normal(0, 0.02, 15)
     return learning_rate.check_figure5(d, RATES, accuracy, n_permutations=2000, seed=_seed(rng))
 
@@ -423,10 +424,7 @@ ARM_RATES = np.repeat([1e-4, 4.6416e-4, 2.1544e-3, 1e-2], 5)
 def _figure5_arms(rng, within_loss: float, within_epochs: float) -> Verdict:
     arms = {}
     for arm, within in (("equal training loss", within_loss), ("fixed epochs", within_epochs)):
-        blocks = np.full((4, 4), 0.472)
-        np.fill_diagonal(blocks, within)
-        d = network_distances(rng, blocks, np.repeat(np.arange(4), 5), 0.01, 0.02)
-        arms[arm] = (d, ARM_RATES, 0.75 + rng.normal(0, 0.02, 20))
+        arms[arm] = (rate_distances(rng, within, 4), ARM_RATES, 0.75 + rng.normal(0, 0.02, 20))
     return learning_rate.check_figure5_arms(arms, n_permutations=2000, seed=_seed(rng))
 
 

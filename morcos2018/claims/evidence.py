@@ -62,8 +62,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -358,6 +358,25 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     adjusted = np.empty_like(pvalues)
     adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
     return adjusted
+
+
+def reading_tests(verdicts: Mapping[str, Verdict]) -> tuple[Evidence, ...]:
+    """The tests of one check run on several readings of the same units (e.g. networks read
+    after a fixed budget and at a criterion), each name prefixed by its reading, in order: a
+    :class:`Verdict` of them holds when every reading's tests hold.
+
+    Examples
+    --------
+    >>> test = Evidence("closer", "mean distance", 0.2, "chance", 0.5, 0.01, 6, "seeds",
+    ...                 holds=True)
+    >>> [t.name for t in reading_tests({"early": Verdict("c", (test,)),
+    ...                                 "late": Verdict("c", (test,))})]
+    ['early: closer', 'late: closer']
+    """
+    if not verdicts:
+        raise ValueError("give at least one reading of the units, e.g. {'fixed epochs': ...}")
+    return tuple(replace(test, name=f"{reading}: {test.name}")
+                 for reading, verdict in verdicts.items() for test in verdict.tests)
 
 
 def inconclusive(

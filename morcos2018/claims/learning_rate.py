@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -176,14 +175,12 @@ def check_figure5_arms(arms: Mapping[str, tuple[np.ndarray, Sequence[float], Seq
     if not arms:
         raise ValueError("arms must name at least one reading of the networks, e.g. "
                          "{'equal training loss': (distances, rate_of, accuracy)}")
-    tests = []
-    for arm, (distances, rate_of, accuracy) in arms.items():
-        verdict = check_figure5(distances, rate_of, accuracy, **options)
-        tests += [replace(test, name=f"{arm}: {test.name}") for test in verdict.tests]
     return Verdict(
         "Figure 5a: networks trained with different learning rates converge to distinct "
         "clusters, one per learning rate, both when read at equal training loss and after "
-        f"equal epochs ({', '.join(arms)})", tuple(tests))
+        f"equal epochs ({', '.join(arms)})",
+        evidence.reading_tests({arm: check_figure5(*arm_input, **options)
+                                for arm, arm_input in arms.items()}))
 
 
 def arm_epochs(losses: Sequence[float], equal_loss: float, fixed_epochs: int) -> dict[str, Any]:

@@ -38,7 +38,6 @@ of 80083b8 (2026-11-28) had been published; see claims/register.toml:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -282,15 +281,14 @@ def check_figure4_readings(
     if not readings:
         raise ValueError("readings must name at least one reading of the networks, e.g. "
                          "{'fixed epochs': (trained, initialization, accuracy)}")
-    tests = []
-    for reading, (trained, initialization, accuracy) in readings.items():
-        verdict = check_figure4(trained, initialization, width_of, accuracy, **options)
-        tests += [replace(test, name=f"{reading}: {test.name}") for test in verdict.tests]
+    tests = evidence.reading_tests({
+        reading: check_figure4(trained, initialization, width_of, accuracy, **options)
+        for reading, (trained, initialization, accuracy) in readings.items()})
     return Verdict(
         "Figure 4: wider networks converge to more similar solutions, beyond their agreement at "
         "initialization (A7), and more similar networks generalize better, on a chance-corrected "
         f"scale, at a fixed epoch budget and at a training criterion ({', '.join(readings)})",
-        tuple(tests))
+        tests)
 
 
 def check_a6_cosine_euclidean(
