@@ -157,6 +157,7 @@ def rotation_invariance(
     alpha: float = evidence.ALPHA,
     seed: int = 0,
     by_construction: str = "",
+    beta: float = 0.0,
 ) -> evidence.Verdict:
     """Appendix A2: CCA sees a rotation RNN's steps as similar, cosine and Euclidean do not.
 
@@ -192,6 +193,10 @@ def rotation_invariance(
     by_construction : str
         Why the outcome is fixed by construction, for dynamics where it is (the pure rotation,
         beta = 0: :data:`LINEAR_IDENTITY`); every test is then a demonstration.
+    beta : float
+        Weight of the dynamics' nonlinear term (:func:`morcos2018.toys.rnn_trajectory`), for the
+        claim's text only: a nonzero ``beta`` is named in it, so the record says which toy it
+        tests.
 
     Returns
     -------
@@ -241,7 +246,8 @@ def rotation_invariance(
         ),
     )
     tests = tuple(dataclasses.replace(test, demonstration=by_construction) for test in tests)
-    return evidence.Verdict(ROTATION_CLAIM, tests)
+    claim = ROTATION_CLAIM + (f"; here with a nonlinear term, beta = {beta}" if beta else "")
+    return evidence.Verdict(claim, tests)
 
 
 def _same_cells(**arrays: np.ndarray) -> list[np.ndarray]:

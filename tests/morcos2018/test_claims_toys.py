@@ -96,6 +96,16 @@ def test_the_pure_rotation_is_a_demonstration():
     assert all(test.holds is True and test.outcome == "demonstration" for test in verdict.tests)
 
 
+def test_the_claim_names_a_nonlinear_term_and_only_that():
+    """The record of A2's nonlinear toy says which toy it tests (the claim's text carries beta);
+    beta changes no test."""
+    plain = claims.rotation_invariance(rotations(3), n_permutations=20)
+    named = claims.rotation_invariance(rotations(3), n_permutations=20, beta=0.5)
+    assert plain.claim == claims.ROTATION_CLAIM
+    assert named.claim == claims.ROTATION_CLAIM + "; here with a nonlinear term, beta = 0.5"
+    assert named.tests == plain.tests
+
+
 def test_rotation_invariance_fails_on_unrelated_states():
     rng = np.random.default_rng(0)
     unrelated = [rng.normal(size=(7, 300, 10)) for _ in range(5)]
