@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from morcos2018.batch_log import time_text
 from morcos2018.report import (
     evidence_table,
     evidence_text,
@@ -139,20 +140,21 @@ def tally_line(report: Mapping[str, Any]) -> str:
 def readme_results_table(report: Mapping[str, Any], figures_dir: str = "figures") -> str:
     """The README's results of a profile, generated from a run's findings (``findings.json``).
 
-    The :func:`tally_line`, then one short row per claim record: a thumbnail of its figure, the
-    figure label and the claim's :func:`claim_title`, the outcome, the :func:`deciding_test`
-    (value vs baseline, p-value, units) with the paper's own number where it states one
-    (:data:`PAPER_NUMBERS`), and links to the notebook and to the record's section of
-    ``findings/<profile>.md``, which has every test. Notebooks that failed or were interrupted
-    get a row saying so. The block is framed by the profile's :func:`readme_table_markers`, so a
-    script can replace it and a test can compare it.
+    The :func:`tally_line`, the run time from an empty cache where the findings measured it
+    (:func:`morcos2018.batch_log.time_text`), then one short row per claim record: a thumbnail
+    of its figure, the figure label and the claim's :func:`claim_title`, the outcome, the
+    :func:`deciding_test` (value vs baseline, p-value, units) with the paper's own number where
+    it states one (:data:`PAPER_NUMBERS`), and links to the notebook and to the record's section
+    of ``findings/<profile>.md``, which has every test. Notebooks that failed or were
+    interrupted get a row saying so. The block is framed by the profile's
+    :func:`readme_table_markers`, so a script can replace it and a test can compare it.
     """
     profile = Path(str(report.get("profile", "default"))).name
     start, end = readme_table_markers(profile)
-    lines = [
-        start,
-        tally_line(report),
-        "",
+    lines = [start, tally_line(report), ""]
+    if report.get("timing"):
+        lines += [time_text(report["timing"]), ""]
+    lines += [
         "| figure | the paper's claim | outcome | the deciding test: ours vs baseline | more |",
         "|---|---|---|---|---|",
     ]
@@ -264,7 +266,8 @@ def run_description(report: Mapping[str, Any]) -> str:
             text += " (the records that differ name their own)"
     counts = tally(report)
     text += ". Outcomes: " + ", ".join(f"{word} {count}" for word, count in counts.items()) + "."
-    return f"{text} {_last_batch(report)} Each claim is stated in full in its section."
+    timing = f" {time_text(report['timing'])}" if report.get("timing") else ""
+    return f"{text} {_last_batch(report)}{timing} Each claim is stated in full in its section."
 
 
 def _last_batch(report: Mapping[str, Any]) -> str:

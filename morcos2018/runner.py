@@ -10,7 +10,10 @@ with the notebooks folder as working directory, under one profile, and writes:
   relayed to the terminal, prefixed with the notebook's name,
 - ``<output>/results/<stem>.json``: the notebook's claim check (written by
   :func:`morcos2018.report.record_claim` in its last cell),
-- ``<output>/<stem>.done.json``: written last, with the fingerprint of the run's inputs.
+- ``<output>/<stem>.done.json``: written last, with the fingerprint of the run's inputs;
+
+and, per batch, an entry in ``<output>/batches.json`` (:mod:`morcos2018.batch_log`), from which
+the findings give the profile's run time from an empty cache over the batches that resumed it.
 
 A rerun skips every notebook whose ``.done.json`` matches the fingerprint of its inputs now (the
 notebook's source cells, the profile's files, the package's version and source, the parameters), so
@@ -78,6 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from morcos2018 import batch_log
 from morcos2018.config import check_parameter, load_profile, profile_files
 from morcos2018.files import repository_root, write_json
 from morcos2018.findings import findings_markdown
@@ -430,6 +434,9 @@ def write_findings(
     }
     if figures_dir is not None:
         report["figures_dir"] = Path(os.path.relpath(figures_dir, output)).as_posix()
+    timing = batch_log.empty_cache_time(batch_log.logged_batches(output))
+    if timing is not None and timing["profile"] == profile:
+        report["timing"] = timing
     write_json(output / "findings.json", report, default=str)
     (output / "findings.md").write_text(findings_markdown(report), encoding="utf-8")
     return output / "findings.md"
@@ -470,11 +477,18 @@ def run_batch(
     output, figures_dir = _batch_folders(profile, output, figures_dir)
     batch = _Batch(output, len(notebooks), timeout, echo, verbose)
     pending = batch.sort_out(notebooks, profile, overrides_of, figures_dir, force)
-    if cluster is not None and pending:
-        _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
-                          {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo,
-                          verbose)
-    batch.run(pending, jobs)
+    with batch_log.logged(output, str(profile), [nb.stem for nb in notebooks], cluster,
+                          *_networks_cached(profile, notebooks, overrides_of)) as entry:
+        if cluster is not None and pending:
+            began = time.monotonic()
+            _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
+                              {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo,
+                              verbose)
+            entry["training_seconds"] = time.monotonic() - began
+        batch.run(pending, jobs)
+        for status in ("failed", "interrupted"):
+            entry[status] = [r.name for r in batch.runs if r.status == status]
+        entry["ran"] = [r.name for r in batch.runs if r.status == "done"]
     seconds = time.monotonic() - batch.started
     try:
         stale = stale_notebooks(output, notebooks_dir or default_notebooks_dir(), str(profile),
@@ -486,6 +500,15 @@ def run_batch(
         raise
     echo(_summary(batch.runs, report, time.monotonic() - batch.started, stale))
     return batch.runs
+
+
+def _networks_cached(profile: str, notebooks: Sequence[Path],
+                     overrides_of: dict[Path, dict[str, Any]]) -> tuple[int, int]:
+    """The networks the batch's notebooks train, and how many of them the cache holds complete
+    (for the batch log: a batch that finds none cached starts from an empty cache)."""
+    plan = training_plan(profile, [nb.stem for nb in notebooks],
+                         {nb.stem: overrides_of[nb] for nb in notebooks})
+    return len(plan), sum(run.cached_epochs() >= run.epochs for run in plan)
 
 
 def os_error_line(error: OSError) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from morcos2018 import cli, runner
+from morcos2018 import batch_log, cli, runner
 
 slow = pytest.mark.slow  # runs notebooks (a few seconds each)
 
@@ -506,3 +506,19 @@ def test_an_interrupted_forced_rerun_keeps_the_results_it_did_not_reach(workspac
     findings = json.loads((workspace["output"] / "findings.json").read_text())
     assert {f["notebook"] for f in findings["findings"]} == {"alpha", "beta"}
     assert not any(f.get("stale") for f in findings["findings"])
+
+
+@slow
+def test_a_batch_logs_itself_and_its_findings_carry_the_time(workspace, monkeypatch):
+    """issue 25, item 5: the run time of a profile from an empty cache, from its batch log."""
+    write_notebook(workspace["notebooks"], "alpha")
+    monkeypatch.setattr(runner, "_networks_cached", lambda *_: (3, 0))
+    batch(workspace)
+    monkeypatch.setattr(runner, "_networks_cached", lambda *_: (3, 3))
+    batch(workspace)  # up to date: logged, not counted
+    out = workspace["output"]
+    first, second = json.loads((out / batch_log.BATCHES).read_text())
+    assert first["ran"] == ["alpha"] and second["ran"] == [] and second["cached_at_start"] == 3
+    timing = json.loads((out / "findings.json").read_text())["timing"]
+    assert timing["batches"] == 1 and timing["seconds"] == first["seconds"]
+    assert "Measured run time from an empty cache" in (out / "findings.md").read_text()
