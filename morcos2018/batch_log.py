@@ -154,8 +154,9 @@ def time_text(timing: Mapping[str, Any]) -> str:
                 f"the {timing['networks']} networks trained inside the {notebooks}")
     cpus = "/".join(str(c) for c in timing["cpus"])
     days = sorted({str(timing["started"])[:10], str(timing["last_started"])[:10]})
-    sittings = (f"in one batch on {days[0]}" if timing["batches"] == 1 else
-                f"in {timing['batches']} batches from {days[0]} to {days[-1]}")
+    batches = "one batch" if timing["batches"] == 1 else f"{timing['batches']} batches"
+    sittings = (f"in {batches} on {days[0]}" if len(days) == 1 else
+                f"in {batches} from {days[0]} to {days[-1]}")
     text = (f"Measured run time from an empty cache: {_hours(timing['seconds'])} ({training}), "
             f"{sittings} on a {cpus}-CPU machine")
     if timing["batches"] > 1:

@@ -481,10 +481,12 @@ def run_batch(
                           *_networks_cached(profile, notebooks, overrides_of)) as entry:
         if cluster is not None and pending:
             began = time.monotonic()
-            _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
-                              {p.notebook.stem: overrides_of[p.notebook] for p in pending}, echo,
-                              verbose)
-            entry["training_seconds"] = time.monotonic() - began
+            try:
+                _train_on_cluster(cluster, profile, [p.notebook.stem for p in pending],
+                                  {p.notebook.stem: overrides_of[p.notebook] for p in pending},
+                                  echo, verbose)
+            finally:  # an interrupted sweep's time counts too
+                entry["training_seconds"] = time.monotonic() - began
         batch.run(pending, jobs)
         for status in ("failed", "interrupted"):
             entry[status] = [r.name for r in batch.runs if r.status == status]

@@ -57,7 +57,7 @@ def test_the_time_from_an_empty_cache_sums_the_batches_that_resumed_it():
     assert timing["started"] == "2026-12-06 05:05:16 UTC"
     text = batch_log.time_text(timing)
     assert text.startswith("Measured run time from an empty cache: 1 h 45 min (1 h 30 min of it")
-    assert "in 3 batches from 2026-12-06 to 2026-12-06" in text and "2-CPU" in text
+    assert "in 3 batches on 2026-12-06" in text and "2-CPU" in text
 
 
 @pytest.mark.parametrize("batches", [
