@@ -30,6 +30,7 @@ import numpy as np
 from morcos2018 import analysis
 from morcos2018.activations import cached_activations, probe_indices
 from morcos2018.claims import learning_rate, memorization
+from morcos2018.data import TRAIN_SIZES
 from morcos2018.models import cnn_config, load_cnn_data, train_cnn
 from morcos2018.training import TrainedRun
 
@@ -277,6 +278,20 @@ def figure5_read(runs: Sequence[TrainedRun], probe: np.ndarray, layer: str,
     return result
 
 
+def training_images(table: Mapping[str, Any]) -> int:
+    """The number of training images a table's networks train on: its ``train_subset``, or the
+    whole training set for 0 (the paper profile's 50,000 CIFAR-10 images).
+
+    Examples
+    --------
+    >>> training_images({"dataset": "cifar10", "train_subset": 0})
+    50000
+    >>> training_images({"dataset": "fashion_mnist", "train_subset": 2000})
+    2000
+    """
+    return int(table["train_subset"]) or TRAIN_SIZES[str(table["dataset"])]
+
+
 def dose_response_arms(
     tables: Sequence[Mapping[str, Any]],
     seeds: Sequence[int],
@@ -322,14 +337,14 @@ def dose_response_arms(
     """
     if not tables:
         raise ValueError("tables must name at least one Figure 3 table (one per size).")
-    sizes = [int(table["train_subset"]) for table in tables]
+    sizes = [training_images(table) for table in tables]
     if min(sizes) < 1 or len(set(sizes)) != len(sizes):
         raise ValueError(f"each table needs its own positive train_subset; found {sizes}.")
     probe_size = min(min(sizes), *(int(table["probe_size"]) for table in tables))
     distance = analysis.distance_function("pwcca_distance")
     arms = {}
-    for table in sorted(tables, key=lambda t: t["train_subset"]):
-        n = int(table["train_subset"])
+    for table in sorted(tables, key=training_images):
+        n = training_images(table)
         runs = (train_networks(table, seeds, epochs=epochs)
                 + train_networks(table, memorizing_seeds, random_labels=True,
                                  epochs=memorizing_epochs))

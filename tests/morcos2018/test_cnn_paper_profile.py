@@ -29,7 +29,11 @@ def test_paper_cnn_runs_use_the_papers_data_and_training():
     for run in runs:
         config = run.config
         assert config["dataset"] == "cifar10", run.label
-        assert config["train_subset"] is None, run.label  # all 50,000 images
+        if config["train_subset"] is not None:  # Figure 3's dose-response: smaller arms
+            assert run.notebooks == ("fig3_memorization",), run.label
+            assert config["train_subset"] in (5000, 10000, 25000), run.label
+        else:  # all 50,000 images
+            assert config["train_subset"] is None, run.label
         assert config["depth"] == 11 and config["batch_size"] == 32, run.label
         assert config["optimizer"]["name"] == "adam", run.label
         assert config["epochs"] == 100, run.label  # at most, where a criterion stops earlier
@@ -38,7 +42,9 @@ def test_paper_cnn_runs_use_the_papers_data_and_training():
     groups = [run.config for run in runs if "fig3_memorization" in run.notebooks]
     assert {config["random_labels"] for config in groups} == {False, True}
     assert {config["width"] for config in groups} == {1.0}
-    assert len(groups) == 10  # 5 generalizing + 5 memorizing networks
+    sizes = [config["train_subset"] for config in groups]
+    assert {size: sizes.count(size) for size in sizes} == {None: 10, 5000: 10, 10000: 10,
+                                                           25000: 10}  # 5 + 5 per arm
 
 
 def test_every_paper_cnn_builds_and_the_narrowest_trains_a_step():
